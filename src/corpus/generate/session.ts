@@ -3,6 +3,8 @@
  * and a recorded corpus re-created exactly.
  *
  *   seed -> Rng -> length n (log-normal, median 12, clamped to 1..60)
+ *        -> half the sessions: a scratch session (scratch.ts: random folder, open-ended names)
+ *        -> the other half: a project session, as follows
  *        -> optional orientation (pwd/ls) and project bootstrap (mkdir -p, cd)
  *        -> n turns, each from a family picked by weight, adjusted to the state
  *           (little to inspect yet -> more edits; a git repo -> more git)
@@ -11,6 +13,7 @@ import { Rng } from '../../core/rng.js';
 import { ALL_FAMILIES } from '../families/index.js';
 import { runFamily, type Family } from '../families/types.js';
 import { DIRS, PROJECTS } from './content.js';
+import { scratchTurns } from './scratch.js';
 import { World, type FamilyName } from './world.js';
 
 export interface ScriptTurn {
@@ -30,6 +33,8 @@ export interface GenerateOptions {
   maxTurns?: number;
   /** Median session length (turns). */
   median?: number;
+  /** Share of scratch sessions, 0..1 (default SCRATCH_SHARE). */
+  scratchShare?: number;
 }
 
 /** The i-th session's seed in a corpus seeded with `corpusSeed` (stable, order-free). */
@@ -61,10 +66,14 @@ function familyWeight(f: Family, w: World, themes: ReadonlySet<FamilyName>): num
   return f.weight * k;
 }
 
+/** Share of sessions that are scratch sessions (scratch.ts) rather than project sessions. */
+export const SCRATCH_SHARE = 0.5;
+
 export function generateScript(seed: number, id: string, o: GenerateOptions = {}): SessionScript {
   const r = new Rng(seed);
   const w = new World();
   const n = sessionLength(r, o);
+  if (r.bool(o.scratchShare ?? SCRATCH_SHARE)) return { id, seed, setup: [], turns: scratchTurns(r.fork('scratch'), n) };
   const themes = new Set<FamilyName>();
   for (let i = r.int(1, 2); i > 0; i--) themes.add(r.weighted<FamilyName>([['git', 3], ['archive', 2], ['python', 3], ['text', 3], ['env', 2], ['inspect', 2], ['operators', 2], ['errors', 1.5], ['navigation', 1]]));
   const turns: ScriptTurn[] = [];
