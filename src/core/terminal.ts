@@ -58,6 +58,12 @@ export interface Turn {
 
 export interface RunOptions {
   timeoutMs?: number;
+  /**
+   * This command's output is expected to vary between runs (`date`, `$RANDOM`, `mktemp`): a
+   * generating backend draws a sample (temperature 1 unless the session set one) instead of its
+   * single most likely answer. Backends that run real commands ignore it.
+   */
+  sample?: boolean;
 }
 
 export interface TerminalInfo {

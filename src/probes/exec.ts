@@ -55,9 +55,10 @@ export async function runProbeSession(backend: Backend, probe: Probe, seed: numb
   } catch (e) {
     return { turns, error: `session start failed: ${reason(e)}` };
   }
-  const one = async (cmd: string, timeoutMs: number): Promise<RawObs> => {
+  // distribution turns ask a generating backend for a sample, not its single most likely answer
+  const one = async (cmd: string, timeoutMs: number, sample = false): Promise<RawObs> => {
     if (term.dead) throw new Error(`session died before \`${cmd}\`: ${term.deadReason ?? 'no reason given'}`);
-    const t = await withDeadline(term.run(cmd, { timeoutMs }), timeoutMs + graceMs, `\`${cmd}\``);
+    const t = await withDeadline(term.run(cmd, sample ? { timeoutMs, sample } : { timeoutMs }), timeoutMs + graceMs, `\`${cmd}\``);
     const obs: RawObs = { output: t.output, exit: t.exit, timedOut: t.timedOut };
     if (probe.mode === 'pipe') obs.stderr = t.stderr ?? Buffer.alloc(0);
     return obs;
@@ -66,7 +67,7 @@ export async function runProbeSession(backend: Backend, probe: Probe, seed: numb
   try {
     for (const turn of probe.turns) {
       const timeoutMs = turn.timeoutMs ?? PROBE_TIMEOUT_MS;
-      const obs = await one(turn.cmd, timeoutMs);
+      const obs = await one(turn.cmd, timeoutMs, turn.grade === 'distribution');
       if (turn.grade === 'state' && turn.state) {
         obs.state = [];
         for (const s of turn.state) obs.state.push(await one(s, PROBE_TIMEOUT_MS));

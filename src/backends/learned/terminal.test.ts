@@ -10,11 +10,13 @@ class Scripted implements LearnedEngine {
   readonly context = 64;
   readonly batches: number[] = [];
   readonly prompts: number[][] = [];
+  readonly temperatures: number[] = [];
   constructor(private readonly answers: number[][]) {}
   async generate(batch: readonly GenRequest[]): Promise<GenResult[]> {
     this.batches.push(batch.length);
     return batch.map((r) => {
       this.prompts.push([...r.prompt]);
+      this.temperatures.push(r.temperature);
       const a = (this.answers.shift() ?? []).slice(0, r.maxNew);
       return { tokens: a, logprobs: a.map(() => -0.5) };
     });
@@ -44,6 +46,19 @@ describe('learned terminal (scripted engine)', () => {
     expect([r2.exit, r2.cwd, r2.output.length]).toEqual([2, '/root/p', 0]);
     // second prompt = whole first turn + [CMD] false [OUT]
     expect(e.prompts[1]).toEqual([CMD, ...bytes('ls'), OUT, ...bytes('a.txt\r\n'), EXIT, ...bytes('0 /root/p'), EOT, CMD, ...bytes('false'), OUT]);
+  });
+
+  it('greedy by default; a run marked `sample` draws at temperature 1, or at the session temperature', async () => {
+    const turn = [EXIT, ...bytes('0 /root'), EOT];
+    const { t, e } = make([turn, turn, turn]);
+    await t.run('date');
+    await t.run('echo $RANDOM', { sample: true });
+    await t.run('pwd');
+    expect(e.temperatures).toEqual([0, 1, 0]);
+    const hot = make([turn, turn], { temperature: 0.7 });
+    await hot.t.run('date');
+    await hot.t.run('date', { sample: true });
+    expect(hot.e.temperatures).toEqual([0.7, 0.7]);
   });
 
   it('a malformed tail gives exit 1, the previous cwd, and is counted', async () => {

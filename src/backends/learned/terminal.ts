@@ -81,10 +81,11 @@ export class LearnedTerminal implements Terminal {
     for (const c of cmds) await this.run(c);
   }
 
-  async run(cmd: string, _opts?: RunOptions): Promise<Turn> {
+  async run(cmd: string, opts?: RunOptions): Promise<Turn> {
     if (this.closed) throw new Error('learned session is closed');
     const t0 = performance.now();
-    const r = await this.generateTurn(cmd);
+    const temperature = this.settings.temperature > 0 ? this.settings.temperature : opts?.sample ? 1 : 0;
+    const r = await this.generateTurn(cmd, temperature);
     const parsed = parseResult(r.tokens.filter((t) => t !== CMD));
     let exit = parsed.exit;
     let cwd = parsed.cwd;
@@ -108,7 +109,7 @@ export class LearnedTerminal implements Terminal {
    * fewer history turns, keep what was generated, and go on: short answers see the longest history,
    * long outputs still get (almost) the whole context.
    */
-  private async generateTurn(cmd: string): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
+  private async generateTurn(cmd: string, temperature: number): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
     const T = this.context;
     const promptOnly = encodePrompt(cmd).length;
     const tokens: number[] = [];
@@ -122,9 +123,9 @@ export class LearnedTerminal implements Terminal {
       const r = await this.sched.generate({
         prompt,
         maxNew,
-        temperature: this.settings.temperature,
+        temperature,
         topP: this.settings.topP,
-        rng: this.settings.temperature > 0 ? this.rng : null,
+        rng: temperature > 0 ? this.rng : null,
         stop: [EOT, CMD],
       });
       tokens.push(...r.tokens);
