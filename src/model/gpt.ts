@@ -11,13 +11,13 @@
  *                      can hold several packed windows that do not see each other
  *              outputs loss (scalar), grad:<param> for every parameter (omitted when withGrads = false: eval).
  *  inferGraph: inputs  every parameter, ids (B,S) int64, pos (B,S) int64, mask (B,1,S,P+S) additive,
- *                      k<l> (B,H,D,P) and v<l> (B,H,P,D) per layer: the KV cache (keys transposed), owned by
+ *                      k<l> and v<l> (B,H,P,D) per layer: the KV cache, owned by
  *                      the caller (sampler.ts)
  *              outputs logits (B,S,Vp), newk<l>, newv<l> (B,H,S,D): the caller writes them into its cache.
  */
 import { type V, Tape } from './autodiff.js';
 import { type ModelConfig, paramShapes } from './config.js';
-import type { DType } from './onnx.js';
+import type { AttrValue, DType } from './onnx.js';
 
 type Params = Map<string, V>;
 
@@ -111,14 +111,14 @@ export function inferGraph(m: ModelConfig, weights?: ReadonlyMap<string, Float32
   const ids = g.input('ids', 'int64', ['B', 'S']);
   const pos = g.input('pos', 'int64', ['B', 'S']);
   const mask = g.input('mask', 'float32', ['B', 1, 'S', 'PS']);
-  const one = (op: string, ins: string[], attrs: Record<string, number | number[]> = {}, domain = ''): string => g.node(op, ins, attrs, 1, domain)[0] as string;
+  const one = (op: string, ins: string[], attrs: Record<string, AttrValue> = {}, domain = ''): string => g.node(op, ins, attrs, 1, domain)[0] as string;
 
   const emb = one('Add', [one('Gather', [param(p, 'wte').name, ids]), one('Gather', [param(p, 'wpe').name, pos])]);
   let x: V = { name: emb, shape: ['B', 'S', C], grad: false };
   // cache length P as a 1-D int64 tensor, for slicing the attention weights into [cache | new]
-  const capLen = one('Slice', [one('Shape', [`k0`]), t.ints([3]), t.ints([4])]);
+  const capLen = one('Slice', [one('Shape', [`k0`]), t.ints([2]), t.ints([3])]);
   for (let l = 0; l < m.layers; l++) {
-    const kc = g.input(`k${l}`, 'float32', ['B', H, D, 'P']); // keys stored transposed: a plain MatMul, no copy
+    const kc = g.input(`k${l}`, 'float32', ['B', H, 'P', D]);
     const vc = g.input(`v${l}`, 'float32', ['B', H, 'P', D]);
     const h = t.layerNorm(x, param(p, `h${l}.ln1.g`), param(p, `h${l}.ln1.b`));
     const qkv = t.add(t.matmul(h, param(p, `h${l}.attn.w`)), param(p, `h${l}.attn.b`)); // (B,S,3C)
@@ -129,10 +129,9 @@ export function inferGraph(m: ModelConfig, weights?: ReadonlyMap<string, Float32
     const vh = heads(v);
     g.alias(kh, `newk${l}`, 'float32', ['B', H, 'S', D]);
     g.alias(vh, `newv${l}`, 'float32', ['B', H, 'S', D]);
-    const scale = 1 / Math.sqrt(D);
-    const qs = one('Mul', [qh, t.scalar(scale)]);
-    const sCache = one('MatMul', [qs, kc]); // (B,H,S,P)
-    const sNew = g.node('FusedMatMul', [qs, kh], { transB: 1 }, 1, 'com.microsoft')[0] as string; // (B,H,S,S)
+    const qk = (k: string): string => one('FusedMatMul', [qh, k], { transB: 1, alpha: { float: 1 / Math.sqrt(D) } }, 'com.microsoft'); // q k^T / sqrt(D)
+    const sCache = qk(kc); // (B,H,S,P)
+    const sNew = qk(kh); // (B,H,S,S)
     const att = one('Softmax', [one('Add', [one('Concat', [sCache, sNew], { axis: 3 }), mask])], { axis: -1 }); // (B,H,S,P+S)
     const aCache = one('Slice', [att, t.ints([0]), capLen, t.ints([3])]);
     const aNew = one('Slice', [att, capLen, t.ints([2 ** 62]), t.ints([3])]);
@@ -142,5 +141,65 @@ export function inferGraph(m: ModelConfig, weights?: ReadonlyMap<string, Float32
     x = mlp(t, p, l, x, true);
   }
   g.alias(lmHead(t, p, x, m).name, 'logits', 'float32', ['B', 'S', m.vocab]);
+  return g.encode();
+}
+
+/**
+ * The graph for one decode step: exactly one new token per sequence (S = 1), same numerics as
+ * inferGraph with S = 1 but leaner: activations are 2-D (B,C), so the weight products are Gemm
+ * with their bias fused, and (B,1,H,D) = (B,H,1,D) in memory, so heads need Reshape, not Transpose.
+ *  inputs  ids (B) int64, pos (B) int64, mask (B,1,1,P+1) additive (the last column is the new
+ *          token itself), k<l>, v<l> (B,H,P,D) per layer: the KV cache
+ *  outputs logits (B,Vp), newk<l>, newv<l> (B,H,1,D)
+ */
+export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
+  const t = new Tape('float32');
+  const g = t.g;
+  const C = m.d;
+  const H = m.heads;
+  const D = C / H;
+  const shapes = new Map(paramShapes(m));
+  const added = new Set<string>();
+  const w = (name: string): string => {
+    const v = weights.get(name);
+    const shape = shapes.get(name);
+    if (!v || !shape) throw new Error(`internal: missing weight ${name}`);
+    if (!added.has(name)) g.initializer(name, shape, v);
+    added.add(name);
+    return name;
+  };
+  const one = (op: string, ins: string[], attrs: Record<string, AttrValue> = {}, domain = ''): string => g.node(op, ins, attrs, 1, domain)[0] as string;
+  const ln = (x: string, pre: string): string => one('LayerNormalization', [x, w(`${pre}.g`), w(`${pre}.b`)], { axis: -1, epsilon: { float: 1e-5 } });
+  const ids = g.input('ids', 'int64', ['B']);
+  const pos = g.input('pos', 'int64', ['B']);
+  const mask = g.input('mask', 'float32', ['B', 1, 1, 'P1']);
+  const wte = w('wte');
+  let x = one('Add', [one('Gather', [wte, ids]), one('Gather', [w('wpe'), pos])]); // (B,C)
+  const heads = t.ints([0, H, 1, D]);
+  const flat = t.ints([0, C]);
+  const capLen = one('Slice', [one('Shape', ['k0']), t.ints([2]), t.ints([3])]);
+  const alpha = { float: 1 / Math.sqrt(D) };
+  for (let l = 0; l < m.layers; l++) {
+    const kc = g.input(`k${l}`, 'float32', ['B', H, 'P', D]);
+    const vc = g.input(`v${l}`, 'float32', ['B', H, 'P', D]);
+    const qkv = one('Gemm', [ln(x, `h${l}.ln1`), w(`h${l}.attn.w`), w(`h${l}.attn.b`)]); // (B,3C) = [q | k | v]
+    const [q, k, v] = g.node('Split', [qkv, t.ints([C, C, C])], { axis: 1 }, 3) as [string, string, string];
+    const qh = one('Reshape', [q, heads]); // (B,H,1,D)
+    const [kh] = g.node('Reshape', [k, heads], {}, [`newk${l}`]) as [string];
+    const [vh] = g.node('Reshape', [v, heads], {}, [`newv${l}`]) as [string];
+    g.output(kh, 'float32', ['B', H, 1, D]);
+    g.output(vh, 'float32', ['B', H, 1, D]);
+    const sCache = one('FusedMatMul', [qh, kc], { transB: 1, alpha }, 'com.microsoft'); // (B,H,1,P)
+    const sNew = one('FusedMatMul', [qh, kh], { transB: 1, alpha }, 'com.microsoft'); // (B,H,1,1)
+    const att = one('Softmax', [one('Add', [one('Concat', [sCache, sNew], { axis: 3 }), mask])], { axis: -1 }); // (B,H,1,P+1)
+    const aCache = one('Slice', [att, t.ints([0]), capLen, t.ints([3])]);
+    const aNew = one('Slice', [att, capLen, t.ints([2 ** 62]), t.ints([3])]);
+    const y = one('Add', [one('MatMul', [aCache, vc]), one('Mul', [aNew, vh])]); // (B,H,1,D)
+    x = one('Add', [x, one('Gemm', [one('Reshape', [y, flat]), w(`h${l}.proj.w`), w(`h${l}.proj.b`)])]);
+    const f = one('FastGelu', [one('MatMul', [ln(x, `h${l}.ln2`), w(`h${l}.fc.w`)]), w(`h${l}.fc.b`)], {}, 'com.microsoft');
+    x = one('Add', [x, one('Gemm', [f, w(`h${l}.out.w`), w(`h${l}.out.b`)])]);
+  }
+  g.node('Gemm', [ln(x, 'lnf'), wte], { transB: 1 }, ['logits']); // tied embedding: (B,C) @ wte^T
+  g.output('logits', 'float32', ['B', m.vocab]);
   return g.encode();
 }

@@ -14,7 +14,7 @@ const { onnx } = onnxProto;
 export type DType = 'float32' | 'float64';
 export type Dim = number | string;
 
-export const ELEM = { float32: 1, int64: 7, float64: 11 } as const;
+export const ELEM = { float32: 1, int32: 6, int64: 7, float64: 11 } as const;
 export type ElemName = keyof typeof ELEM;
 
 export type AttrValue = number | number[] | string | { float: number } | { tensor: { dims: number[]; dtype: DType; data: number[] } };
@@ -51,6 +51,7 @@ export class OnnxGraph {
     const name = this.fresh(prefix);
     const t: P.ITensorProto = { name, dataType: ELEM[elem], dims };
     if (elem === 'int64') t.int64Data = Array.from(values);
+    else if (elem === 'int32') t.int32Data = Array.from(values);
     else if (elem === 'float64') t.doubleData = Array.from(values);
     else t.floatData = Array.from(values);
     this.inits.push(t);
@@ -63,9 +64,12 @@ export class OnnxGraph {
     return name;
   }
 
-  /** Append a node; returns its output names (`nOut` fresh ones). */
-  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut = 1, domain = ''): string[] {
-    const outs = Array.from({ length: nOut }, () => this.fresh(op.toLowerCase()));
+  /**
+   * Append a node; returns its output names: `nOut` fresh ones, or the given names (e.g. graph
+   * outputs written by the node itself, with no Identity in between).
+   */
+  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut: number | string[] = 1, domain = ''): string[] {
+    const outs = typeof nOut === 'number' ? Array.from({ length: nOut }, () => this.fresh(op.toLowerCase())) : nOut;
     const attribute: P.IAttributeProto[] = [];
     for (const [name, v] of Object.entries(attrs)) {
       if (typeof v === 'number') attribute.push({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });

@@ -134,5 +134,13 @@ describe('inference graph (KV cache) matches the reference', () => {
     worst = 0;
     for (let i = 0; i < 32; i++) (ref[8 + i] as Float64Array).forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (last[i * mm.vocab + j] as number)))));
     expect(worst).toBeLessThan(1e-4);
+    // one token at a time after a 5-token prompt (the S = 1 decode graph), across the growth from 32 to 48 slots
+    worst = 0;
+    for (const i of [5, 6, 31, 32, 39]) {
+      const row = await s.logitsChunked([tokens.slice(0, 5), ...tokens.slice(5, i + 1).map((t) => [t])]);
+      expect(row.length).toBe(mm.vocab);
+      (ref[i] as Float64Array).forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (row[j] as number)))));
+    }
+    expect(worst).toBeLessThan(1e-4);
   });
 });

@@ -7,9 +7,11 @@
  *   parseResult(g.tokens)                                         // -> { output, exit, cwd, complete }
  *   const sc = await s.score(contextTokens, targetTokens);        // logprob of each target token, top-1 id/prob
  *
- * The KV cache lives in JS: per layer K (B,H,D,P) (transposed) and V (B,H,P,D), P = capacity, grown in
- * steps of 32 positions up to the context length. Each call feeds the cache to onnxruntime as-is (the Tensor wraps the
- * Float32Array) and gets back only the new keys/values (B,H,S,D), which are written into place.
+ * The KV cache lives in JS: per layer K and V (B,H,P,D), P = capacity, grown in steps of 32 positions
+ * up to the context length. Each call feeds the cache to onnxruntime as-is (the Tensor wraps the
+ * Float32Array) and gets back only the new keys/values (B,H,S,D), which are copied into place (one
+ * contiguous run of S*D floats per sequence and head). Decode steps (one new token per sequence) run a
+ * leaner graph of their own (gpt.decodeGraph); prompts and scoring run gpt.inferGraph.
  * Log-probabilities are the model's own (temperature 1), whatever the sampling temperature.
  */
 import { TwError } from '../core/errors.js';
@@ -17,7 +19,7 @@ import { Rng } from '../core/rng.js';
 import { loadModel } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { EOT, VOCAB } from './framing.js';
-import { inferGraph } from './gpt.js';
+import { decodeGraph, inferGraph } from './gpt.js';
 import { openSession, ort } from './onnx.js';
 import { type Params } from './params.js';
 
@@ -41,7 +43,7 @@ export interface GenerateOptions {
   keepCache?: boolean;
 }
 
-/** One sequence's KV cache: the tokens fed so far and, per layer, k (H,D,n) and v (H,n,D). */
+/** One sequence's KV cache: the tokens fed so far and, per layer, k and v (H,n,D). */
 export interface SeqCache {
   tokens: number[];
   k: Float32Array[];
@@ -106,6 +108,8 @@ export class Sampler {
   private constructor(
     readonly config: ModelConfig,
     private readonly session: ort.InferenceSession,
+    /** the S = 1 graph (gpt.decodeGraph) */
+    private readonly step: ort.InferenceSession,
   ) {}
 
   /**
@@ -113,7 +117,7 @@ export class Sampler {
    * threads, default TW_ENGINE_THREADS or 2 (on a loaded machine 1 is often faster: `tw bench engine`).
    */
   static async fromParams(m: ModelConfig, params: Params, threads = defaultThreads()): Promise<Sampler> {
-    return new Sampler(m, await openSession(inferGraph(m, params), { threads }));
+    return new Sampler(m, await openSession(inferGraph(m, params), { threads }), await openSession(decodeGraph(m, params), { threads }));
   }
 
   /** A checkpoint folder or a `tw train` run folder (its latest checkpoint). */
@@ -140,6 +144,9 @@ export class Sampler {
     }
     st.ensure(Math.max(...chunks.map((c, b) => (st.len[b] as number) + c.length)));
     const P = st.cap;
+    const H = m.heads;
+    const D = m.d / H;
+    if (S === 1) return { logits: await this.decode(st, chunks), S };
     const ids = new BigInt64Array(B * S);
     const pos = new BigInt64Array(B * S);
     const mask = new Float32Array(B * S * (P + S)).fill(-1e9);
@@ -154,15 +161,13 @@ export class Sampler {
         for (let j = 0; j <= i; j++) mask[row + P + j] = 0;
       }
     }
-    const H = m.heads;
-    const D = m.d / H;
     const feeds: Record<string, ort.Tensor> = {
       ids: new ort.Tensor('int64', ids, [B, S]),
       pos: new ort.Tensor('int64', pos, [B, S]),
       mask: new ort.Tensor('float32', mask, [B, 1, S, P + S]),
     };
     for (let l = 0; l < m.layers; l++) {
-      feeds[`k${l}`] = new ort.Tensor('float32', st.k[l] as Float32Array, [B, H, D, P]);
+      feeds[`k${l}`] = new ort.Tensor('float32', st.k[l] as Float32Array, [B, H, P, D]);
       feeds[`v${l}`] = new ort.Tensor('float32', st.v[l] as Float32Array, [B, H, P, D]);
     }
     const out = await this.session.run(feeds);
@@ -171,6 +176,37 @@ export class Sampler {
     }
     for (let b = 0; b < B; b++) st.len[b] = (st.len[b] as number) + (chunks[b] as number[]).length;
     return { logits: out['logits']?.data as Float32Array, S };
+  }
+
+  /** One decode step: at most one token per sequence (empty chunks are fed token 0 and not cached). Logits (B,Vp). */
+  private async decode(st: State, chunks: number[][]): Promise<Float32Array> {
+    const m = this.config;
+    const { B, cap: P } = st;
+    const H = m.heads;
+    const D = m.d / H;
+    const ids = new BigInt64Array(B);
+    const pos = new BigInt64Array(B);
+    const mask = new Float32Array(B * (P + 1));
+    for (let b = 0; b < B; b++) {
+      const c = chunks[b] as number[];
+      const L = st.len[b] as number;
+      ids[b] = BigInt(c.length > 0 ? (c[0] as number) : 0);
+      pos[b] = BigInt(Math.min(L, m.context - 1));
+      mask.fill(-1e9, b * (P + 1) + L, (b + 1) * (P + 1) - 1);
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      ids: new ort.Tensor('int64', ids, [B]),
+      pos: new ort.Tensor('int64', pos, [B]),
+      mask: new ort.Tensor('float32', mask, [B, 1, 1, P + 1]),
+    };
+    for (let l = 0; l < m.layers; l++) {
+      feeds[`k${l}`] = new ort.Tensor('float32', st.k[l] as Float32Array, [B, H, P, D]);
+      feeds[`v${l}`] = new ort.Tensor('float32', st.v[l] as Float32Array, [B, H, P, D]);
+    }
+    const out = await this.step.run(feeds);
+    for (let l = 0; l < m.layers; l++) st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, 1, chunks);
+    for (let b = 0; b < B; b++) st.len[b] = (st.len[b] as number) + (chunks[b] as number[]).length;
+    return out['logits']?.data as Float32Array;
   }
 
   /**
@@ -277,12 +313,13 @@ export class Sampler {
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.step.release();
   }
 }
 
 const GROW = 32;
 
-/** Per-batch KV cache: k[l] (B,H,D,cap), v[l] (B,H,cap,D), and each sequence's length. */
+/** Per-batch KV cache: k[l], v[l] (B,H,cap,D), and each sequence's length. */
 class State {
   cap = 0;
   k: Float32Array[] = [];
@@ -309,15 +346,15 @@ class State {
     if (need <= this.cap && this.cap > 0) return;
     const cap = Math.min(Math.max(this.m.context, need), Math.ceil(Math.max(need, 1) / GROW) * GROW);
     const { B, H, D } = this;
-    // v: (B,H,cap,D) rows of D; k: (B,H,D,cap) rows of cap
-    const grow = (old: Float32Array | undefined, rows: number, oldLen: number, newLen: number): Float32Array => {
-      const a = new Float32Array(rows * newLen);
-      if (old) for (let r = 0; r < rows; r++) a.set(old.subarray(r * oldLen, (r + 1) * oldLen), r * newLen);
+    // (B,H,cap,D): B*H blocks of cap*D floats, each keeps its first oldCap*D
+    const grow = (old: Float32Array | undefined): Float32Array => {
+      const a = new Float32Array(B * H * cap * D);
+      if (old) for (let r = 0; r < B * H; r++) a.set(old.subarray(r * this.cap * D, (r + 1) * this.cap * D), r * cap * D);
       return a;
     };
     for (let l = 0; l < this.m.layers; l++) {
-      this.k[l] = grow(this.k[l], B * H * D, this.cap, cap);
-      this.v[l] = grow(this.v[l], B * H, this.cap * D, cap * D);
+      this.k[l] = grow(this.k[l]);
+      this.v[l] = grow(this.v[l]);
     }
     this.cap = cap;
   }
@@ -332,7 +369,7 @@ class State {
       const ck = c.k[l] as Float32Array;
       const cv = c.v[l] as Float32Array;
       for (let h = 0; h < H; h++) {
-        for (let d = 0; d < D; d++) k.set(ck.subarray((h * D + d) * cn, (h * D + d) * cn + n), ((b * H + h) * D + d) * cap);
+        k.set(ck.subarray(h * cn * D, (h * cn + n) * D), (b * H + h) * cap * D);
         v.set(cv.subarray(h * cn * D, (h * cn + n) * D), (b * H + h) * cap * D);
       }
     }
@@ -351,7 +388,7 @@ class State {
       const ck = new Float32Array(H * D * n);
       const cv = new Float32Array(H * n * D);
       for (let h = 0; h < H; h++) {
-        for (let d = 0; d < D; d++) ck.set(k.subarray(((b * H + h) * D + d) * cap, ((b * H + h) * D + d) * cap + n), (h * D + d) * n);
+        ck.set(k.subarray((b * H + h) * cap * D, ((b * H + h) * cap + n) * D), h * n * D);
         cv.set(v.subarray((b * H + h) * cap * D, ((b * H + h) * cap + n) * D), h * n * D);
       }
       out.k.push(ck);
@@ -379,7 +416,7 @@ class State {
     return out;
   }
 
-  /** Write new keys/values (B,H,S,D) of the valid chunk positions at each sequence's end (keys transposed). */
+  /** Write new keys/values (B,H,S,D) of the valid chunk positions at each sequence's end. */
   write(l: number, nk: Float32Array, nv: Float32Array, S: number, chunks: number[][]): void {
     const { B, H, D, cap } = this;
     const k = this.k[l] as Float32Array;
@@ -389,10 +426,10 @@ class State {
       if (n === 0) continue;
       const L = this.len[b] as number;
       for (let h = 0; h < H; h++) {
-        const src = ((b * H + h) * S) * D;
-        v.set(nv.subarray(src, src + n * D), ((b * H + h) * cap + L) * D);
-        const kb = (b * H + h) * D * cap + L;
-        for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) k[kb + d * cap + i] = nk[src + i * D + d] as number;
+        const src = (b * H + h) * S * D;
+        const dst = ((b * H + h) * cap + L) * D;
+        k.set(nk.subarray(src, src + n * D), dst);
+        v.set(nv.subarray(src, src + n * D), dst);
       }
     }
   }
