@@ -11,7 +11,12 @@
  * Resume (--resume, also after kill -9) restarts from latest.json and reproduces the uninterrupted run bit for bit:
  * parameters, Adam state, the step and the data cursor are all restored; metrics lines past the checkpoint are dropped
  * (they are recomputed identically). A NaN/inf loss stops the run naming the step; the last checkpoint stays.
+ *
+ * Warm start (--init DIR): the weights come from a model checkpoint of the same shape instead of the seeded init;
+ * the optimizer, schedule and data cursor start fresh. meta.json records the source (path, step, weights sha256),
+ * and a resume before the first checkpoint re-applies it from there.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../core/errors.js';
@@ -36,6 +41,8 @@ export interface TrainOptions {
   out: string;
   steps?: number;
   resume?: boolean;
+  /** warm start: a model checkpoint (or run folder) of the same shape whose weights replace the seeded init */
+  init?: string;
   /** progress output; default: stderr */
   progress?: boolean;
   log?: (line: string) => void;
@@ -108,6 +115,30 @@ function restore(dir: string, params: Params, opt: AdamW): State {
   return st;
 }
 
+/** Where a warm-started run took its weights from. */
+export interface InitSource {
+  path: string;
+  step: number | null;
+  /** sha256 of the source's model.safetensors */
+  sha256: string;
+}
+
+function initSource(path: string, cfg: Config): InitSource {
+  const { dir, info } = loadModel(path);
+  if (JSON.stringify(info.model) !== JSON.stringify(cfg.model)) {
+    throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
+  }
+  return { path, step: typeof info.step === 'number' ? info.step : null, sha256: createHash('sha256').update(readFileSync(join(dir, 'model.safetensors'))).digest('hex') };
+}
+
+function warmStart(src: InitSource, cfg: Config, params: Params): void {
+  const { dir, info, params: loaded } = loadModel(src.path);
+  const sha = createHash('sha256').update(readFileSync(join(dir, 'model.safetensors'))).digest('hex');
+  if (sha !== src.sha256) throw new TwError(`the warm-start weights in ${src.path} changed since this run began (sha256)`, 'restore them, or start a new --out');
+  if (JSON.stringify(info.model) !== JSON.stringify(cfg.model)) throw new TwError(`--init ${src.path} has another model shape than --config ${cfg.name}`, 'use a checkpoint of the same shape');
+  for (const [k, a] of loaded) (params.get(k) as Float32Array).set(a);
+}
+
 /** Mean loss over fixed validation batches (forward only). */
 async function evaluate(step: TrainStep, params: Params, batches: Batch[]): Promise<number | null> {
   let total = 0;
@@ -127,9 +158,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const metaFile = join(o.out, 'meta.json');
   const metricsFile = join(o.out, 'metrics.jsonl');
   let cfg = o.config;
+  let init: InitSource | null = null;
   if (existsSync(metaFile)) {
     if (!o.resume) throw new TwError(`${o.out} already holds a run`, 'pass --resume to continue it, or choose another --out');
-    const saved = JSON.parse(readFileSync(metaFile, 'utf8')) as { config: Config };
+    const saved = JSON.parse(readFileSync(metaFile, 'utf8')) as { config: Config; init?: InitSource };
+    init = saved.init ?? null;
+    if (o.init !== undefined && init?.path !== o.init) throw new TwError(`--init ${o.init} differs from the warm start this run began with (${init?.path ?? 'none'})`, 'resume without --init, or start a new --out');
     if (JSON.stringify(saved.config.model) !== JSON.stringify(cfg.model)) {
       throw new TwError(`--config ${cfg.name} has another model shape than the run in ${o.out}`, 'resume with the same config, or start a new --out');
     }
@@ -138,6 +172,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.steps !== undefined) cfg = { ...cfg, train: { ...cfg.train, steps: o.steps } };
   const tc = cfg.train;
   const T = cfg.model.context;
+  if (o.init !== undefined && init === null) init = initSource(o.init, cfg);
   const data = await loadDataset(o.data, T, tc.seed, tc.validFraction);
 
   mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
@@ -145,6 +180,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const meta = runMeta('tw train', 1, tc.seed, cfg, {
       data: { path: o.data, files: data.files, hash: data.hash, sessions: data.sessions, tokens: data.tokens, windows: { train: data.train.length, valid: data.valid.length } },
       params: paramCount(cfg.model),
+      ...(init ? { init } : {}),
     });
     writeFileAtomic(metaFile, JSON.stringify(meta, null, 2) + '\n');
   } else {
@@ -153,6 +189,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const params = initParams(cfg.model, tc.seed);
+  if (init) warmStart(init, cfg, params);
   const opt = new AdamW(params, tc);
   const stream = new BatchStream(data.train, tc.batch, T, tc.mask, tc.seed, { epoch: 0, index: 0 }, tc.pack);
   let start = 0;

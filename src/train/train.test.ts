@@ -92,6 +92,26 @@ describe('tw train', () => {
 });
 
 describe('bad input', () => {
+  it('--init warm-starts from a checkpoint: its weights, a fresh schedule, the source recorded in meta.json', async () => {
+    await train({ data, config: tiny(40), out: join(dir, 'src'), ...quiet });
+    await train({ data, config: tiny(3), out: join(dir, 'warm'), init: join(dir, 'src'), ...quiet });
+    const src = trainLosses(join(dir, 'src'));
+    const warm = trainLosses(join(dir, 'warm'));
+    // the first step's loss is taken before any update: the source's weights, not the seeded init
+    expect(warm[0] as number).toBeLessThan((src[0] as number) - 1);
+    expect(warm[0] as number).toBeLessThan((src[39] as number) * 1.3);
+    const meta = JSON.parse(readFileSync(join(dir, 'warm', 'meta.json'), 'utf8')) as { init: { path: string; step: number; sha256: string } };
+    expect(meta.init.path).toBe(join(dir, 'src'));
+    expect(meta.init.step).toBe(40);
+    expect(meta.init.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // another shape is refused, naming both shapes
+    const wide = loadConfig('tiny');
+    const other: Config = { ...wide, model: { ...wide.model, d: 64 }, train: { ...wide.train, steps: 2, threads: 1 } };
+    await expect(train({ data, config: other, out: join(dir, 'warm-bad'), init: join(dir, 'src'), ...quiet })).rejects.toThrow(/--init .* is a 32-wide/);
+    // resuming with a different --init is refused
+    await expect(train({ data, config: tiny(5), out: join(dir, 'warm'), resume: true, init: join(dir, 'a'), ...quiet })).rejects.toThrow(/differs from the warm start/);
+  });
+
   it('unknown config name', () => {
     expect(() => loadConfig('no-such-config')).toThrow(/unknown config "no-such-config"/);
   });

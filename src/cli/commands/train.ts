@@ -12,10 +12,11 @@ export function registerTrain(program: Command): void {
     .requiredOption('--out <dir>', 'run folder')
     .option('--steps <n>', 'override train.steps')
     .option('--resume', 'continue the run in --out from its latest checkpoint', false)
+    .option('--init <dir>', 'warm start: take the weights of this model checkpoint (same shape as --config); optimizer and schedule start fresh')
     .option('--quiet', 'no progress bar', false)
-    .action(async (o: { data: string; config: string; out: string; steps?: string; resume: boolean; quiet: boolean }) => {
+    .action(async (o: { data: string; config: string; out: string; steps?: string; resume: boolean; quiet: boolean; init?: string }) => {
       const steps = o.steps === undefined ? undefined : Number(o.steps);
       if (steps !== undefined && (!Number.isInteger(steps) || steps <= 0)) throw new TwError(`--steps ${o.steps} is not a positive integer`, 'e.g. --steps 2000');
-      await train({ data: o.data, config: loadConfig(o.config), out: o.out, steps, resume: o.resume, progress: !o.quiet });
+      await train({ data: o.data, config: loadConfig(o.config), out: o.out, steps, resume: o.resume, progress: !o.quiet, ...(o.init !== undefined ? { init: o.init } : {}) });
     });
 }
