@@ -56,6 +56,15 @@ export function trainingCurveSvg(metrics: readonly MetricLine[], title: string):
   );
 }
 
+/** The lineage of a warm start: the source's card, trimmed to what identifies it. */
+function initCard(init: { path?: string }): Record<string, unknown> | null {
+  const f = init.path ? join(init.path, 'card.json') : '';
+  if (!f || !existsSync(f)) return null;
+  const c = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+  const data = c.data as { hash?: string; sessions?: unknown; tokens?: unknown } | undefined;
+  return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
+}
+
 export function shipModel(runDir: string, outDir: string): Record<string, unknown> {
   const ckpt = resolveModelDir(runDir);
   const meta = JSON.parse(readFileSync(join(runDir, 'meta.json'), 'utf8')) as Record<string, unknown>;
@@ -83,6 +92,8 @@ export function shipModel(runDir: string, outDir: string): Record<string, unknow
     finalValidLoss: last(evals)?.validLoss ?? null,
     trainedAt: meta.createdAt,
     source: { run: runDir, checkpoint: ckpt },
+    // a warm-started run (tw train --init): where its weights started, and that model's own card if it has one
+    init: meta.init ? { ...(meta.init as Record<string, unknown>), card: initCard(meta.init as { path?: string }) } : null,
   };
   writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
   writeFileSync(join(outDir, 'training-curve.svg'), trainingCurveSvg(metrics, `training curve: ${String((meta.config as { name?: string }).name ?? dirname(runDir))}`));
