@@ -20,6 +20,11 @@ if [ "${FROM_SCRATCH:-0}" = 1 ]; then
   node bin/tw.js train --data "$CORPUS" --config terminal-small --out "$RUN" $RESUME
 else
   if [ ! -f "$INIT/model.safetensors" ]; then
+    if ! git cat-file -e 46bc6b6:models/terminal-small/model.safetensors 2>/dev/null; then
+      echo "train-default: stage 1's weights (commit 46bc6b6) are not in this clone's history" >&2
+      echo "fix: git fetch --unshallow (or put a checkpoint in $INIT, or run FROM_SCRATCH=1 $0)" >&2
+      exit 1
+    fi
     mkdir -p "$INIT"
     for f in config.json model.safetensors card.json; do git show "46bc6b6:models/terminal-small/$f" > "$INIT/$f"; done
   fi
