@@ -158,23 +158,17 @@ export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32
   const C = m.d;
   const H = m.heads;
   const D = C / H;
-  const shapes = new Map(paramShapes(m));
-  const added = new Set<string>();
-  const w = (name: string): string => {
+  for (const [name, shape] of paramShapes(m)) {
     const v = weights.get(name);
-    const shape = shapes.get(name);
-    if (!v || !shape) throw new Error(`internal: missing weight ${name}`);
-    if (!added.has(name)) g.initializer(name, shape, v);
-    added.add(name);
-    return name;
-  };
+    if (!v) throw new Error(`internal: missing weight ${name}`);
+    g.initializer(name, shape, v);
+  }
   const one = (op: string, ins: string[], attrs: Record<string, AttrValue> = {}, domain = ''): string => g.node(op, ins, attrs, 1, domain)[0] as string;
-  const ln = (x: string, pre: string): string => one('LayerNormalization', [x, w(`${pre}.g`), w(`${pre}.b`)], { axis: -1, epsilon: { float: 1e-5 } });
+  const ln = (x: string, pre: string): string => one('LayerNormalization', [x, `${pre}.g`, `${pre}.b`], { axis: -1, epsilon: { float: 1e-5 } });
   const ids = g.input('ids', 'int64', ['B']);
   const pos = g.input('pos', 'int64', ['B']);
   const mask = g.input('mask', 'float32', ['B', 1, 1, 'P1']);
-  const wte = w('wte');
-  let x = one('Add', [one('Gather', [wte, ids]), one('Gather', [w('wpe'), pos])]); // (B,C)
+  let x = one('Add', [one('Gather', ['wte', ids]), one('Gather', ['wpe', pos])]); // (B,C)
   const heads = t.ints([0, H, 1, D]);
   const flat = t.ints([0, C]);
   const capLen = one('Slice', [one('Shape', ['k0']), t.ints([2]), t.ints([3])]);
@@ -182,7 +176,7 @@ export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32
   for (let l = 0; l < m.layers; l++) {
     const kc = g.input(`k${l}`, 'float32', ['B', H, 'P', D]);
     const vc = g.input(`v${l}`, 'float32', ['B', H, 'P', D]);
-    const qkv = one('Gemm', [ln(x, `h${l}.ln1`), w(`h${l}.attn.w`), w(`h${l}.attn.b`)]); // (B,3C) = [q | k | v]
+    const qkv = one('Gemm', [ln(x, `h${l}.ln1`), `h${l}.attn.w`, `h${l}.attn.b`]); // (B,3C) = [q | k | v]
     const [q, k, v] = g.node('Split', [qkv, t.ints([C, C, C])], { axis: 1 }, 3) as [string, string, string];
     const qh = one('Reshape', [q, heads]); // (B,H,1,D)
     const [kh] = g.node('Reshape', [k, heads], {}, [`newk${l}`]) as [string];
@@ -195,11 +189,11 @@ export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32
     const aCache = one('Slice', [att, t.ints([0]), capLen, t.ints([3])]);
     const aNew = one('Slice', [att, capLen, t.ints([2 ** 62]), t.ints([3])]);
     const y = one('Add', [one('MatMul', [aCache, vc]), one('Mul', [aNew, vh])]); // (B,H,1,D)
-    x = one('Add', [x, one('Gemm', [one('Reshape', [y, flat]), w(`h${l}.proj.w`), w(`h${l}.proj.b`)])]);
-    const f = one('FastGelu', [one('MatMul', [ln(x, `h${l}.ln2`), w(`h${l}.fc.w`)]), w(`h${l}.fc.b`)], {}, 'com.microsoft');
-    x = one('Add', [x, one('Gemm', [f, w(`h${l}.out.w`), w(`h${l}.out.b`)])]);
+    x = one('Add', [x, one('Gemm', [one('Reshape', [y, flat]), `h${l}.proj.w`, `h${l}.proj.b`])]);
+    const f = one('FastGelu', [one('MatMul', [ln(x, `h${l}.ln2`), `h${l}.fc.w`]), `h${l}.fc.b`], {}, 'com.microsoft');
+    x = one('Add', [x, one('Gemm', [f, `h${l}.out.w`, `h${l}.out.b`])]);
   }
-  g.node('Gemm', [ln(x, 'lnf'), wte], { transB: 1 }, ['logits']); // tied embedding: (B,C) @ wte^T
+  g.node('Gemm', [ln(x, 'lnf'), 'wte'], { transB: 1 }, ['logits']); // tied embedding: (B,C) @ wte^T
   g.output('logits', 'float32', ['B', m.vocab]);
   return g.encode();
 }

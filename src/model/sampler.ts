@@ -144,8 +144,6 @@ export class Sampler {
     }
     st.ensure(Math.max(...chunks.map((c, b) => (st.len[b] as number) + c.length)));
     const P = st.cap;
-    const H = m.heads;
-    const D = m.d / H;
     if (S === 1) return { logits: await this.decode(st, chunks), S };
     const ids = new BigInt64Array(B * S);
     const pos = new BigInt64Array(B * S);
@@ -161,29 +159,18 @@ export class Sampler {
         for (let j = 0; j <= i; j++) mask[row + P + j] = 0;
       }
     }
-    const feeds: Record<string, ort.Tensor> = {
+    const logits = await this.run(this.session, st, chunks, S, {
       ids: new ort.Tensor('int64', ids, [B, S]),
       pos: new ort.Tensor('int64', pos, [B, S]),
       mask: new ort.Tensor('float32', mask, [B, 1, S, P + S]),
-    };
-    for (let l = 0; l < m.layers; l++) {
-      feeds[`k${l}`] = new ort.Tensor('float32', st.k[l] as Float32Array, [B, H, P, D]);
-      feeds[`v${l}`] = new ort.Tensor('float32', st.v[l] as Float32Array, [B, H, P, D]);
-    }
-    const out = await this.session.run(feeds);
-    for (let l = 0; l < m.layers; l++) {
-      st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, S, chunks);
-    }
-    for (let b = 0; b < B; b++) st.len[b] = (st.len[b] as number) + (chunks[b] as number[]).length;
-    return { logits: out['logits']?.data as Float32Array, S };
+    });
+    return { logits, S };
   }
 
   /** One decode step: at most one token per sequence (empty chunks are fed token 0 and not cached). Logits (B,Vp). */
   private async decode(st: State, chunks: number[][]): Promise<Float32Array> {
     const m = this.config;
     const { B, cap: P } = st;
-    const H = m.heads;
-    const D = m.d / H;
     const ids = new BigInt64Array(B);
     const pos = new BigInt64Array(B);
     const mask = new Float32Array(B * (P + 1));
@@ -194,17 +181,22 @@ export class Sampler {
       pos[b] = BigInt(Math.min(L, m.context - 1));
       mask.fill(-1e9, b * (P + 1) + L, (b + 1) * (P + 1) - 1);
     }
-    const feeds: Record<string, ort.Tensor> = {
+    return this.run(this.step, st, chunks, 1, {
       ids: new ort.Tensor('int64', ids, [B]),
       pos: new ort.Tensor('int64', pos, [B]),
       mask: new ort.Tensor('float32', mask, [B, 1, 1, P + 1]),
-    };
-    for (let l = 0; l < m.layers; l++) {
+    });
+  }
+
+  /** Run a graph with the batch's KV cache fed beside `feeds`; write the new keys/values (S per sequence) back. Returns the logits. */
+  private async run(session: ort.InferenceSession, st: State, chunks: number[][], S: number, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+    const { B, H, D, cap: P } = st;
+    for (let l = 0; l < this.config.layers; l++) {
       feeds[`k${l}`] = new ort.Tensor('float32', st.k[l] as Float32Array, [B, H, P, D]);
       feeds[`v${l}`] = new ort.Tensor('float32', st.v[l] as Float32Array, [B, H, P, D]);
     }
-    const out = await this.step.run(feeds);
-    for (let l = 0; l < m.layers; l++) st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, 1, chunks);
+    const out = await session.run(feeds);
+    for (let l = 0; l < this.config.layers; l++) st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, S, chunks);
     for (let b = 0; b < B; b++) st.len[b] = (st.len[b] as number) + (chunks[b] as number[]).length;
     return out['logits']?.data as Float32Array;
   }
@@ -325,8 +317,8 @@ class State {
   k: Float32Array[] = [];
   v: Float32Array[] = [];
   readonly len: number[];
-  private readonly H: number;
-  private readonly D: number;
+  readonly H: number;
+  readonly D: number;
 
   constructor(
     private readonly m: ModelConfig,

@@ -16,11 +16,10 @@
  * the optimizer, schedule and data cursor start fresh. meta.json records the source (path, step, weights sha256),
  * and a resume before the first checkpoint re-applies it from there.
  */
-import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../core/errors.js';
-import { runMeta } from '../core/meta.js';
+import { runMeta, sha256 } from '../core/meta.js';
 import { type Config, paramCount } from '../model/config.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../model/fsutil.js';
@@ -123,20 +122,18 @@ export interface InitSource {
   sha256: string;
 }
 
-function initSource(path: string, cfg: Config): InitSource {
-  const { dir, info } = loadModel(path);
+/**
+ * Load a warm start's weights for a run of `cfg`'s shape (checked against `expectSha`, the hash
+ * meta.json recorded, when resuming); returns them with the source record that meta.json keeps.
+ */
+function loadInit(path: string, cfg: Config, expectSha?: string): { source: InitSource; weights: Params } {
+  const { dir, info, params } = loadModel(path);
   if (JSON.stringify(info.model) !== JSON.stringify(cfg.model)) {
     throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
   }
-  return { path, step: typeof info.step === 'number' ? info.step : null, sha256: createHash('sha256').update(readFileSync(join(dir, 'model.safetensors'))).digest('hex') };
-}
-
-function warmStart(src: InitSource, cfg: Config, params: Params): void {
-  const { dir, info, params: loaded } = loadModel(src.path);
-  const sha = createHash('sha256').update(readFileSync(join(dir, 'model.safetensors'))).digest('hex');
-  if (sha !== src.sha256) throw new TwError(`the warm-start weights in ${src.path} changed since this run began (sha256)`, 'restore them, or start a new --out');
-  if (JSON.stringify(info.model) !== JSON.stringify(cfg.model)) throw new TwError(`--init ${src.path} has another model shape than --config ${cfg.name}`, 'use a checkpoint of the same shape');
-  for (const [k, a] of loaded) (params.get(k) as Float32Array).set(a);
+  const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
+  if (expectSha !== undefined && hash !== expectSha) throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
+  return { source: { path, step: typeof info.step === 'number' ? info.step : null, sha256: hash }, weights: params };
 }
 
 /** Mean loss over fixed validation batches (forward only). */
@@ -172,7 +169,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.steps !== undefined) cfg = { ...cfg, train: { ...cfg.train, steps: o.steps } };
   const tc = cfg.train;
   const T = cfg.model.context;
-  if (o.init !== undefined && init === null) init = initSource(o.init, cfg);
+  const latest = o.resume ? readLatest(o.out) : null;
+  // the warm start's weights: from --init on a new run, from the source meta.json names on a resume
+  // that has no checkpoint yet; a resume from a checkpoint restores its own weights instead
+  const warm = latest ? null : init ? loadInit(init.path, cfg, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg) : null;
+  if (warm) init = warm.source;
   const data = await loadDataset(o.data, T, tc.seed, tc.validFraction);
 
   mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
@@ -189,11 +190,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const params = initParams(cfg.model, tc.seed);
-  if (init) warmStart(init, cfg, params);
+  for (const [k, a] of warm?.weights ?? []) (params.get(k) as Float32Array).set(a);
   const opt = new AdamW(params, tc);
   const stream = new BatchStream(data.train, tc.batch, T, tc.mask, tc.seed, { epoch: 0, index: 0 }, tc.pack);
   let start = 0;
-  const latest = o.resume ? readLatest(o.out) : null;
   if (latest) {
     const st = restore(latest.dir, params, opt);
     start = st.step;

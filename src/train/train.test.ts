@@ -89,9 +89,7 @@ describe('tw train', () => {
     await train({ data, config: cfg, out, resume: true, ...quiet });
     expect(trainLosses(out)).toEqual(trainLosses(full));
   }, 240_000); // a child process (tsx start-up) plus two runs: slow when the shared machine is loaded
-});
 
-describe('bad input', () => {
   it('--init warm-starts from a checkpoint: its weights, a fresh schedule, the source recorded in meta.json', async () => {
     await train({ data, config: tiny(40), out: join(dir, 'src'), ...quiet });
     await train({ data, config: tiny(3), out: join(dir, 'warm'), init: join(dir, 'src'), ...quiet });
@@ -111,7 +109,9 @@ describe('bad input', () => {
     // resuming with a different --init is refused
     await expect(train({ data, config: tiny(5), out: join(dir, 'warm'), resume: true, init: join(dir, 'a'), ...quiet })).rejects.toThrow(/differs from the warm start/);
   });
+});
 
+describe('bad input', () => {
   it('unknown config name', () => {
     expect(() => loadConfig('no-such-config')).toThrow(/unknown config "no-such-config"/);
   });
