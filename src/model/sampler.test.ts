@@ -77,6 +77,32 @@ describe('Sampler batching', () => {
   });
 });
 
+describe('Sampler KV cache buffers', () => {
+  it('growing past several capacity steps and compacting in place, with reused buffers, gives the same tokens as each sequence alone', async () => {
+    const big: ModelConfig = { ...m, context: 128 };
+    const p = initParams(big, 3);
+    const rng = new Rng(6);
+    for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.2;
+    const s = await Sampler.fromParams(big, p, 1);
+    // lengths cross the 32-position growth steps at different times; two rows finish early (compaction)
+    const prompts = [3, 40, 70, 10].map((n, i) => Array.from({ length: n }, (_, j) => (j === 0 ? CMD : 97 + ((i * 7 + j) % 26))));
+    const limits = [2, 3, 50, 110];
+    const first = await s.generate(prompts, { maxTokens: limits, stop: [] });
+    expect(first.map((g) => g.tokens.length)).toEqual([2, 3, 50, 110]);
+    expect(first[3]?.finish).toBe('length');
+    for (const [i, pr] of prompts.entries()) {
+      const [alone] = await s.generate([pr], { maxTokens: limits[i] as number, stop: [] });
+      expect(first[i]?.tokens).toEqual(alone?.tokens);
+      const sc = await s.score(pr, first[i]?.tokens as number[]);
+      expect(sc.top1).toEqual(first[i]?.tokens);
+      sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(first[i]?.logprobs[j] as number, 4));
+    }
+    // the pool now holds buffers full of other sequences' keys and values: nothing may leak through
+    const again = await s.generate(prompts, { maxTokens: limits, stop: [] });
+    expect(again).toEqual(first);
+  });
+});
+
 describe('Sampler prefix cache', () => {
   it('a kept cache continues a conversation exactly like re-feeding the whole history', async () => {
     const s = await sampler();

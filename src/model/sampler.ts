@@ -8,9 +8,10 @@
  *   const sc = await s.score(contextTokens, targetTokens);        // logprob of each target token, top-1 id/prob
  *
  * The KV cache lives in JS: per layer K and V (B,H,P,D), P = capacity, grown in steps of 32 positions
- * up to the context length. Each call feeds the cache to onnxruntime as-is (the Tensor wraps the
- * Float32Array) and gets back only the new keys/values (B,H,S,D), which are copied into place (one
- * contiguous run of S*D floats per sequence and head). Decode steps (one new token per sequence) run a
+ * up to the context length, in place in buffers that are pooled across calls (see State). Each call
+ * feeds the cache to onnxruntime as-is (the Tensor wraps the Float32Array) and gets back only the
+ * new keys/values (B,H,S,D), which are copied into place (one run of S*D floats per sequence and
+ * head). Greedy decoding takes the argmax and its log-probability in one pass per row. Decode steps (one new token per sequence) run a
  * leaner graph of their own (gpt.decodeGraph); prompts and scoring run gpt.inferGraph.
  * Log-probabilities are the model's own (temperature 1), whatever the sampling temperature.
  */
@@ -86,6 +87,22 @@ function logSoftmax(row: Float32Array, off: number): Float64Array {
   return out;
 }
 
+/** Greedy decoding's fast path: the argmax token and its log-probability, in one pass and no allocation. */
+function argmaxLogprob(row: Float32Array, off: number): [number, number] {
+  let best = 0;
+  let mx = row[off] as number;
+  for (let v = 1; v < VOCAB; v++) {
+    const x = row[off + v] as number;
+    if (x > mx) {
+      mx = x;
+      best = v;
+    }
+  }
+  let z = 0;
+  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
+  return [best, -Math.log(z)];
+}
+
 function pick(lp: Float64Array, temperature: number, topP: number, rng: Rng): number {
   let best = 0;
   for (let v = 1; v < VOCAB; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
@@ -104,6 +121,9 @@ function pick(lp: Float64Array, temperature: number, topP: number, rng: Rng): nu
 }
 
 export class Sampler {
+
+  /** KV-cache buffers of finished batches, reused by the next (see State) */
+  private readonly pool = new BufferPool();
 
   private constructor(
     readonly config: ModelConfig,
@@ -128,7 +148,7 @@ export class Sampler {
 
   /** A fresh batch state: empty caches for B sequences. */
   private newState(B: number): State {
-    return new State(this.config, B);
+    return new State(this.config, B, this.pool);
   }
 
   /**
@@ -206,16 +226,26 @@ export class Sampler {
    * leave the batch (the cache is compacted once half of its rows are done).
    */
   async generate(prompts: readonly (readonly number[])[], o: GenerateOptions): Promise<Generation[]> {
-    const m = this.config;
-    const Vp = m.vocab;
     if (prompts.length === 0) return [];
     for (const p of prompts) if (p.length === 0) throw new TwError('empty prompt', 'a prompt holds at least one token, e.g. framing.encodePrompt(cmd)');
+    const st = this.newState(prompts.length);
+    try {
+      return await this.generateIn(st, prompts, o);
+    } finally {
+      st.release();
+    }
+  }
+
+  private async generateIn(st: State, prompts: readonly (readonly number[])[], o: GenerateOptions): Promise<Generation[]> {
+    const m = this.config;
+    const Vp = m.vocab;
     const stop = new Set(o.stop ?? [EOT]);
     const rng = o.rng ?? new Rng(0);
+    const temperature = o.temperature ?? 0;
+    const greedy = temperature <= 0;
     const mt = o.maxTokens;
     const limit = (i: number): number => (typeof mt === 'number' ? mt : (mt[i] ?? 0));
     const res: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length' }));
-    let st = this.newState(prompts.length);
     let rows = prompts.map((_, i) => i); // state row -> prompt index
     // reuse a cached prefix (at most all but the last prompt token: its logits are needed)
     const reuse = prompts.map((p, i) => {
@@ -239,10 +269,17 @@ export class Sampler {
           continue;
         }
         const g = res[i] as Generation;
-        const lp = logSoftmax(logits, (r * S + (lastRow[r] as number)) * Vp);
-        const tok = pick(lp, o.temperature ?? 0, o.topP ?? 1, rng);
+        const off = (r * S + (lastRow[r] as number)) * Vp;
+        let tok: number;
+        let lpTok: number;
+        if (greedy) [tok, lpTok] = argmaxLogprob(logits, off);
+        else {
+          const lp = logSoftmax(logits, off);
+          tok = pick(lp, temperature, o.topP ?? 1, rng);
+          lpTok = lp[tok] as number;
+        }
         g.tokens.push(tok);
-        g.logprobs.push(lp[tok] as number);
+        g.logprobs.push(lpTok);
         let done = true;
         if (stop.has(tok)) g.finish = 'stop';
         else if (g.tokens.length >= limit(i)) g.finish = 'length';
@@ -254,7 +291,7 @@ export class Sampler {
       const live = next.map((c, r) => (c.length > 0 ? r : -1)).filter((r) => r >= 0);
       if (live.length === 0) break;
       if (live.length * 2 <= rows.length) {
-        st = st.select(live);
+        st.select(live);
         rows = live.map((r) => rows[r] as number);
         chunks = live.map((r) => next[r] as number[]);
       } else chunks = next;
@@ -274,7 +311,7 @@ export class Sampler {
     const Vp = this.config.vocab;
     if (items.some((it) => it.context.length === 0)) throw new TwError('empty scoring context', 'start the context with at least one token (e.g. [CMD])');
     const st = this.newState(items.length);
-    const { logits, S } = await this.feed(st, items.map((it) => [...it.context, ...it.target]));
+    const { logits, S } = await this.feed(st, items.map((it) => [...it.context, ...it.target])).finally(() => st.release());
     return items.map((it, b) => {
       const sc: Score = { logprobs: [], top1: [], top1Prob: [], ...(opts.dists ? { dists: [] } : {}) };
       it.target.forEach((tok, i) => {
@@ -292,14 +329,19 @@ export class Sampler {
 
   /** Raw logits (S, Vp) of one sequence, for tests against the reference. */
   async logits(tokens: readonly number[]): Promise<Float32Array> {
-    return (await this.feed(this.newState(1), [[...tokens]])).logits;
+    const st = this.newState(1);
+    return (await this.feed(st, [[...tokens]]).finally(() => st.release())).logits;
   }
 
   /** Logits of one sequence fed in pieces (exercises the cache); rows of the last piece. */
   async logitsChunked(pieces: readonly (readonly number[])[]): Promise<Float32Array> {
     const st = this.newState(1);
     let last: Float32Array = new Float32Array(0);
-    for (const p of pieces) last = (await this.feed(st, [[...p]])).logits;
+    try {
+      for (const p of pieces) last = (await this.feed(st, [[...p]])).logits;
+    } finally {
+      st.release();
+    }
     return last;
   }
 
@@ -311,44 +353,106 @@ export class Sampler {
 
 const GROW = 32;
 
-/** Per-batch KV cache: k[l], v[l] (B,H,cap,D), and each sequence's length. */
+/**
+ * Spare KV-cache backing buffers, largest first. A batch takes what it needs (2 per layer) and
+ * gives them back when done; at most `keep` are held, the largest, so memory stays bounded by
+ * what the biggest recent batch used.
+ */
+class BufferPool {
+  private spare: Float32Array[] = [];
+
+  constructor(private readonly keep = 64) {}
+
+  take(n: number): Float32Array[] {
+    return Array.from({ length: n }, () => this.spare.shift() ?? new Float32Array(0));
+  }
+
+  give(bufs: Float32Array[]): void {
+    this.spare.push(...bufs.filter((b) => b.length > 0));
+    this.spare.sort((a, b) => b.length - a.length);
+    this.spare.length = Math.min(this.spare.length, this.keep);
+  }
+}
+
+/**
+ * Per-batch KV cache: k[l], v[l] (B,H,cap,D), and each sequence's length.
+ *
+ * The tensors are views at the front of larger backing buffers (one per layer for K and one for V).
+ * Growing the capacity by GROW positions re-strides the rows in place (backwards, so no row is
+ * overwritten before it moves); a backing buffer is replaced only when it is too small, then by
+ * one twice as large (at most the whole context). Dropping finished rows compacts in place too.
+ * Buffers come from, and go back to, the sampler's pool, so a new batch of the same size
+ * allocates nothing: a fresh 8 x 67 MB allocation per growth step (page faults, zeroing, GC)
+ * had cost about a fifth of a batch-32 decode step.
+ */
 class State {
   cap = 0;
+  B: number;
   k: Float32Array[] = [];
   v: Float32Array[] = [];
-  readonly len: number[];
+  len: number[];
   readonly H: number;
   readonly D: number;
+  /** backing buffers: [k0, v0, k1, v1, ...] */
+  private store: Float32Array[];
 
   constructor(
     private readonly m: ModelConfig,
-    readonly B: number,
+    B: number,
+    private readonly pool: BufferPool,
   ) {
+    this.B = B;
     this.len = new Array<number>(B).fill(0);
     this.H = m.heads;
     this.D = m.d / m.heads;
+    this.store = pool.take(2 * m.layers);
+  }
+
+  /** Return the backing buffers to the pool (the state is unusable afterwards). */
+  release(): void {
+    this.pool.give(this.store);
+    this.store = [];
+    this.k = [];
+    this.v = [];
+  }
+
+  private views(): void {
+    const n = this.B * this.H * this.cap * this.D;
+    for (let l = 0; l < this.m.layers; l++) {
+      const ks = this.store[2 * l] as Float32Array;
+      const vs = this.store[2 * l + 1] as Float32Array;
+      this.k[l] = ks.subarray(0, n);
+      this.v[l] = vs.subarray(0, n);
+    }
   }
 
   /**
    * Grow the capacity to hold `need` positions, in steps of GROW slots (at most the context).
-   * Attention reads the whole capacity every step, so a tight capacity saves memory traffic;
-   * each growth copies the cache once.
+   * Attention reads the whole capacity every step, so a tight capacity saves memory traffic.
    */
   ensure(need: number): void {
     if (need <= this.cap && this.cap > 0) return;
     const cap = Math.min(Math.max(this.m.context, need), Math.ceil(Math.max(need, 1) / GROW) * GROW);
     const { B, H, D } = this;
-    // (B,H,cap,D): B*H blocks of cap*D floats, each keeps its first oldCap*D
-    const grow = (old: Float32Array | undefined): Float32Array => {
-      const a = new Float32Array(B * H * cap * D);
-      if (old) for (let r = 0; r < B * H; r++) a.set(old.subarray(r * this.cap * D, (r + 1) * this.cap * D), r * cap * D);
-      return a;
-    };
-    for (let l = 0; l < this.m.layers; l++) {
-      this.k[l] = grow(this.k[l]);
-      this.v[l] = grow(this.v[l]);
+    const rows = B * H;
+    const old = this.cap;
+    const full = rows * Math.max(this.m.context, need) * D;
+    for (let i = 0; i < this.store.length; i++) {
+      let a = this.store[i] as Float32Array;
+      if (a.length < rows * cap * D) {
+        const bigger = new Float32Array(Math.min(full, Math.max(rows * cap * D, 2 * a.length)));
+        bigger.set(a.subarray(0, rows * old * D));
+        a = bigger;
+        this.store[i] = a;
+      }
+      // (rows, old, D) -> (rows, cap, D), last row first; clear the new slots
+      for (let r = rows - 1; r >= 0; r--) {
+        if (r > 0 && old > 0) a.copyWithin(r * cap * D, r * old * D, (r + 1) * old * D);
+        a.fill(0, (r * cap + old) * D, (r + 1) * cap * D);
+      }
     }
     this.cap = cap;
+    this.views();
   }
 
   /** Copy the first n positions of a sequence cache into row b (capacity must already fit). */
@@ -389,39 +493,35 @@ class State {
     return out;
   }
 
-  /** A new state holding only the given rows (for dropping finished sequences). */
-  select(keep: number[]): State {
-    const out = new State(this.m, keep.length);
-    out.cap = this.cap;
+  /** Keep only the given rows (ascending), in place: for dropping finished sequences. */
+  select(keep: number[]): void {
     const block = this.H * this.D * this.cap; // one sequence's rows in k or v
-    for (let l = 0; l < this.m.layers; l++) {
-      const k = new Float32Array(keep.length * block);
-      const v = new Float32Array(keep.length * block);
-      keep.forEach((b, j) => {
-        k.set((this.k[l] as Float32Array).subarray(b * block, (b + 1) * block), j * block);
-        v.set((this.v[l] as Float32Array).subarray(b * block, (b + 1) * block), j * block);
-      });
-      out.k[l] = k;
-      out.v[l] = v;
-    }
-    keep.forEach((b, j) => (out.len[j] = this.len[b] as number));
-    return out;
+    for (const a of this.store) keep.forEach((b, j) => b !== j && a.copyWithin(j * block, b * block, (b + 1) * block));
+    this.len = keep.map((b) => this.len[b] as number);
+    this.B = keep.length;
+    this.views();
   }
 
-  /** Write new keys/values (B,H,S,D) of the valid chunk positions at each sequence's end. */
+  /**
+   * Write new keys/values (B,H,S,D) of the valid chunk positions at each sequence's end. Plain
+   * loops: at decode time these are B*H runs of D floats per layer, too short for subarray+set
+   * (an object per run) to pay.
+   */
   write(l: number, nk: Float32Array, nv: Float32Array, S: number, chunks: number[][]): void {
     const { B, H, D, cap } = this;
     const k = this.k[l] as Float32Array;
     const v = this.v[l] as Float32Array;
     for (let b = 0; b < B; b++) {
-      const n = (chunks[b] as number[]).length;
-      if (n === 0) continue;
+      const nd = (chunks[b] as number[]).length * D;
+      if (nd === 0) continue;
       const L = this.len[b] as number;
       for (let h = 0; h < H; h++) {
         const src = (b * H + h) * S * D;
         const dst = ((b * H + h) * cap + L) * D;
-        k.set(nk.subarray(src, src + n * D), dst);
-        v.set(nv.subarray(src, src + n * D), dst);
+        for (let i = 0; i < nd; i++) {
+          k[dst + i] = nk[src + i] as number;
+          v[dst + i] = nv[src + i] as number;
+        }
       }
     }
   }
