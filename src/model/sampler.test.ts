@@ -117,9 +117,24 @@ describe('Sampler prefix cache', () => {
       expect(g.tokens).toEqual(fresh[i]?.tokens);
       g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh[i]?.logprobs[j] as number, 4));
     });
-    // a cache that is not a prefix is ignored, not misused
+    expect(cached.map((g) => g.reused)).toEqual(t1.map((g) => g.cache?.tokens.length));
+    expect(fresh.map((g) => g.reused)).toEqual([0, 0]);
+    // a cache that shares only its first token: that much is reused, nothing else is misused
     const other = await s.generate([[CMD, 120, OUT]], { maxTokens: 8, stop: [], caches: [t1[0]?.cache] });
     const plain = await s.generate([[CMD, 120, OUT]], { maxTokens: 8, stop: [] });
+    expect(other[0]?.reused).toBe(1);
     expect(other[0]?.tokens).toEqual(plain[0]?.tokens);
+  });
+
+  it('a history that changed part-way (an older turn rewritten) reuses the cache up to the first change', async () => {
+    const s = await sampler();
+    const base = [CMD, 97, 98, OUT, 99, 100, 101, EOT, CMD, 102, OUT];
+    const [t1] = await s.generate([base], { maxTokens: 6, stop: [], keepCache: true });
+    const changed = [...base.slice(0, 5), 120, 121, ...base.slice(7), ...(t1?.tokens ?? []), CMD, 103, OUT];
+    const [partial] = await s.generate([changed], { maxTokens: 10, stop: [], caches: [t1?.cache] });
+    const [fresh] = await s.generate([changed], { maxTokens: 10, stop: [] });
+    expect(partial?.reused).toBe(5);
+    expect(partial?.tokens).toEqual(fresh?.tokens);
+    partial?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh?.logprobs[j] as number, 4));
   });
 });

@@ -36,8 +36,8 @@ export interface GenerateOptions {
   /** randomness for temperature > 0; default new Rng(0) */
   rng?: Rng;
   /**
-   * Per prompt, a cache returned by an earlier call (`Generation.cache`): when its tokens are a
-   * prefix of the prompt, only the rest of the prompt is fed (no re-prefill of the history).
+   * Per prompt, a cache returned by an earlier call (`Generation.cache`): the longest prefix its
+   * tokens share with the prompt is taken from it, and only the rest of the prompt is fed.
    */
   caches?: readonly (SeqCache | null | undefined)[];
   /** return each sequence's KV cache in `Generation.cache` for the next call */
@@ -56,6 +56,8 @@ export interface Generation {
   /** log p(token) under the model, one per generated token */
   logprobs: number[];
   finish: 'stop' | 'length' | 'context';
+  /** prompt tokens taken from `caches` instead of being fed again */
+  reused: number;
   /** with `keepCache`: the cache after this call (the prompt and every generated token but the last) */
   cache?: SeqCache;
 }
@@ -245,16 +247,19 @@ export class Sampler {
     const greedy = temperature <= 0;
     const mt = o.maxTokens;
     const limit = (i: number): number => (typeof mt === 'number' ? mt : (mt[i] ?? 0));
-    const res: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length' }));
+    const res: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length', reused: 0 }));
     let rows = prompts.map((_, i) => i); // state row -> prompt index
-    // reuse a cached prefix (at most all but the last prompt token: its logits are needed)
+    // reuse the longest common prefix of a cache and its prompt (at most all but the last prompt
+    // token: its logits are needed); causal attention makes each cached position depend on the
+    // tokens up to it alone
     const reuse = prompts.map((p, i) => {
       const c = o.caches?.[i];
-      if (!c || c.tokens.length === 0) return 0;
-      const n = Math.min(c.tokens.length, p.length - 1);
-      for (let j = 0; j < n; j++) if (c.tokens[j] !== p[j]) return 0;
-      return n;
+      const n = Math.min(c?.tokens.length ?? 0, p.length - 1);
+      let j = 0;
+      while (j < n && c?.tokens[j] === p[j]) j++;
+      return j;
     });
+    reuse.forEach((n, i) => ((res[i] as Generation).reused = n));
     st.ensure(Math.max(1, ...prompts.map((p) => p.length)));
     reuse.forEach((n, i) => n > 0 && st.load(i, o.caches?.[i] as SeqCache, n));
     let chunks = prompts.map((p, i) => p.slice(reuse[i]));
