@@ -3,7 +3,7 @@ import { Rng } from '../core/rng.js';
 import type { ModelConfig } from './config.js';
 import { CMD, EOT, OUT } from './framing.js';
 import { initParams } from './params.js';
-import { Sampler } from './sampler.js';
+import { prefillGroups, Sampler } from './sampler.js';
 
 const m: ModelConfig = { d: 32, layers: 2, heads: 2, context: 48, vocab: 264 };
 
@@ -136,5 +136,34 @@ describe('Sampler prefix cache', () => {
     expect(partial?.reused).toBe(5);
     expect(partial?.tokens).toEqual(fresh?.tokens);
     partial?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh?.logprobs[j] as number, 4));
+  });
+});
+
+describe('prefillGroups', () => {
+  const cost = (lens: number[], groups: [number, number][]): number => groups.reduce((c, [a, b]) => c + (b - a) * (lens[a] as number) + 48, 0);
+
+  it('splits a long history away from short ones, keeps equal lengths together, and covers every row once', () => {
+    expect(prefillGroups([400, 30, 20, 10])).toEqual([[0, 1], [1, 4]]);
+    expect(prefillGroups([12, 12, 12, 12])).toEqual([[0, 4]]);
+    expect(prefillGroups([5])).toEqual([[0, 1]]);
+    expect(prefillGroups([])).toEqual([]);
+  });
+
+  it('is optimal: no other split into contiguous groups costs less (all splits of 7 rows, 50 random cases)', () => {
+    const rng = new Rng(11);
+    for (let c = 0; c < 50; c++) {
+      const lens = Array.from({ length: 7 }, () => rng.int(1, 300)).sort((a, b) => b - a);
+      const got = prefillGroups(lens);
+      expect(got.flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      let best = Infinity;
+      for (let mask = 0; mask < 1 << 6; mask++) {
+        const groups: [number, number][] = [];
+        let start = 0;
+        for (let i = 1; i < 7; i++) if (mask & (1 << (i - 1))) (groups.push([start, i]), (start = i));
+        groups.push([start, 7]);
+        best = Math.min(best, cost(lens, groups));
+      }
+      expect(cost(lens, got)).toBe(best);
+    }
   });
 });

@@ -89,6 +89,34 @@ function logSoftmax(row: Float32Array, off: number): Float64Array {
   return out;
 }
 
+/** Per-call overhead of a prefill run, in token positions (about 1-2 ms of graph run at ~30 positions/ms). */
+const PREFILL_CALL_COST = 48;
+
+/**
+ * Split rows whose prefill lengths are sorted longest first into contiguous groups, one graph run
+ * each: a run pads every row to its longest, so one long history would otherwise make every row
+ * of the batch pay for its length. Minimises sum(rows x longest) + PREFILL_CALL_COST per group
+ * (dynamic programming over the split points). Returns [start, end) row ranges.
+ */
+export function prefillGroups(lens: readonly number[]): [number, number][] {
+  const n = lens.length;
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const from = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let j = 1; j <= n; j++) {
+    for (let i = 0; i < j; i++) {
+      const c = (best[i] as number) + (j - i) * (lens[i] as number) + PREFILL_CALL_COST;
+      if (c < (best[j] as number)) {
+        best[j] = c;
+        from[j] = i;
+      }
+    }
+  }
+  const out: [number, number][] = [];
+  for (let j = n; j > 0; j = from[j] as number) out.unshift([from[j] as number, j]);
+  return out;
+}
+
 /** Greedy decoding's fast path: the argmax token and its log-probability, in one pass and no allocation. */
 function argmaxLogprob(row: Float32Array, off: number): [number, number] {
   let best = 0;
@@ -154,72 +182,69 @@ export class Sampler {
   }
 
   /**
-   * Feed chunk[b] (possibly empty) to sequence b, extending its cache. Returns logits (B,S,Vp)
-   * with S = the longest chunk; row (b, i) is the next-token distribution after chunk[b][i].
+   * Feed chunks[b] (possibly empty) to sequence r0 + b: the rows r0 .. r0 + chunks.length - 1 of
+   * the state (by default all of them), extending their caches. Returns logits (n,S,Vp) with
+   * S = the longest chunk; row (b, i) is the next-token distribution after chunks[b][i].
    */
-  private async feed(st: State, chunks: number[][]): Promise<{ logits: Float32Array; S: number }> {
+  private async feed(st: State, chunks: number[][], r0 = 0): Promise<{ logits: Float32Array; S: number }> {
     const m = this.config;
-    const B = st.B;
+    const B = chunks.length;
     const S = Math.max(1, ...chunks.map((c) => c.length));
+    const len = (b: number): number => st.len[r0 + b] as number;
     for (let b = 0; b < B; b++) {
-      if ((st.len[b] as number) + (chunks[b] as number[]).length > m.context) throw new TwError(`sequence ${b} would exceed the context of ${m.context} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
+      if (len(b) + (chunks[b] as number[]).length > m.context) throw new TwError(`sequence ${r0 + b} would exceed the context of ${m.context} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
     }
-    st.ensure(Math.max(...chunks.map((c, b) => (st.len[b] as number) + c.length)));
+    st.ensure(Math.max(...chunks.map((c, b) => len(b) + c.length)));
     const P = st.cap;
-    if (S === 1) return { logits: await this.decode(st, chunks), S };
+    if (S === 1) {
+      // one decode step: at most one token per sequence (empty chunks are fed token 0 and not cached)
+      const ids = new BigInt64Array(B);
+      const pos = new BigInt64Array(B);
+      const mask = new Float32Array(B * (P + 1));
+      for (let b = 0; b < B; b++) {
+        const c = chunks[b] as number[];
+        ids[b] = BigInt(c.length > 0 ? (c[0] as number) : 0);
+        pos[b] = BigInt(Math.min(len(b), m.context - 1));
+        mask.fill(-1e9, b * (P + 1) + len(b), (b + 1) * (P + 1) - 1);
+      }
+      const feeds = { ids: new ort.Tensor('int64', ids, [B]), pos: new ort.Tensor('int64', pos, [B]), mask: new ort.Tensor('float32', mask, [B, 1, 1, P + 1]) };
+      return { logits: await this.run(this.step, st, r0, chunks, 1, feeds), S };
+    }
     const ids = new BigInt64Array(B * S);
     const pos = new BigInt64Array(B * S);
     const mask = new Float32Array(B * S * (P + S)).fill(-1e9);
     for (let b = 0; b < B; b++) {
       const c = chunks[b] as number[];
-      const L = st.len[b] as number;
+      const L = len(b);
       for (let i = 0; i < S; i++) {
         ids[b * S + i] = BigInt(i < c.length ? (c[i] as number) : 0);
         pos[b * S + i] = BigInt(Math.min(L + i, m.context - 1));
         const row = (b * S + i) * (P + S);
-        for (let j = 0; j < L; j++) mask[row + j] = 0;
-        for (let j = 0; j <= i; j++) mask[row + P + j] = 0;
+        mask.fill(0, row, row + L);
+        mask.fill(0, row + P, row + P + i + 1);
       }
     }
-    const logits = await this.run(this.session, st, chunks, S, {
-      ids: new ort.Tensor('int64', ids, [B, S]),
-      pos: new ort.Tensor('int64', pos, [B, S]),
-      mask: new ort.Tensor('float32', mask, [B, 1, S, P + S]),
-    });
-    return { logits, S };
+    const feeds = { ids: new ort.Tensor('int64', ids, [B, S]), pos: new ort.Tensor('int64', pos, [B, S]), mask: new ort.Tensor('float32', mask, [B, 1, S, P + S]) };
+    return { logits: await this.run(this.session, st, r0, chunks, S, feeds), S };
   }
 
-  /** One decode step: at most one token per sequence (empty chunks are fed token 0 and not cached). Logits (B,Vp). */
-  private async decode(st: State, chunks: number[][]): Promise<Float32Array> {
-    const m = this.config;
-    const { B, cap: P } = st;
-    const ids = new BigInt64Array(B);
-    const pos = new BigInt64Array(B);
-    const mask = new Float32Array(B * (P + 1));
-    for (let b = 0; b < B; b++) {
-      const c = chunks[b] as number[];
-      const L = st.len[b] as number;
-      ids[b] = BigInt(c.length > 0 ? (c[0] as number) : 0);
-      pos[b] = BigInt(Math.min(L, m.context - 1));
-      mask.fill(-1e9, b * (P + 1) + L, (b + 1) * (P + 1) - 1);
-    }
-    return this.run(this.step, st, chunks, 1, {
-      ids: new ort.Tensor('int64', ids, [B]),
-      pos: new ort.Tensor('int64', pos, [B]),
-      mask: new ort.Tensor('float32', mask, [B, 1, 1, P + 1]),
-    });
-  }
-
-  /** Run a graph with the batch's KV cache fed beside `feeds`; write the new keys/values (S per sequence) back. Returns the logits. */
-  private async run(session: ort.InferenceSession, st: State, chunks: number[][], S: number, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
-    const { B, H, D, cap: P } = st;
+  /**
+   * Run a graph over rows r0 .. r0 + chunks.length - 1 with their KV cache (a contiguous slice of
+   * the state's buffers) fed beside `feeds`; write the new keys/values (S per sequence) back.
+   * Returns the logits.
+   */
+  private async run(session: ort.InferenceSession, st: State, r0: number, chunks: number[][], S: number, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+    const { H, D, cap: P } = st;
+    const B = chunks.length;
+    const block = H * P * D;
+    const all: Record<string, ort.Tensor> = { ...feeds };
     for (let l = 0; l < this.config.layers; l++) {
-      feeds[`k${l}`] = new ort.Tensor('float32', st.k[l] as Float32Array, [B, H, P, D]);
-      feeds[`v${l}`] = new ort.Tensor('float32', st.v[l] as Float32Array, [B, H, P, D]);
+      all[`k${l}`] = new ort.Tensor('float32', (st.k[l] as Float32Array).subarray(r0 * block, (r0 + B) * block), [B, H, P, D]);
+      all[`v${l}`] = new ort.Tensor('float32', (st.v[l] as Float32Array).subarray(r0 * block, (r0 + B) * block), [B, H, P, D]);
     }
-    const out = await session.run(feeds);
-    for (let l = 0; l < this.config.layers; l++) st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, S, chunks);
-    for (let b = 0; b < B; b++) st.len[b] = (st.len[b] as number) + (chunks[b] as number[]).length;
+    const out = await session.run(all);
+    for (let l = 0; l < this.config.layers; l++) st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, S, chunks, r0);
+    for (let b = 0; b < B; b++) st.len[r0 + b] = (st.len[r0 + b] as number) + (chunks[b] as number[]).length;
     return out['logits']?.data as Float32Array;
   }
 
@@ -248,7 +273,6 @@ export class Sampler {
     const mt = o.maxTokens;
     const limit = (i: number): number => (typeof mt === 'number' ? mt : (mt[i] ?? 0));
     const res: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length', reused: 0 }));
-    let rows = prompts.map((_, i) => i); // state row -> prompt index
     // reuse the longest common prefix of a cache and its prompt (at most all but the last prompt
     // token: its logits are needed); causal attention makes each cached position depend on the
     // tokens up to it alone
@@ -260,26 +284,33 @@ export class Sampler {
       return j;
     });
     reuse.forEach((n, i) => ((res[i] as Generation).reused = n));
+    const todo = prompts.map((p, i) => p.slice(reuse[i])); // what is left to feed, >= 1 token each
+    // state row -> prompt index: the longest remainders first, so that prefill groups are contiguous rows
+    let rows = prompts.map((_, i) => i).sort((a, b) => (todo[b] as number[]).length - (todo[a] as number[]).length || a - b);
     st.ensure(Math.max(1, ...prompts.map((p) => p.length)));
-    reuse.forEach((n, i) => n > 0 && st.load(i, o.caches?.[i] as SeqCache, n));
-    let chunks = prompts.map((p, i) => p.slice(reuse[i]));
-    let lastRow = chunks.map((c) => c.length - 1);
+    rows.forEach((i, r) => (reuse[i] as number) > 0 && st.load(r, o.caches?.[i] as SeqCache, reuse[i] as number));
+    // prefill in groups (see prefillGroups), keeping each row's last logits: (B,Vp)
+    let logits: Float32Array = new Float32Array(rows.length * Vp);
+    const finished = new Uint8Array(prompts.length);
+    for (const [r0, r1] of prefillGroups(rows.map((i) => (todo[i] as number[]).length))) {
+      const chunks = rows.slice(r0, r1).map((i) => todo[i] as number[]);
+      const f = await this.feed(st, chunks, r0);
+      chunks.forEach((c, b) => logits.set(f.logits.subarray((b * f.S + c.length - 1) * Vp, (b * f.S + c.length) * Vp), (r0 + b) * Vp));
+    }
     for (;;) {
-      const { logits, S } = await this.feed(st, chunks);
       const next: number[][] = [];
       for (let r = 0; r < rows.length; r++) {
         const i = rows[r] as number;
-        if ((chunks[r] as number[]).length === 0) {
+        const g = res[i] as Generation;
+        if (finished[i]) {
           next.push([]);
           continue;
         }
-        const g = res[i] as Generation;
-        const off = (r * S + (lastRow[r] as number)) * Vp;
         let tok: number;
         let lpTok: number;
-        if (greedy) [tok, lpTok] = argmaxLogprob(logits, off);
+        if (greedy) [tok, lpTok] = argmaxLogprob(logits, r * Vp);
         else {
-          const lp = logSoftmax(logits, off);
+          const lp = logSoftmax(logits, r * Vp);
           tok = pick(lp, temperature, o.topP ?? 1, rng);
           lpTok = lp[tok] as number;
         }
@@ -290,17 +321,19 @@ export class Sampler {
         else if (g.tokens.length >= limit(i)) g.finish = 'length';
         else if ((st.len[r] as number) + 1 > m.context) g.finish = 'context';
         else done = false;
+        finished[i] = done ? 1 : 0;
         if (done && o.keepCache) g.cache = st.extract(r, [...(prompts[i] as number[]), ...g.tokens.slice(0, -1)]);
         next.push(done ? [] : [tok]);
       }
       const live = next.map((c, r) => (c.length > 0 ? r : -1)).filter((r) => r >= 0);
       if (live.length === 0) break;
+      let chunks = next;
       if (live.length * 2 <= rows.length) {
         st.select(live);
         rows = live.map((r) => rows[r] as number);
         chunks = live.map((r) => next[r] as number[]);
-      } else chunks = next;
-      lastRow = chunks.map(() => 0);
+      }
+      logits = (await this.feed(st, chunks)).logits;
     }
     return res;
   }
@@ -508,21 +541,21 @@ class State {
   }
 
   /**
-   * Write new keys/values (B,H,S,D) of the valid chunk positions at each sequence's end. Plain
+   * Write new keys/values (n,H,S,D) of the valid chunk positions at the end of rows r0 .. r0+n-1. Plain
    * loops: at decode time these are B*H runs of D floats per layer, too short for subarray+set
    * (an object per run) to pay.
    */
-  write(l: number, nk: Float32Array, nv: Float32Array, S: number, chunks: number[][]): void {
-    const { B, H, D, cap } = this;
+  write(l: number, nk: Float32Array, nv: Float32Array, S: number, chunks: number[][], r0 = 0): void {
+    const { H, D, cap } = this;
     const k = this.k[l] as Float32Array;
     const v = this.v[l] as Float32Array;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0; b < chunks.length; b++) {
       const nd = (chunks[b] as number[]).length * D;
       if (nd === 0) continue;
-      const L = this.len[b] as number;
+      const L = this.len[r0 + b] as number;
       for (let h = 0; h < H; h++) {
         const src = (b * H + h) * S * D;
-        const dst = ((b * H + h) * cap + L) * D;
+        const dst = (((r0 + b) * H + h) * cap + L) * D;
         for (let i = 0; i < nd; i++) {
           k[dst + i] = nk[src + i] as number;
           v[dst + i] = nv[src + i] as number;
@@ -530,4 +563,5 @@ class State {
       }
     }
   }
+
 }

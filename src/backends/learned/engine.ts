@@ -2,13 +2,17 @@
  * The learned backend's view of the model: the engine's Sampler (src/model/sampler.ts) behind the
  * small LearnedEngine interface the scheduler batches over.
  *
+ * Each request may carry its session's KV cache from the previous turn; the cache after this turn
+ * comes back with the result (Sampler keepCache), so a session's history is fed once, not every
+ * turn, until fitContext starts dropping old turns.
+ *
  * Greedy requests of one round decode together in one Sampler.generate call. Sampled requests
  * (temperature > 0) decode one per call, each with its session's own Rng, so that a session's
  * samples depend on its seed alone, not on which other sessions happened to share its batch.
  */
 import { readCheckpointInfo, resolveModelDir } from '../../model/checkpoint.js';
 import { VOCAB } from '../../model/framing.js';
-import { Sampler, type Score } from '../../model/sampler.js';
+import { type Generation, Sampler, type Score } from '../../model/sampler.js';
 import type { GenRequest, GenResult, LearnedEngine, ScoreResult } from './scheduler.js';
 
 export class SamplerEngine implements LearnedEngine {
@@ -28,19 +32,17 @@ export class SamplerEngine implements LearnedEngine {
       groups.set(key, [...(groups.get(key) ?? []), g]);
     }
     for (const group of groups.values()) {
-      const maxTokens = Math.max(...group.map(([r]) => r.maxNew));
-      const gens = await this.sampler.generate(group.map(([r]) => r.prompt), { maxTokens, temperature: 0, stop: [...(group[0]?.[0].stop ?? [])] });
-      group.forEach(([r, i], j) => {
-        const g = gens[j];
-        // A sequence may run past its own budget while others in the batch still decode: cut it.
-        out[i] = { tokens: (g?.tokens ?? []).slice(0, r.maxNew), logprobs: (g?.logprobs ?? []).slice(0, r.maxNew) };
-      });
+      const gens = await this.sampler.generate(
+        group.map(([r]) => r.prompt),
+        { maxTokens: group.map(([r]) => r.maxNew), temperature: 0, stop: [...(group[0]?.[0].stop ?? [])], caches: group.map(([r]) => r.cache), keepCache: true },
+      );
+      group.forEach(([, i], j) => (out[i] = result(gens[j])));
     }
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i];
       if (!r || r.temperature <= 0) continue;
-      const [g] = await this.sampler.generate([r.prompt], { maxTokens: r.maxNew, temperature: r.temperature, topP: r.topP, stop: [...r.stop], ...(r.rng ? { rng: r.rng } : {}) });
-      out[i] = { tokens: g?.tokens ?? [], logprobs: g?.logprobs ?? [] };
+      const [g] = await this.sampler.generate([r.prompt], { maxTokens: r.maxNew, temperature: r.temperature, topP: r.topP, stop: [...r.stop], caches: [r.cache], keepCache: true, ...(r.rng ? { rng: r.rng } : {}) });
+      out[i] = result(g);
     }
     return out;
   }
@@ -59,6 +61,11 @@ export class SamplerEngine implements LearnedEngine {
   async close(): Promise<void> {
     await this.sampler.release();
   }
+}
+
+function result(g: Generation | undefined): GenResult {
+  if (!g) throw new Error('internal: the sampler returned fewer generations than prompts');
+  return { tokens: g.tokens, logprobs: g.logprobs, reused: g.reused, ...(g.cache ? { cache: g.cache } : {}) };
 }
 
 /** The scheduler's per-token stats from a Sampler score (sum of squares from the full distribution). */

@@ -3,7 +3,7 @@
  *
  *   tw shell --backend learned                      (model: models/terminal-small/)
  *   tw exec --backend learned 'ls' 'pwd'
- *   SessionSpec.options: {model: DIR, temperature: 0 (greedy) | t, topP, seed, reserve, maxTokens, maxBatch, cwd}
+ *   SessionSpec.options: {model: DIR, temperature: 0 (greedy) | t, topP, seed, reserve, maxTokens, maxBatch, cwd, kvCache: true | false}
  *
  * Sessions of the same model folder share one loaded model and one BatchScheduler, so that
  * concurrent sessions decode in one batch.

@@ -61,6 +61,30 @@ describe('learned backend (tiny random model)', () => {
     expect(batched).toEqual(sequential);
   });
 
+  it('keeps each session\'s KV cache between turns: the history is not fed again, and the turns are the same as without it', async () => {
+    const cmds = ['ls', 'pwd', 'cd /tmp', 'echo hi', 'ls -A', 'cat x'];
+    const play = async (kvCache: boolean): Promise<{ turns: string[]; reused: number; prompt: number }> => {
+      const sched = await schedulerFor(spec({ kvCache }));
+      const before = { ...sched.stats };
+      const t = await learnedBackend.start(spec({ kvCache, maxTokens: 12 }));
+      const turns: string[] = [];
+      for (const c of cmds) {
+        const r = await t.run(c);
+        turns.push(`${r.output.toString('hex')}|${r.exit}|${r.cwd}|${r.logprobs?.map((x) => x.toFixed(4)).join(',')}`);
+      }
+      await t.close();
+      return { turns, reused: sched.stats.reusedTokens - before.reusedTokens, prompt: sched.stats.promptTokens - before.promptTokens };
+    };
+    const off = await play(false);
+    const on = await play(true);
+    expect(on.turns).toEqual(off.turns);
+    expect(off.reused).toBe(0);
+    expect(on.prompt).toBe(off.prompt);
+    expect(on.reused).toBeGreaterThan(0);
+    expect(on.reused).toBeLessThan(on.prompt);
+    await expect(learnedBackend.start(spec({ kvCache: 'yes' }))).rejects.toThrow(/kvCache must be true or false/);
+  });
+
   it('scores the truth teacher-forced without changing the history', async () => {
     const t = await learnedBackend.start(spec());
     const hist: Turn[] = [{ cmd: 'cd /tmp', output: Buffer.alloc(0), exit: 0, cwd: '/tmp', ms: 0, timedOut: false, truncated: false }];

@@ -8,6 +8,7 @@
  * same way into one batched forward pass, in the same loop, so the model never runs two calls at once.
  */
 import type { Rng } from '../../core/rng.js';
+import type { SeqCache } from '../../model/sampler.js';
 
 export interface GenRequest {
   /** Prompt token ids (context already fitted). */
@@ -21,12 +22,18 @@ export interface GenRequest {
   rng: Rng | null;
   /** Stop after any of these tokens (included in the result). */
   stop: readonly number[];
+  /** The session's KV cache from its previous request: its longest common prefix with `prompt` is not fed again. */
+  cache?: SeqCache | null;
 }
 
 export interface GenResult {
   tokens: number[];
   /** ln p of each generated token under the model (before temperature). */
   logprobs: number[];
+  /** The KV cache after this request, to pass back with the session's next one (engines that keep one). */
+  cache?: SeqCache;
+  /** Prompt tokens taken from the request's cache instead of being fed. */
+  reused?: number;
 }
 
 export interface ScoreResult {
@@ -56,6 +63,9 @@ interface Pending<R> {
 export interface SchedulerStats {
   batches: number;
   sequences: number;
+  /** prompt tokens of all generation requests, and how many of them came from a kept KV cache */
+  promptTokens: number;
+  reusedTokens: number;
   maxBatchSeen: number;
   scores: number;
   scoreBatches: number;
@@ -65,7 +75,7 @@ export class BatchScheduler {
   private genQueue: { req: GenRequest; p: Pending<GenResult> }[] = [];
   private scoreQueue: { prefix: readonly number[]; target: readonly number[]; p: Pending<ScoreResult> }[] = [];
   private running = false;
-  readonly stats: SchedulerStats = { batches: 0, sequences: 0, maxBatchSeen: 0, scores: 0, scoreBatches: 0 };
+  readonly stats: SchedulerStats = { batches: 0, sequences: 0, promptTokens: 0, reusedTokens: 0, maxBatchSeen: 0, scores: 0, scoreBatches: 0 };
 
   constructor(
     readonly engine: LearnedEngine,
@@ -122,6 +132,8 @@ export class BatchScheduler {
           const out = await this.engine.generate(batch.map((b) => b.req));
           batch.forEach((b, i) => {
             const r = out[i];
+            this.stats.promptTokens += b.req.prompt.length;
+            this.stats.reusedTokens += r?.reused ?? 0;
             if (r) b.p.resolve(r);
             else b.p.reject(new Error('internal: engine returned fewer results than requests'));
           });

@@ -9,11 +9,14 @@
  * exit 1 (the turn is reported as a failure, never as a silent success) and the cwd unchanged.
  * `info.malformed` counts them. Setup commands (SessionSpec.setup) run through the model as
  * hidden turns: they enter the history, as they would leave state in a real shell.
+ * The session keeps its KV cache between turns (options.kvCache, default on), so each turn feeds
+ * only what is new since the last generation, until fitContext starts dropping old turns.
  */
 import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
 import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult, type FramedTurn } from '../../model/framing.js';
+import type { SeqCache } from '../../model/sampler.js';
 import type { BatchScheduler } from './scheduler.js';
 
 export const DEFAULT_CWD = '/root';
@@ -30,11 +33,23 @@ export interface LearnedSettings {
   cwd: string;
   /** Output cap in bytes (SessionSpec.maxOutputBytes); longer outputs are cut and flagged truncated. */
   maxOutputBytes: number;
+  /**
+   * Keep the session's KV cache between turns (default true): the history is then fed once, not
+   * every turn, while it still fits the context. Costs layers x 2 x d x 4 bytes per kept token
+   * (4 MiB for a full 512-token context of terminal-small). Results are the same either way.
+   */
+  kvCache: boolean;
 }
 
 function num(v: unknown, name: string, dflt: number, ok: (x: number) => boolean): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new TwError(`learned backend: option ${name} must be a valid number, got ${JSON.stringify(v)}`, 'e.g. temperature 0.7, topP 0.95, seed 1');
+  return v;
+}
+
+function flag(v: unknown, name: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new TwError(`learned backend: option ${name} must be true or false, got ${JSON.stringify(v)}`, `e.g. ${name}: false`);
   return v;
 }
 
@@ -48,12 +63,15 @@ export function settingsFrom(spec: SessionSpec, context: number): LearnedSetting
     maxTokens: num(o.maxTokens, 'maxTokens', context, (x) => Number.isInteger(x) && x >= 1),
     cwd: typeof o.cwd === 'string' ? o.cwd : DEFAULT_CWD,
     maxOutputBytes: spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    kvCache: flag(o.kvCache, 'kvCache', true),
   };
 }
 
 export class LearnedTerminal implements Terminal {
   readonly info: TerminalInfo;
   private history: FramedTurn[] = [];
+  /** the KV cache after the last generation (settings.kvCache) */
+  private kv: SeqCache | null = null;
   private cwd: string;
   private readonly rng: Rng;
   private closed = false;
@@ -127,7 +145,9 @@ export class LearnedTerminal implements Terminal {
         topP: this.settings.topP,
         rng: temperature > 0 ? this.rng : null,
         stop: [EOT, CMD],
+        cache: this.kv,
       });
+      if (this.settings.kvCache) this.kv = r.cache ?? null;
       tokens.push(...r.tokens);
       logprobs.push(...r.logprobs);
       const last = r.tokens[r.tokens.length - 1];
@@ -155,5 +175,6 @@ export class LearnedTerminal implements Terminal {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.kv = null;
   }
 }
