@@ -3,7 +3,7 @@ import { Rng } from '../core/rng.js';
 import type { ModelConfig } from './config.js';
 import { CMD, EOT, OUT } from './framing.js';
 import { initParams } from './params.js';
-import { prefillGroups, Sampler } from './sampler.js';
+import { Sampler } from './sampler.js';
 
 const m: ModelConfig = { d: 32, layers: 2, heads: 2, context: 48, vocab: 264 };
 
@@ -103,6 +103,50 @@ describe('Sampler KV cache buffers', () => {
   });
 });
 
+describe('Sampler continuous batching', () => {
+  it('a request made while another decodes joins its batch, and both give what they give alone', async () => {
+    const s = await sampler();
+    const a = [CMD, 97, 98, OUT];
+    const b = [CMD, 120, 121, 122, 123, 124, OUT];
+    const [aloneA] = await s.generate([a], { maxTokens: 30, stop: [] });
+    const [aloneB] = await s.generate([b], { maxTokens: 8, stop: [] });
+    const before = { ...s.stats };
+    const pa = s.generate([a], { maxTokens: 30, stop: [] });
+    while (s.stats.steps < before.steps + 3) await new Promise((r) => setImmediate(r));
+    const pb = s.generate([b], { maxTokens: 8, stop: [] });
+    const [[ga], [gb]] = await Promise.all([pa, pb]);
+    expect(ga?.tokens).toEqual(aloneA?.tokens);
+    expect(gb?.tokens).toEqual(aloneB?.tokens);
+    gb?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(aloneB?.logprobs[j] as number, 4));
+    expect(s.stats.maxRows).toBe(2); // they shared decode steps
+    expect(s.stats.steps - before.steps).toBeLessThan(30 + 8); // fewer steps than one after the other
+  });
+
+  it('decodes at most maxBatch sequences at once; the rest wait and give the same tokens', async () => {
+    const s = await sampler();
+    const prompts = Array.from({ length: 5 }, (_, i) => [CMD, 97 + i, 98 + i, OUT]);
+    const all = await s.generate(prompts, { maxTokens: [3, 9, 5, 12, 7], stop: [] });
+    s.maxBatch = 2;
+    const base = s.stats.maxRows;
+    const capped = await s.generate(prompts, { maxTokens: [3, 9, 5, 12, 7], stop: [] });
+    expect(base).toBe(5);
+    expect(capped.map((g) => g.tokens)).toEqual(all.map((g) => g.tokens));
+    // maxRows is a running maximum: check the capped run on a fresh sampler
+    const t = await sampler();
+    t.maxBatch = 2;
+    await t.generate(prompts, { maxTokens: [3, 9, 5, 12, 7], stop: [] });
+    expect(t.stats.maxRows).toBe(2);
+    expect(t.stats.admitted).toBe(5);
+  });
+
+  it('a prompt longer than the context is refused with a fix and does not disturb the batch', async () => {
+    const s = await sampler();
+    const ok = s.generate([[CMD, 97, OUT]], { maxTokens: 5, stop: [] });
+    await expect(s.generate([new Array<number>(m.context + 1).fill(97)], { maxTokens: 5 })).rejects.toThrow(/exceeds the context.*|fitContext/);
+    expect((await ok)[0]?.tokens).toHaveLength(5);
+  });
+});
+
 describe('Sampler prefix cache', () => {
   it('a kept cache continues a conversation exactly like re-feeding the whole history', async () => {
     const s = await sampler();
@@ -136,34 +180,5 @@ describe('Sampler prefix cache', () => {
     expect(partial?.reused).toBe(5);
     expect(partial?.tokens).toEqual(fresh?.tokens);
     partial?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh?.logprobs[j] as number, 4));
-  });
-});
-
-describe('prefillGroups', () => {
-  const cost = (lens: number[], groups: [number, number][]): number => groups.reduce((c, [a, b]) => c + (b - a) * (lens[a] as number) + 48, 0);
-
-  it('splits a long history away from short ones, keeps equal lengths together, and covers every row once', () => {
-    expect(prefillGroups([400, 30, 20, 10])).toEqual([[0, 1], [1, 4]]);
-    expect(prefillGroups([12, 12, 12, 12])).toEqual([[0, 4]]);
-    expect(prefillGroups([5])).toEqual([[0, 1]]);
-    expect(prefillGroups([])).toEqual([]);
-  });
-
-  it('is optimal: no other split into contiguous groups costs less (all splits of 7 rows, 50 random cases)', () => {
-    const rng = new Rng(11);
-    for (let c = 0; c < 50; c++) {
-      const lens = Array.from({ length: 7 }, () => rng.int(1, 300)).sort((a, b) => b - a);
-      const got = prefillGroups(lens);
-      expect(got.flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k))).toEqual([0, 1, 2, 3, 4, 5, 6]);
-      let best = Infinity;
-      for (let mask = 0; mask < 1 << 6; mask++) {
-        const groups: [number, number][] = [];
-        let start = 0;
-        for (let i = 1; i < 7; i++) if (mask & (1 << (i - 1))) (groups.push([start, i]), (start = i));
-        groups.push([start, 7]);
-        best = Math.min(best, cost(lens, groups));
-      }
-      expect(cost(lens, got)).toBe(best);
-    }
   });
 });

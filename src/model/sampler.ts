@@ -8,7 +8,7 @@
  *   const sc = await s.score(contextTokens, targetTokens);        // logprob of each target token, top-1 id/prob
  *
  * The KV cache lives in JS: per layer K and V (B,H,P,D), P = capacity, grown in steps of 32 positions
- * up to the context length, in place in buffers that are pooled across calls (see State). Each call
+ * up to the context length, in place in buffers that are pooled across calls (see BatchCache). Each call
  * feeds the cache to onnxruntime as-is (the Tensor wraps the Float32Array) and gets back only the
  * new keys/values (B,H,S,D), which are copied into place (one run of S*D floats per sequence and
  * head). Greedy decoding takes the argmax and its log-probability in one pass per row. Decode steps (one new token per sequence) run a
@@ -22,7 +22,10 @@ import type { ModelConfig } from './config.js';
 import { EOT, VOCAB } from './framing.js';
 import { decodeGraph, inferGraph } from './gpt.js';
 import { openSession, ort } from './onnx.js';
+import { BatchCache, BufferPool, prefillGroups, type SeqCache } from './kvcache.js';
 import { type Params } from './params.js';
+
+export type { SeqCache } from './kvcache.js';
 
 export interface GenerateOptions {
   /** most tokens to generate: one limit for all, or one per prompt */
@@ -44,12 +47,6 @@ export interface GenerateOptions {
   keepCache?: boolean;
 }
 
-/** One sequence's KV cache: the tokens fed so far and, per layer, k and v (H,n,D). */
-export interface SeqCache {
-  tokens: number[];
-  k: Float32Array[];
-  v: Float32Array[];
-}
 
 export interface Generation {
   tokens: number[];
@@ -60,6 +57,21 @@ export interface Generation {
   reused: number;
   /** with `keepCache`: the cache after this call (the prompt and every generated token but the last) */
   cache?: SeqCache;
+}
+
+/** One generation request inside the decoding loop. */
+interface Request {
+  prompt: readonly number[];
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  stop: ReadonlySet<number>;
+  rng: Rng;
+  cache: SeqCache | null;
+  keepCache: boolean;
+  gen: Generation;
+  done: () => void;
+  fail: (e: unknown) => void;
 }
 
 export interface Score {
@@ -86,34 +98,6 @@ function logSoftmax(row: Float32Array, off: number): Float64Array {
   const lz = Math.log(z) + mx;
   const out = new Float64Array(VOCAB);
   for (let v = 0; v < VOCAB; v++) out[v] = (row[off + v] as number) - lz;
-  return out;
-}
-
-/** Per-call overhead of a prefill run, in token positions (about 1-2 ms of graph run at ~30 positions/ms). */
-const PREFILL_CALL_COST = 48;
-
-/**
- * Split rows whose prefill lengths are sorted longest first into contiguous groups, one graph run
- * each: a run pads every row to its longest, so one long history would otherwise make every row
- * of the batch pay for its length. Minimises sum(rows x longest) + PREFILL_CALL_COST per group
- * (dynamic programming over the split points). Returns [start, end) row ranges.
- */
-export function prefillGroups(lens: readonly number[]): [number, number][] {
-  const n = lens.length;
-  const best = new Float64Array(n + 1).fill(Infinity);
-  const from = new Int32Array(n + 1);
-  best[0] = 0;
-  for (let j = 1; j <= n; j++) {
-    for (let i = 0; i < j; i++) {
-      const c = (best[i] as number) + (j - i) * (lens[i] as number) + PREFILL_CALL_COST;
-      if (c < (best[j] as number)) {
-        best[j] = c;
-        from[j] = i;
-      }
-    }
-  }
-  const out: [number, number][] = [];
-  for (let j = n; j > 0; j = from[j] as number) out.unshift([from[j] as number, j]);
   return out;
 }
 
@@ -152,8 +136,17 @@ function pick(lp: Float64Array, temperature: number, topP: number, rng: Rng): nu
 
 export class Sampler {
 
-  /** KV-cache buffers of finished batches, reused by the next (see State) */
+  /** KV-cache buffers of finished batches, reused by the next (see BatchCache) */
   private readonly pool = new BufferPool();
+  /** requests waiting to join the running batch, and whether the decoding loop runs */
+  private readonly queue: Request[] = [];
+  private driving = false;
+  /** most sequences decoding at once (the rest wait); set by the caller, e.g. the learned backend */
+  maxBatch = Number.POSITIVE_INFINITY;
+  /** admit new requests while others decode (default); false: only when the batch is empty (rounds) */
+  continuous = true;
+  /** decode steps run, most live rows in one step, requests admitted */
+  readonly stats = { steps: 0, maxRows: 0, admitted: 0 };
 
   private constructor(
     readonly config: ModelConfig,
@@ -177,8 +170,8 @@ export class Sampler {
   }
 
   /** A fresh batch state: empty caches for B sequences. */
-  private newState(B: number): State {
-    return new State(this.config, B, this.pool);
+  private newBatchCache(B: number): BatchCache {
+    return new BatchCache(this.config, B, this.pool);
   }
 
   /**
@@ -186,7 +179,7 @@ export class Sampler {
    * the state (by default all of them), extending their caches. Returns logits (n,S,Vp) with
    * S = the longest chunk; row (b, i) is the next-token distribution after chunks[b][i].
    */
-  private async feed(st: State, chunks: number[][], r0 = 0): Promise<{ logits: Float32Array; S: number }> {
+  private async feed(st: BatchCache, chunks: number[][], r0 = 0): Promise<{ logits: Float32Array; S: number }> {
     const m = this.config;
     const B = chunks.length;
     const S = Math.max(1, ...chunks.map((c) => c.length));
@@ -233,7 +226,7 @@ export class Sampler {
    * the state's buffers) fed beside `feeds`; write the new keys/values (S per sequence) back.
    * Returns the logits.
    */
-  private async run(session: ort.InferenceSession, st: State, r0: number, chunks: number[][], S: number, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  private async run(session: ort.InferenceSession, st: BatchCache, r0: number, chunks: number[][], S: number, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
     const { H, D, cap: P } = st;
     const B = chunks.length;
     const block = H * P * D;
@@ -249,93 +242,184 @@ export class Sampler {
   }
 
   /**
-   * Generate a continuation for each prompt, all sequences in one batch. Finished sequences
-   * leave the batch (the cache is compacted once half of its rows are done).
+   * Generate a continuation for each prompt. All of them join the sampler's running batch
+   * (see `drive`): prompts of concurrent calls decode together, and a call's sequences leave the
+   * batch as each finishes. At most `maxBatch` sequences decode at once; the rest wait their turn.
    */
-  async generate(prompts: readonly (readonly number[])[], o: GenerateOptions): Promise<Generation[]> {
-    if (prompts.length === 0) return [];
-    for (const p of prompts) if (p.length === 0) throw new TwError('empty prompt', 'a prompt holds at least one token, e.g. framing.encodePrompt(cmd)');
-    const st = this.newState(prompts.length);
+  generate(prompts: readonly (readonly number[])[], o: GenerateOptions): Promise<Generation[]> {
+    if (prompts.length === 0) return Promise.resolve([]);
+    for (const p of prompts) if (p.length === 0) return Promise.reject(new TwError('empty prompt', 'a prompt holds at least one token, e.g. framing.encodePrompt(cmd)'));
+    const T = this.config.context;
+    for (const p of prompts) if (p.length > T) return Promise.reject(new TwError(`a prompt of ${p.length} tokens exceeds the context of ${T} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)'));
+    const stop = new Set(o.stop ?? [EOT]);
+    const rng = o.rng ?? new Rng(0);
+    const mt = o.maxTokens;
+    const reqs = prompts.map((prompt, i): Request => {
+      const r: Request = {
+        prompt,
+        maxTokens: typeof mt === 'number' ? mt : (mt[i] ?? 0),
+        temperature: o.temperature ?? 0,
+        topP: o.topP ?? 1,
+        stop,
+        rng,
+        cache: o.caches?.[i] ?? null,
+        keepCache: o.keepCache ?? false,
+        gen: { tokens: [], logprobs: [], finish: 'length', reused: 0 },
+        done: () => {},
+        fail: () => {},
+      };
+      return r;
+    });
+    const all = Promise.all(reqs.map((r) => new Promise<Generation>((res, rej) => ((r.done = () => res(r.gen)), (r.fail = rej)))));
+    this.queue.push(...reqs);
+    if (!this.driving) {
+      this.driving = true;
+      void this.drive();
+    }
+    return all;
+  }
+
+  /**
+   * The decoding loop (continuous batching). Each round:
+   *  1. admit waiting requests into free rows (up to maxBatch live rows): their prompts are fed in a
+   *     batch of their own, in groups of similar length (prefillGroups), then each row's cache is
+   *     copied into a free row of the running batch (or the running batch becomes it, when empty);
+   *  2. every live row picks its next token from its last logits; a row that stops, reaches its
+   *     limit or the context resolves its request and its row becomes free;
+   *  3. one decode step over all rows (free rows are fed a dummy token that is not cached).
+   * When no request waits and half the rows are free, the batch is compacted. Sampling draws each
+   * row's token from its request's Rng, rows in order, so a seeded call is reproducible.
+   */
+  private async drive(): Promise<void> {
+    const Vp = this.config.vocab;
+    let st = this.newBatchCache(0);
+    let rows: (Request | null)[] = [];
+    let logits: Float32Array = new Float32Array(0);
+    let taken: Request[] = []; // admitted, not yet placed in a row
     try {
-      return await this.generateIn(st, prompts, o);
+      // let every call made in this same turn of the event loop join the first admission
+      await new Promise<void>((r) => setImmediate(r));
+      for (;;) {
+        const live = rows.filter((r) => r !== null).length;
+        if (this.queue.length > 0 && live < this.maxBatch && (this.continuous || live === 0)) {
+          taken = this.queue.splice(0, this.maxBatch - live);
+          const adm = await this.admit(taken);
+          taken = [];
+          if (st.B === 0) {
+            st.release();
+            st = adm.st;
+            rows = adm.order;
+            logits = adm.logits;
+          } else {
+            st.ensure(Math.max(...adm.order.map((_, j) => adm.st.len[j] as number)));
+            const free = rows.map((r, i) => (r === null ? i : -1)).filter((i) => i >= 0);
+            const need = adm.order.length - free.length;
+            if (need > 0) {
+              const r0 = st.append(need);
+              for (let j = 0; j < need; j++) free.push(r0 + j);
+              const grown = new Float32Array(st.B * Vp);
+              grown.set(logits);
+              logits = grown;
+              rows.push(...new Array<Request | null>(need).fill(null));
+            }
+            adm.order.forEach((req, j) => {
+              const r = free[j] as number;
+              st.copyRow(r, adm.st, j);
+              rows[r] = req;
+              logits.set(adm.logits.subarray(j * Vp, (j + 1) * Vp), r * Vp);
+            });
+            adm.st.release();
+          }
+        }
+        // 2. pick
+        let chunks: number[][] = rows.map(() => []);
+        for (let r = 0; r < rows.length; r++) {
+          const req = rows[r];
+          if (!req) continue;
+          const g = req.gen;
+          let tok: number;
+          let lpTok: number;
+          if (req.temperature <= 0) [tok, lpTok] = argmaxLogprob(logits, r * Vp);
+          else {
+            const lp = logSoftmax(logits, r * Vp);
+            tok = pick(lp, req.temperature, req.topP, req.rng);
+            lpTok = lp[tok] as number;
+          }
+          g.tokens.push(tok);
+          g.logprobs.push(lpTok);
+          let finished = true;
+          if (req.stop.has(tok)) g.finish = 'stop';
+          else if (g.tokens.length >= req.maxTokens) g.finish = 'length';
+          else if ((st.len[r] as number) + 1 > this.config.context) g.finish = 'context';
+          else finished = false;
+          if (!finished) {
+            chunks[r] = [tok];
+            continue;
+          }
+          if (req.keepCache) g.cache = st.extract(r, [...req.prompt, ...g.tokens.slice(0, -1)]);
+          rows[r] = null;
+          req.done();
+        }
+        const still = rows.map((r, i) => (r !== null ? i : -1)).filter((i) => i >= 0);
+        if (still.length === 0) {
+          if (this.queue.length === 0) break;
+          st.release();
+          st = this.newBatchCache(0);
+          rows = [];
+          continue;
+        }
+        if (this.queue.length === 0 && still.length * 2 <= rows.length) {
+          st.select(still);
+          rows = still.map((i) => rows[i] as Request);
+          chunks = still.map((i) => chunks[i] as number[]);
+        }
+        // 3. decode
+        this.stats.steps++;
+        this.stats.maxRows = Math.max(this.stats.maxRows, still.length);
+        logits = (await this.feed(st, chunks)).logits;
+      }
+    } catch (e) {
+      for (const r of [...rows, ...taken, ...this.queue.splice(0)]) r?.fail(e);
     } finally {
       st.release();
+      // in the same synchronous run as the last check of the queue: a request made from here on starts a new loop
+      this.driving = false;
     }
   }
 
-  private async generateIn(st: State, prompts: readonly (readonly number[])[], o: GenerateOptions): Promise<Generation[]> {
-    const m = this.config;
-    const Vp = m.vocab;
-    const stop = new Set(o.stop ?? [EOT]);
-    const rng = o.rng ?? new Rng(0);
-    const temperature = o.temperature ?? 0;
-    const greedy = temperature <= 0;
-    const mt = o.maxTokens;
-    const limit = (i: number): number => (typeof mt === 'number' ? mt : (mt[i] ?? 0));
-    const res: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finish: 'length', reused: 0 }));
-    // reuse the longest common prefix of a cache and its prompt (at most all but the last prompt
-    // token: its logits are needed); causal attention makes each cached position depend on the
-    // tokens up to it alone
-    const reuse = prompts.map((p, i) => {
-      const c = o.caches?.[i];
-      const n = Math.min(c?.tokens.length ?? 0, p.length - 1);
+  /**
+   * Feed the prompts of newly admitted requests in a batch of their own: reuse each request's
+   * cache (its longest common prefix with the prompt, at most all but the last token: its logits
+   * are needed), then the rest, longest first, in groups (prefillGroups). Returns the batch, the
+   * requests in its row order, and each row's last logits (n,Vp).
+   */
+  private async admit(reqs: Request[]): Promise<{ st: BatchCache; order: Request[]; logits: Float32Array }> {
+    const Vp = this.config.vocab;
+    for (const r of reqs) {
+      const c = r.cache;
+      const n = Math.min(c?.tokens.length ?? 0, r.prompt.length - 1);
       let j = 0;
-      while (j < n && c?.tokens[j] === p[j]) j++;
-      return j;
-    });
-    reuse.forEach((n, i) => ((res[i] as Generation).reused = n));
-    const todo = prompts.map((p, i) => p.slice(reuse[i])); // what is left to feed, >= 1 token each
-    // state row -> prompt index: the longest remainders first, so that prefill groups are contiguous rows
-    let rows = prompts.map((_, i) => i).sort((a, b) => (todo[b] as number[]).length - (todo[a] as number[]).length || a - b);
-    st.ensure(Math.max(1, ...prompts.map((p) => p.length)));
-    rows.forEach((i, r) => (reuse[i] as number) > 0 && st.load(r, o.caches?.[i] as SeqCache, reuse[i] as number));
-    // prefill in groups (see prefillGroups), keeping each row's last logits: (B,Vp)
-    let logits: Float32Array = new Float32Array(rows.length * Vp);
-    const finished = new Uint8Array(prompts.length);
-    for (const [r0, r1] of prefillGroups(rows.map((i) => (todo[i] as number[]).length))) {
-      const chunks = rows.slice(r0, r1).map((i) => todo[i] as number[]);
-      const f = await this.feed(st, chunks, r0);
-      chunks.forEach((c, b) => logits.set(f.logits.subarray((b * f.S + c.length - 1) * Vp, (b * f.S + c.length) * Vp), (r0 + b) * Vp));
+      while (j < n && c?.tokens[j] === r.prompt[j]) j++;
+      r.gen.reused = j;
     }
-    for (;;) {
-      const next: number[][] = [];
-      for (let r = 0; r < rows.length; r++) {
-        const i = rows[r] as number;
-        const g = res[i] as Generation;
-        if (finished[i]) {
-          next.push([]);
-          continue;
-        }
-        let tok: number;
-        let lpTok: number;
-        if (greedy) [tok, lpTok] = argmaxLogprob(logits, r * Vp);
-        else {
-          const lp = logSoftmax(logits, r * Vp);
-          tok = pick(lp, temperature, o.topP ?? 1, rng);
-          lpTok = lp[tok] as number;
-        }
-        g.tokens.push(tok);
-        g.logprobs.push(lpTok);
-        let done = true;
-        if (stop.has(tok)) g.finish = 'stop';
-        else if (g.tokens.length >= limit(i)) g.finish = 'length';
-        else if ((st.len[r] as number) + 1 > m.context) g.finish = 'context';
-        else done = false;
-        finished[i] = done ? 1 : 0;
-        if (done && o.keepCache) g.cache = st.extract(r, [...(prompts[i] as number[]), ...g.tokens.slice(0, -1)]);
-        next.push(done ? [] : [tok]);
+    const order = [...reqs].sort((a, b) => b.prompt.length - b.gen.reused - (a.prompt.length - a.gen.reused));
+    const st = this.newBatchCache(order.length);
+    try {
+      st.ensure(Math.max(1, ...order.map((r) => r.prompt.length)));
+      order.forEach((r, i) => r.gen.reused > 0 && st.load(i, r.cache as SeqCache, r.gen.reused));
+      const todo = order.map((r) => r.prompt.slice(r.gen.reused));
+      const logits = new Float32Array(order.length * Vp);
+      for (const [r0, r1] of prefillGroups(todo.map((t) => t.length))) {
+        const chunks = todo.slice(r0, r1);
+        const f = await this.feed(st, chunks, r0);
+        chunks.forEach((c, b) => logits.set(f.logits.subarray((b * f.S + c.length - 1) * Vp, (b * f.S + c.length) * Vp), (r0 + b) * Vp));
       }
-      const live = next.map((c, r) => (c.length > 0 ? r : -1)).filter((r) => r >= 0);
-      if (live.length === 0) break;
-      let chunks = next;
-      if (live.length * 2 <= rows.length) {
-        st.select(live);
-        rows = live.map((r) => rows[r] as number);
-        chunks = live.map((r) => next[r] as number[]);
-      }
-      logits = (await this.feed(st, chunks)).logits;
+      this.stats.admitted += order.length;
+      return { st, order, logits };
+    } catch (e) {
+      st.release();
+      throw e;
     }
-    return res;
   }
 
   /** Teacher-forced scores of `target` after `context` (one sequence). */
@@ -348,7 +432,7 @@ export class Sampler {
   async scoreMany(items: readonly { context: readonly number[]; target: readonly number[] }[], opts: { dists?: boolean } = {}): Promise<Score[]> {
     const Vp = this.config.vocab;
     if (items.some((it) => it.context.length === 0)) throw new TwError('empty scoring context', 'start the context with at least one token (e.g. [CMD])');
-    const st = this.newState(items.length);
+    const st = this.newBatchCache(items.length);
     const { logits, S } = await this.feed(st, items.map((it) => [...it.context, ...it.target])).finally(() => st.release());
     return items.map((it, b) => {
       const sc: Score = { logprobs: [], top1: [], top1Prob: [], ...(opts.dists ? { dists: [] } : {}) };
@@ -367,13 +451,13 @@ export class Sampler {
 
   /** Raw logits (S, Vp) of one sequence, for tests against the reference. */
   async logits(tokens: readonly number[]): Promise<Float32Array> {
-    const st = this.newState(1);
+    const st = this.newBatchCache(1);
     return (await this.feed(st, [[...tokens]]).finally(() => st.release())).logits;
   }
 
   /** Logits of one sequence fed in pieces (exercises the cache); rows of the last piece. */
   async logitsChunked(pieces: readonly (readonly number[])[]): Promise<Float32Array> {
-    const st = this.newState(1);
+    const st = this.newBatchCache(1);
     let last: Float32Array = new Float32Array(0);
     try {
       for (const p of pieces) last = (await this.feed(st, [[...p]])).logits;
@@ -387,181 +471,4 @@ export class Sampler {
     await this.session.release();
     await this.step.release();
   }
-}
-
-const GROW = 32;
-
-/**
- * Spare KV-cache backing buffers, largest first. A batch takes what it needs (2 per layer) and
- * gives them back when done; at most `keep` are held, the largest, so memory stays bounded by
- * what the biggest recent batch used.
- */
-class BufferPool {
-  private spare: Float32Array[] = [];
-
-  constructor(private readonly keep = 64) {}
-
-  take(n: number): Float32Array[] {
-    return Array.from({ length: n }, () => this.spare.shift() ?? new Float32Array(0));
-  }
-
-  give(bufs: Float32Array[]): void {
-    this.spare.push(...bufs.filter((b) => b.length > 0));
-    this.spare.sort((a, b) => b.length - a.length);
-    this.spare.length = Math.min(this.spare.length, this.keep);
-  }
-}
-
-/**
- * Per-batch KV cache: k[l], v[l] (B,H,cap,D), and each sequence's length.
- *
- * The tensors are views at the front of larger backing buffers (one per layer for K and one for V).
- * Growing the capacity by GROW positions re-strides the rows in place (backwards, so no row is
- * overwritten before it moves); a backing buffer is replaced only when it is too small, then by
- * one twice as large (at most the whole context). Dropping finished rows compacts in place too.
- * Buffers come from, and go back to, the sampler's pool, so a new batch of the same size
- * allocates nothing: a fresh 8 x 67 MB allocation per growth step (page faults, zeroing, GC)
- * had cost about a fifth of a batch-32 decode step.
- */
-class State {
-  cap = 0;
-  B: number;
-  k: Float32Array[] = [];
-  v: Float32Array[] = [];
-  len: number[];
-  readonly H: number;
-  readonly D: number;
-  /** backing buffers: [k0, v0, k1, v1, ...] */
-  private store: Float32Array[];
-
-  constructor(
-    private readonly m: ModelConfig,
-    B: number,
-    private readonly pool: BufferPool,
-  ) {
-    this.B = B;
-    this.len = new Array<number>(B).fill(0);
-    this.H = m.heads;
-    this.D = m.d / m.heads;
-    this.store = pool.take(2 * m.layers);
-  }
-
-  /** Return the backing buffers to the pool (the state is unusable afterwards). */
-  release(): void {
-    this.pool.give(this.store);
-    this.store = [];
-    this.k = [];
-    this.v = [];
-  }
-
-  private views(): void {
-    const n = this.B * this.H * this.cap * this.D;
-    for (let l = 0; l < this.m.layers; l++) {
-      const ks = this.store[2 * l] as Float32Array;
-      const vs = this.store[2 * l + 1] as Float32Array;
-      this.k[l] = ks.subarray(0, n);
-      this.v[l] = vs.subarray(0, n);
-    }
-  }
-
-  /**
-   * Grow the capacity to hold `need` positions, in steps of GROW slots (at most the context).
-   * Attention reads the whole capacity every step, so a tight capacity saves memory traffic.
-   */
-  ensure(need: number): void {
-    if (need <= this.cap && this.cap > 0) return;
-    const cap = Math.min(Math.max(this.m.context, need), Math.ceil(Math.max(need, 1) / GROW) * GROW);
-    const { B, H, D } = this;
-    const rows = B * H;
-    const old = this.cap;
-    const full = rows * Math.max(this.m.context, need) * D;
-    for (let i = 0; i < this.store.length; i++) {
-      let a = this.store[i] as Float32Array;
-      if (a.length < rows * cap * D) {
-        const bigger = new Float32Array(Math.min(full, Math.max(rows * cap * D, 2 * a.length)));
-        bigger.set(a.subarray(0, rows * old * D));
-        a = bigger;
-        this.store[i] = a;
-      }
-      // (rows, old, D) -> (rows, cap, D), last row first; clear the new slots
-      for (let r = rows - 1; r >= 0; r--) {
-        if (r > 0 && old > 0) a.copyWithin(r * cap * D, r * old * D, (r + 1) * old * D);
-        a.fill(0, (r * cap + old) * D, (r + 1) * cap * D);
-      }
-    }
-    this.cap = cap;
-    this.views();
-  }
-
-  /** Copy the first n positions of a sequence cache into row b (capacity must already fit). */
-  load(b: number, c: SeqCache, n: number): void {
-    const { H, D, cap } = this;
-    const cn = c.tokens.length;
-    for (let l = 0; l < this.m.layers; l++) {
-      const k = this.k[l] as Float32Array;
-      const v = this.v[l] as Float32Array;
-      const ck = c.k[l] as Float32Array;
-      const cv = c.v[l] as Float32Array;
-      for (let h = 0; h < H; h++) {
-        k.set(ck.subarray(h * cn * D, (h * cn + n) * D), (b * H + h) * cap * D);
-        v.set(cv.subarray(h * cn * D, (h * cn + n) * D), (b * H + h) * cap * D);
-      }
-    }
-    this.len[b] = n;
-  }
-
-  /** Row b's cache as a standalone SeqCache (tight: exactly its length). */
-  extract(b: number, tokens: number[]): SeqCache {
-    const { H, D, cap } = this;
-    const n = this.len[b] as number;
-    if (tokens.length !== n) throw new Error(`internal: cache of ${n} positions for ${tokens.length} tokens`);
-    const out: SeqCache = { tokens, k: [], v: [] };
-    for (let l = 0; l < this.m.layers; l++) {
-      const k = this.k[l] as Float32Array;
-      const v = this.v[l] as Float32Array;
-      const ck = new Float32Array(H * D * n);
-      const cv = new Float32Array(H * n * D);
-      for (let h = 0; h < H; h++) {
-        ck.set(k.subarray((b * H + h) * cap * D, ((b * H + h) * cap + n) * D), h * n * D);
-        cv.set(v.subarray((b * H + h) * cap * D, ((b * H + h) * cap + n) * D), h * n * D);
-      }
-      out.k.push(ck);
-      out.v.push(cv);
-    }
-    return out;
-  }
-
-  /** Keep only the given rows (ascending), in place: for dropping finished sequences. */
-  select(keep: number[]): void {
-    const block = this.H * this.D * this.cap; // one sequence's rows in k or v
-    for (const a of this.store) keep.forEach((b, j) => b !== j && a.copyWithin(j * block, b * block, (b + 1) * block));
-    this.len = keep.map((b) => this.len[b] as number);
-    this.B = keep.length;
-    this.views();
-  }
-
-  /**
-   * Write new keys/values (n,H,S,D) of the valid chunk positions at the end of rows r0 .. r0+n-1. Plain
-   * loops: at decode time these are B*H runs of D floats per layer, too short for subarray+set
-   * (an object per run) to pay.
-   */
-  write(l: number, nk: Float32Array, nv: Float32Array, S: number, chunks: number[][], r0 = 0): void {
-    const { H, D, cap } = this;
-    const k = this.k[l] as Float32Array;
-    const v = this.v[l] as Float32Array;
-    for (let b = 0; b < chunks.length; b++) {
-      const nd = (chunks[b] as number[]).length * D;
-      if (nd === 0) continue;
-      const L = this.len[r0 + b] as number;
-      for (let h = 0; h < H; h++) {
-        const src = (b * H + h) * S * D;
-        const dst = (((r0 + b) * H + h) * cap + L) * D;
-        for (let i = 0; i < nd; i++) {
-          k[dst + i] = nk[src + i] as number;
-          v[dst + i] = nv[src + i] as number;
-        }
-      }
-    }
-  }
-
 }

@@ -26,8 +26,8 @@ export interface LearnedArm {
 const CORPUS = join(DEFAULT_MODEL_DIR, '..', '..', 'data', 'corpus', 'valid.jsonl');
 
 /** Play `scripts` (one command list per session) at once; all sessions start together. */
-async function play(model: string, scripts: string[][], kvCache: boolean): Promise<LearnedArm> {
-  const spec = { options: { model, kvCache } };
+async function play(model: string, scripts: string[][], kvCache: boolean, temperature: number): Promise<LearnedArm> {
+  const spec = { options: { model, kvCache, temperature } };
   const sched = await schedulerFor(spec);
   const before = { ...sched.stats };
   const terms = await Promise.all(scripts.map(() => learnedBackend.start(spec)));
@@ -50,7 +50,7 @@ async function play(model: string, scripts: string[][], kvCache: boolean): Promi
   };
 }
 
-export async function runLearnedBench(o: { sessions: number; turns: number; rounds: number; model?: string; log?: (s: string) => void }): Promise<{ arms: LearnedArm[]; sessions: number; turnsPerSession: number }> {
+export async function runLearnedBench(o: { sessions: number; turns: number; rounds: number; model?: string; temperature?: number; log?: (s: string) => void }): Promise<{ arms: LearnedArm[]; sessions: number; turnsPerSession: number }> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const model = o.model ?? DEFAULT_MODEL_DIR;
   const all = await readAllSessions(CORPUS).catch((e: unknown) => {
@@ -60,7 +60,7 @@ export async function runLearnedBench(o: { sessions: number; turns: number; roun
   const arms: LearnedArm[] = [];
   for (let r = 0; r < o.rounds; r++) {
     for (const kvCache of [false, true]) {
-      const a = await play(model, scripts, kvCache);
+      const a = await play(model, scripts, kvCache, o.temperature ?? 0);
       log(`learned: kvCache ${kvCache ? 'on ' : 'off'}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(1)} turns/s; ${((100 * a.reusedTokens) / Math.max(1, a.promptTokens)).toFixed(0)}% of prompt tokens from the cache`);
       arms.push(a);
     }

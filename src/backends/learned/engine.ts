@@ -5,10 +5,6 @@
  * Each request may carry its session's KV cache from the previous turn; the cache after this turn
  * comes back with the result (Sampler keepCache), so a session's history is fed once, not every
  * turn, until fitContext starts dropping old turns.
- *
- * Greedy requests of one round decode together in one Sampler.generate call. Sampled requests
- * (temperature > 0) decode one per call, each with its session's own Rng, so that a session's
- * samples depend on its seed alone, not on which other sessions happened to share its batch.
  */
 import { readCheckpointInfo, resolveModelDir } from '../../model/checkpoint.js';
 import { VOCAB } from '../../model/framing.js';
@@ -16,35 +12,38 @@ import { type Generation, Sampler, type Score } from '../../model/sampler.js';
 import type { GenRequest, GenResult, LearnedEngine, ScoreResult } from './scheduler.js';
 
 export class SamplerEngine implements LearnedEngine {
-  constructor(readonly sampler: Sampler) {}
+  constructor(
+    readonly sampler: Sampler,
+    maxBatch = Number.POSITIVE_INFINITY,
+  ) {
+    sampler.maxBatch = maxBatch;
+  }
 
   get context(): number {
     return this.sampler.config.context;
   }
 
+  /** A batch: every request on its own (see submit), all at once. */
   async generate(batch: readonly GenRequest[]): Promise<GenResult[]> {
-    const out = new Array<GenResult>(batch.length);
-    const greedy = batch.map((r, i) => [r, i] as const).filter(([r]) => r.temperature <= 0);
-    // Greedy: one batched decode. Stop sets are the same for every request of a terminal (EOT, CMD).
-    const groups = new Map<string, (readonly [GenRequest, number])[]>();
-    for (const g of greedy) {
-      const key = [...g[0].stop].sort().join(',');
-      groups.set(key, [...(groups.get(key) ?? []), g]);
-    }
-    for (const group of groups.values()) {
-      const gens = await this.sampler.generate(
-        group.map(([r]) => r.prompt),
-        { maxTokens: group.map(([r]) => r.maxNew), temperature: 0, stop: [...(group[0]?.[0].stop ?? [])], caches: group.map(([r]) => r.cache), keepCache: true },
-      );
-      group.forEach(([, i], j) => (out[i] = result(gens[j])));
-    }
-    for (let i = 0; i < batch.length; i++) {
-      const r = batch[i];
-      if (!r || r.temperature <= 0) continue;
-      const [g] = await this.sampler.generate([r.prompt], { maxTokens: r.maxNew, temperature: r.temperature, topP: r.topP, stop: [...r.stop], caches: [r.cache], keepCache: true, ...(r.rng ? { rng: r.rng } : {}) });
-      out[i] = result(g);
-    }
-    return out;
+    return Promise.all(batch.map((r) => this.submit(r)));
+  }
+
+  /**
+   * One request, as its own Sampler.generate call: the sampler decodes it in its running batch
+   * (continuous batching) with its own limit, stop set, cache and, when sampling, its session's
+   * Rng (so a session's samples depend on its seed alone), and it resolves when it finishes.
+   */
+  async submit(r: GenRequest): Promise<GenResult> {
+    const [g] = await this.sampler.generate([r.prompt], {
+      maxTokens: r.maxNew,
+      temperature: r.temperature,
+      topP: r.topP,
+      stop: [...r.stop],
+      caches: [r.cache],
+      keepCache: true,
+      ...(r.rng ? { rng: r.rng } : {}),
+    });
+    return result(g);
   }
 
   async score(prefix: readonly number[], target: readonly number[]): Promise<ScoreResult> {
@@ -85,8 +84,8 @@ function toScoreResult(s: Score | undefined, target: readonly number[]): ScoreRe
   return r;
 }
 
-export async function loadEngine(dirOrRun: string): Promise<{ engine: SamplerEngine; dir: string; step: number }> {
+export async function loadEngine(dirOrRun: string, maxBatch?: number): Promise<{ engine: SamplerEngine; dir: string; step: number }> {
   const dir = resolveModelDir(dirOrRun);
   const info = readCheckpointInfo(dir);
-  return { engine: new SamplerEngine(await Sampler.load(dir)), dir, step: info.step };
+  return { engine: new SamplerEngine(await Sampler.load(dir), maxBatch), dir, step: info.step };
 }

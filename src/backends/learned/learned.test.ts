@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionSpec, Turn } from '../../core/terminal.js';
 import { getBackend } from '../registry.js';
 import { learnedBackend, schedulerFor, unloadAll } from './index.js';
+import { SamplerEngine } from './engine.js';
 import { tinyModelDir } from './testkit.js';
 
 let dir = '';
@@ -56,7 +57,8 @@ describe('learned backend (tiny random model)', () => {
         return `${r.output.toString('hex')}|${r.exit}|${r2.output.toString('hex')}`;
       }),
     );
-    expect(sched.stats.maxBatchSeen).toBe(cmds.length); // all six shared decode steps
+    expect(sched.stats.maxBatchSeen).toBe(cmds.length); // all six handed to the engine at once
+    expect((sched.engine as SamplerEngine).sampler.stats.maxRows).toBe(cmds.length); // and shared decode steps
     expect(before).toBeLessThanOrEqual(1);
     expect(batched).toEqual(sequential);
   });
