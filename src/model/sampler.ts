@@ -254,8 +254,8 @@ export class Sampler {
     const stop = new Set(o.stop ?? [EOT]);
     const rng = o.rng ?? new Rng(0);
     const mt = o.maxTokens;
-    const reqs = prompts.map((prompt, i): Request => {
-      const r: Request = {
+    const reqs = prompts.map(
+      (prompt, i): Request => ({
         prompt,
         maxTokens: typeof mt === 'number' ? mt : (mt[i] ?? 0),
         temperature: o.temperature ?? 0,
@@ -267,9 +267,8 @@ export class Sampler {
         gen: { tokens: [], logprobs: [], finish: 'length', reused: 0 },
         done: () => {},
         fail: () => {},
-      };
-      return r;
-    });
+      }),
+    );
     const all = Promise.all(reqs.map((r) => new Promise<Generation>((res, rej) => ((r.done = () => res(r.gen)), (r.fail = rej)))));
     this.queue.push(...reqs);
     if (!this.driving) {
