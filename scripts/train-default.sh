@@ -3,15 +3,19 @@
 #   1. record the corpus on the real sandbox (12,000 generator-v3 sessions, seed 1; ~11 min on 2 cores)
 #   2. warm start: the weights of the first shipped model (commit 46bc6b6: 6,000 steps on the
 #      generator-v2 corpus, itself made by that commit's scripts/train-default.sh), taken from git
-#   3. train configs/terminal-small-continue.json on the v3 train split from those weights (5,000 steps)
-#   4. ship the last checkpoint with its card (lineage included) and training curve into models/terminal-small/
-#   5. write data/corpus/ (the held-out splits) from the v3 corpus, minus sessions the v2 corpus also held
-# FROM_SCRATCH=1 skips the warm start and trains configs/terminal-small.json (10,000 steps) instead.
+#   3. stage 2: train configs/terminal-small-continue.json on the v3 train split from those weights (5,000 steps)
+#   4. stage 3: train configs/terminal-small-stage3.json on the same split from stage 2 (14,000 steps, new data order)
+#   5. ship stage 3's last checkpoint with its card (lineage included) and training curve into models/terminal-small/
+#   6. write data/corpus/ (the held-out splits) from the v3 corpus, minus sessions the v2 corpus also held
+# FROM_SCRATCH=1 skips the warm starts and trains configs/terminal-small.json (10,000 steps) instead.
+# Note: `ls -l` dates in the corpus are the recording day's (file times are not faked, docs/sandbox.md),
+# so a corpus recorded on another day differs in those bytes.
 # Resumable: re-running skips recorded sessions and resumes training from the last checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-runs/corpus-v3}
 RUN=${RUN:-runs/terminal-small-v2}
+RUN3=${RUN3:-runs/terminal-small-v3}
 OUT=${OUT:-models/terminal-small}
 INIT=${INIT:-runs/init-v1}
 node bin/tw.js corpus generate --sessions 12000 --seed 1 --out "$CORPUS"
@@ -30,6 +34,9 @@ else
   fi
   if [ -n "$RESUME" ]; then INIT_FLAG=; else INIT_FLAG="--init $INIT"; fi
   node bin/tw.js train --data "$CORPUS" --config terminal-small-continue --out "$RUN" $RESUME $INIT_FLAG
+  if [ -f "$RUN3/meta.json" ]; then RESUME3=--resume; INIT3=; else RESUME3=; INIT3="--init $RUN"; fi
+  node bin/tw.js train --data "$CORPUS" --config terminal-small-stage3 --out "$RUN3" $RESUME3 $INIT3
+  RUN=$RUN3
 fi
 node bin/tw.js model ship --run "$RUN" --out "$OUT"
 CORPUS="$CORPUS" scripts/heldout-v3.sh
