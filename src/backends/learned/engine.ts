@@ -23,17 +23,17 @@ export class SamplerEngine implements LearnedEngine {
     return this.sampler.config.context;
   }
 
-  /** A batch: every request on its own (see submit), all at once. */
+  /**
+   * A batch: every request as its own Sampler.generate call, all made in the same turn of the
+   * event loop, so the sampler admits them together into one batch. Each keeps its own limit,
+   * stop set, cache and, when sampling, its session's Rng (so a session's samples depend on its
+   * seed alone, whatever shares its batch).
+   */
   async generate(batch: readonly GenRequest[]): Promise<GenResult[]> {
-    return Promise.all(batch.map((r) => this.submit(r)));
+    return Promise.all(batch.map((r) => this.one(r)));
   }
 
-  /**
-   * One request, as its own Sampler.generate call: the sampler decodes it in its running batch
-   * (continuous batching) with its own limit, stop set, cache and, when sampling, its session's
-   * Rng (so a session's samples depend on its seed alone), and it resolves when it finishes.
-   */
-  async submit(r: GenRequest): Promise<GenResult> {
+  private async one(r: GenRequest): Promise<GenResult> {
     const [g] = await this.sampler.generate([r.prompt], {
       maxTokens: r.maxNew,
       temperature: r.temperature,
