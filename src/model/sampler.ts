@@ -7,12 +7,13 @@
  *   parseResult(g.tokens)                                         // -> { output, exit, cwd, complete }
  *   const sc = await s.score(contextTokens, targetTokens);        // logprob of each target token, top-1 id/prob
  *
- * The KV cache lives in JS: per layer K and V (B,H,P,D), P = capacity, grown in steps of 32 positions
- * up to the context length, in place in buffers that are pooled across calls (see BatchCache). Each call
+ * The KV cache lives in JS (kvcache.ts): per layer K and V (B,H,P,D), P = capacity, grown in steps
+ * of 32 positions up to the context length, in place, in buffers pooled across calls. Each call
  * feeds the cache to onnxruntime as-is (the Tensor wraps the Float32Array) and gets back only the
- * new keys/values (B,H,S,D), which are copied into place (one run of S*D floats per sequence and
- * head). Greedy decoding takes the argmax and its log-probability in one pass per row. Decode steps (one new token per sequence) run a
- * leaner graph of their own (gpt.decodeGraph); prompts and scoring run gpt.inferGraph.
+ * new keys/values (B,H,S,D), which are copied into place. Decode steps (one new token per
+ * sequence) run a leaner graph of their own (gpt.decodeGraph); prompts and scoring run
+ * gpt.inferGraph. Every generate call joins one running batch (see drive): continuous batching.
+ * Greedy decoding takes the argmax and its log-probability in one pass per row.
  * Log-probabilities are the model's own (temperature 1), whatever the sampling temperature.
  */
 import { TwError } from '../core/errors.js';
