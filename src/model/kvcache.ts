@@ -118,6 +118,16 @@ export class BatchCache {
     }
   }
 
+  /** Backing buffer i, replaced (its first `keep` floats kept) when it holds fewer than `floats`: by one twice as large, at most `max`. */
+  private reserve(i: number, floats: number, keep: number, max = Number.POSITIVE_INFINITY): Float32Array {
+    const a = this.store[i] as Float32Array;
+    if (a.length >= floats) return a;
+    const bigger = new Float32Array(Math.min(max, Math.max(floats, 2 * a.length)));
+    bigger.set(a.subarray(0, keep));
+    this.store[i] = bigger;
+    return bigger;
+  }
+
   /**
    * Grow the capacity to hold `need` positions, in steps of GROW slots (at most the context).
    * Attention reads the whole capacity every step, so a tight capacity saves memory traffic.
@@ -130,13 +140,7 @@ export class BatchCache {
     const old = this.cap;
     const full = rows * Math.max(this.m.context, need) * D;
     for (let i = 0; i < this.store.length; i++) {
-      let a = this.store[i] as Float32Array;
-      if (a.length < rows * cap * D) {
-        const bigger = new Float32Array(Math.min(full, Math.max(rows * cap * D, 2 * a.length)));
-        bigger.set(a.subarray(0, rows * old * D));
-        a = bigger;
-        this.store[i] = a;
-      }
+      const a = this.reserve(i, rows * cap * D, rows * old * D, full);
       // (rows, old, D) -> (rows, cap, D), last row first; clear the new slots
       for (let r = rows - 1; r >= 0; r--) {
         if (r > 0 && old > 0) a.copyWithin(r * cap * D, r * old * D, (r + 1) * old * D);
@@ -152,16 +156,7 @@ export class BatchCache {
     const r0 = this.B;
     const { H, D, cap } = this;
     const rows = this.B + n;
-    for (let i = 0; i < this.store.length; i++) {
-      let a = this.store[i] as Float32Array;
-      if (a.length < rows * H * cap * D) {
-        const bigger = new Float32Array(Math.max(rows * H * cap * D, 2 * a.length));
-        bigger.set(a.subarray(0, r0 * H * cap * D));
-        a = bigger;
-        this.store[i] = a;
-      }
-      a.fill(0, r0 * H * cap * D, rows * H * cap * D);
-    }
+    for (let i = 0; i < this.store.length; i++) this.reserve(i, rows * H * cap * D, r0 * H * cap * D).fill(0, r0 * H * cap * D, rows * H * cap * D);
     this.B = rows;
     this.len.push(...new Array<number>(n).fill(0));
     this.views();
@@ -211,7 +206,7 @@ export class BatchCache {
     for (let l = 0; l < this.m.layers; l++) {
       const k = this.k[l] as Float32Array;
       const v = this.v[l] as Float32Array;
-      const ck = new Float32Array(H * D * n);
+      const ck = new Float32Array(H * n * D);
       const cv = new Float32Array(H * n * D);
       for (let h = 0; h < H; h++) {
         ck.set(k.subarray((b * H + h) * cap * D, ((b * H + h) * cap + n) * D), h * n * D);

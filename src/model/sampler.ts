@@ -48,7 +48,6 @@ export interface GenerateOptions {
   keepCache?: boolean;
 }
 
-
 export interface Generation {
   tokens: number[];
   /** log p(token) under the model, one per generated token */
@@ -144,8 +143,6 @@ export class Sampler {
   private driving = false;
   /** most sequences decoding at once (the rest wait); set by the caller, e.g. the learned backend */
   maxBatch = Number.POSITIVE_INFINITY;
-  /** admit new requests while others decode (default); false: only when the batch is empty (rounds) */
-  continuous = true;
   /** decode steps run, most live rows in one step, requests admitted */
   readonly stats = { steps: 0, maxRows: 0, admitted: 0 };
 
@@ -170,7 +167,7 @@ export class Sampler {
     return Sampler.fromParams(info.model, params, threads);
   }
 
-  /** A fresh batch state: empty caches for B sequences. */
+  /** A fresh batch cache: empty caches for B sequences, buffers from the pool. */
   private newBatchCache(B: number): BatchCache {
     return new BatchCache(this.config, B, this.pool);
   }
@@ -301,7 +298,7 @@ export class Sampler {
       await new Promise<void>((r) => setImmediate(r));
       for (;;) {
         const live = rows.filter((r) => r !== null).length;
-        if (this.queue.length > 0 && live < this.maxBatch && (this.continuous || live === 0)) {
+        if (this.queue.length > 0 && live < this.maxBatch) {
           taken = this.queue.splice(0, this.maxBatch - live);
           const adm = await this.admit(taken);
           taken = [];

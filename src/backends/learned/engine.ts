@@ -8,7 +8,7 @@
  */
 import { readCheckpointInfo, resolveModelDir } from '../../model/checkpoint.js';
 import { VOCAB } from '../../model/framing.js';
-import { type Generation, Sampler, type Score } from '../../model/sampler.js';
+import { Sampler, type Score } from '../../model/sampler.js';
 import type { GenRequest, GenResult, LearnedEngine, ScoreResult } from './scheduler.js';
 
 export class SamplerEngine implements LearnedEngine {
@@ -40,10 +40,11 @@ export class SamplerEngine implements LearnedEngine {
       topP: r.topP,
       stop: [...r.stop],
       caches: [r.cache],
-      keepCache: true,
+      keepCache: r.keepCache ?? false,
       ...(r.rng ? { rng: r.rng } : {}),
     });
-    return result(g);
+    if (!g) throw new Error('internal: the sampler returned no generation');
+    return { tokens: g.tokens, logprobs: g.logprobs, reused: g.reused, ...(g.cache ? { cache: g.cache } : {}) };
   }
 
   async score(prefix: readonly number[], target: readonly number[]): Promise<ScoreResult> {
@@ -60,11 +61,6 @@ export class SamplerEngine implements LearnedEngine {
   async close(): Promise<void> {
     await this.sampler.release();
   }
-}
-
-function result(g: Generation | undefined): GenResult {
-  if (!g) throw new Error('internal: the sampler returned fewer generations than prompts');
-  return { tokens: g.tokens, logprobs: g.logprobs, reused: g.reused, ...(g.cache ? { cache: g.cache } : {}) };
 }
 
 /** The scheduler's per-token stats from a Sampler score (sum of squares from the full distribution). */

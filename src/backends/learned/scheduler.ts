@@ -29,6 +29,8 @@ export interface GenRequest {
   stop: readonly number[];
   /** The session's KV cache from its previous request: its longest common prefix with `prompt` is not fed again. */
   cache?: SeqCache | null;
+  /** return the KV cache after this request in GenResult.cache (sessions that keep one) */
+  keepCache?: boolean;
 }
 
 export interface GenResult {

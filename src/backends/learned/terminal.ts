@@ -146,8 +146,9 @@ export class LearnedTerminal implements Terminal {
         rng: temperature > 0 ? this.rng : null,
         stop: [EOT, CMD],
         cache: this.kv,
+        keepCache: this.settings.kvCache,
       });
-      if (this.settings.kvCache) this.kv = r.cache ?? null;
+      this.kv = r.cache ?? null;
       tokens.push(...r.tokens);
       logprobs.push(...r.logprobs);
       const last = r.tokens[r.tokens.length - 1];
