@@ -12,14 +12,16 @@ export const MODES: readonly Mode[] = ['pty', 'pipe'];
 
 export interface DeterminismSettings {
   enabled: boolean;
-  /** libfaketime start, e.g. "2026-01-01 00:00:00"; the clock steps from there. */
+  /** The session clock at the first turn (UTC), e.g. "2026-01-01 00:00:00". */
   clockStart: string;
-  /** Seconds the fake clock advances per real second (libfaketime's x-rate); 0 would freeze it. */
+  /** Seconds the clock advances per real second within a turn when clockStep is 0; 0 freezes it. */
   clockRate: number;
-  /** libfaketime's stepping clock (`i<step>`): seconds the clock advances per clock query; when > 0 it
-   *  replaces clockRate, so time depends only on how often it was read (deterministic). */
+  /** Stepping clock: seconds the clock advances per clock read within a process; when > 0 it
+   *  replaces clockRate, so time depends only on what ran (deterministic). */
   clockStep?: number;
-  /** Seed for $RANDOM, FAKERANDOM_SEED, PYTHONHASHSEED and friends. */
+  /** Seconds the clock moves on per turn; a file changed during turn k shows start + k x this. */
+  turnSeconds?: number;
+  /** Seed for $RANDOM, getrandom() (mktemp, Python's hash seed, uuid4) and friends. */
   seed: number;
 }
 

@@ -2,21 +2,31 @@
  * How one sandboxed shell is started. On the host:
  *
  *   unshare --mount --propagation private   (a private mount namespace, as root)
- *     sh -c WRAPPER: tmpfs (size-limited) -> overlay(lower=root tree, upper=tmpfs) -> RLIMIT_AS
- *       exec bwrap --bind OVERLAY / --unshare-all --cap-drop ALL --die-with-parent --clearenv ...
- *         setarch -R bash --norc --noediting -i        (ASLR off; PID 2 of its own PID namespace)
+ *     bash -c WRAPPER: close inherited descriptors; tmpfs (size-limited) -> overlay(lower=root
+ *       tree, upper=tmpfs, mounted with relative paths so no host path shows inside) -> the
+ *       session clock file into the writable layer -> RLIMIT_AS
+ *       exec setarch -R                     (ASLR off, inherited by everything below)
+ *         bwrap --bind OVERLAY / --unshare-all --as-pid-1 --cap-drop ALL --die-with-parent --clearenv ...
+ *           bash                            (PID 1 of its own PID namespace, as in a container)
  *
  * The session directory on the host only holds empty mount points (the mounts live in the
- * private namespace and vanish with it) and, in pipe mode, the stdout/stderr FIFOs.
+ * private namespace and vanish with it), the initial clock file and, in pipe mode, the
+ * stdout/stderr FIFOs. The host reaches the running session's clock through
+ * /proc/<bwrap pid>/root (`clockPathFor`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../core/rng.js';
 import type { DeterminismSettings, Mode } from '../core/terminal.js';
+import { TwError } from '../core/errors.js';
 import { makeSessionCgroups, type SessionCgroups } from './cgroup.js';
-import { STATIC_PROC, STATIC_PROC_DIR, type Rootfs } from './rootfs.js';
+import { seccompProgram } from './seccomp.js';
+import { CLOCK_PATH, parseClockStart, writeClockFile, type ClockSettings, type ImageTimes } from './clock.js';
+import { STATIC_PROC, STATIC_PROC_DIR, type Rootfs, type RootfsStamp } from './rootfs.js';
+
+/** Seconds the session clock moves on per turn. */
+export const DEFAULT_TURN_SECONDS = 1;
 
 export interface Limits {
   /** Size of the writable tmpfs layer, bytes. */
@@ -25,8 +35,12 @@ export interface Limits {
   maxProcs: number;
   /** RLIMIT_AS per process, and (plus diskBytes, as tmpfs pages count) the session's memory cgroup limit, bytes. */
   memBytes: number;
+  /** CPU time per wall second for the whole session (cgroup cpu.max), in cores. */
+  cpuCores: number;
 }
-export const DEFAULT_LIMITS: Limits = { diskBytes: 256 * 2 ** 20, maxProcs: 256, memBytes: 2 * 2 ** 30 };
+export const DEFAULT_LIMITS: Limits = { diskBytes: 256 * 2 ** 20, maxProcs: 256, memBytes: 2 * 2 ** 30, cpuCores: 1 };
+
+let seccompBytes: Buffer | null = null;
 
 export interface LaunchSpec {
   rootfs: Rootfs;
@@ -50,46 +64,49 @@ export interface Launch {
 
 const WRAPPER = [
   'set -e',
-  'mount -t tmpfs -o "size=$TW_DISK,mode=0755" tw-upper "$TW_DIR/m"',
-  'mkdir "$TW_DIR/m/u" "$TW_DIR/m/w" "$TW_DIR/m/r"',
-  'mount -t overlay -o "lowerdir=$TW_ROOT,upperdir=$TW_DIR/m/u,workdir=$TW_DIR/m/w" tw-root "$TW_DIR/m/r"',
+  // No descriptor of the host reaches the sandbox: close everything above stderr (node-pty,
+  // unshare and bwrap pass on whatever the launching process held open).
+  'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-" 2>/dev/null || true; fi; done',
+  'mount -t tmpfs -o "size=$TW_DISK,mode=0755" tmpfs "$TW_DIR/m"',
+  'cd "$TW_DIR/m"',
+  'mkdir l u w r',
+  'mount --bind "$TW_ROOT" l',
+  'mount -t overlay -o lowerdir=l,upperdir=u,workdir=w overlay r',
+  'if [ -n "$TW_CLOCK" ]; then mkdir -p r/usr/lib/terminalworld; cp --sparse=always "$TW_CLOCK" r/usr/lib/terminalworld/clock; chmod 0444 r/usr/lib/terminalworld/clock; fi',
+  'cd /',
   'ulimit -v "$TW_AS_KB"',
-  'if [ -n "$TW_OUT" ]; then exec "$@" >"$TW_OUT" 2>"$TW_ERR"; else exec "$@"; fi',
+  // bwrap reads the seccomp program from fd 9 (and closes it before the shell starts).
+  'if [ -n "$TW_OUT" ]; then exec "$@" 9<"$TW_SECCOMP" >"$TW_OUT" 2>"$TW_ERR"; else exec "$@" 9<"$TW_SECCOMP"; fi',
 ].join('\n');
 
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The session's environment: what a plain container's shell has (no variable of ours). */
 export function sandboxEnv(spec: LaunchSpec): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
     PATH: SANDBOX_PATH,
+    HOSTNAME: spec.rootfs.stamp.hostname,
     HOME: '/root',
-    USER: 'root',
-    LOGNAME: 'root',
-    SHELL: '/bin/bash',
     LANG: 'C.UTF-8',
-    TZ: 'UTC',
     TERM: spec.mode === 'pty' ? 'xterm' : 'dumb',
-    COLUMNS: String(spec.cols),
-    LINES: String(spec.rows),
+    // Pagers would wait for keys that nobody types (git log, man); CI machines set this too.
     PAGER: 'cat',
   };
-  const d = spec.determinism;
-  if (d.enabled) {
-    env.LD_PRELOAD = spec.rootfs.stamp.libfaketime;
-    const step = d.clockStep ?? 0;
-    env.FAKETIME = `@${d.clockStart}${step > 0 ? ` i${step}` : d.clockRate === 1 ? '' : ` x${d.clockRate}`}`;
-    env.FAKERANDOM_SEED = fakeRandomSeed(d.seed);
-    env.PYTHONHASHSEED = String(d.seed >>> 0);
-  }
-  return env;
 }
 
-/** libfaketime's 64-bit PRNG seed from our seed (splitmix-style mix; 0 would switch faking off). */
-export function fakeRandomSeed(seed: number): string {
-  const r = new Rng(seed ^ 0x7f4a7c15);
-  const hi = r.u32() | 1;
-  const lo = r.u32();
-  return `0x${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+/** The session clock's settings from the determinism settings (src/sandbox/clock.ts). */
+export function clockSettings(d: DeterminismSettings): ClockSettings {
+  return { clockStart: d.clockStart, turnSeconds: d.turnSeconds ?? DEFAULT_TURN_SECONDS, clockStep: d.clockStep ?? 0, clockRate: d.clockRate, seed: d.seed };
+}
+
+export function imageTimes(stamp: RootfsStamp): ImageTimes {
+  return { loNs: BigInt(stamp.build.startNs), hiNs: BigInt(stamp.build.endNs), epochS: parseClockStart(stamp.build.epoch) };
+}
+
+/** The running session's clock file as the host sees it (bwrap's parent lives in the private
+ *  mount namespace where the overlay is mounted). */
+export function clockPathFor(launch: Launch, bwrapPid: number): string {
+  return `/proc/${bwrapPid}/root${launch.dir}/m/r${CLOCK_PATH}`;
 }
 
 let swept = false;
@@ -112,7 +129,18 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     fifos = { out: join(dir, 'out'), err: join(dir, 'err') };
     execFileSync('mkfifo', ['-m', '600', fifos.out, fifos.err]);
   }
-  const cgroups = makeSessionCgroups({ maxProcs: spec.limits.maxProcs, memoryBytes: spec.limits.memBytes + spec.limits.diskBytes });
+  let clock: string | null = null;
+  if (spec.determinism.enabled) {
+    if (spec.rootfs.stamp.determinism !== 'twdet') {
+      throw new TwError(`the image ${spec.rootfs.stamp.id} cannot run the determinism layer (its C library does not load it)`, 'start the session with determinism off (--no-deterministic), or use a glibc-based image');
+    }
+    clock = join(dir, 'clock');
+    writeClockFile(clock, clockSettings(spec.determinism), imageTimes(spec.rootfs.stamp));
+  }
+  const seccompFile = join(dir, 'seccomp.bpf');
+  seccompBytes ??= seccompProgram();
+  writeFileSync(seccompFile, seccompBytes, { mode: 0o600 });
+  const cgroups = makeSessionCgroups({ maxProcs: spec.limits.maxProcs, memoryBytes: spec.limits.memBytes + spec.limits.diskBytes, cpuCores: spec.limits.cpuCores });
   const bwrap = [
     'bwrap',
     '--bind', mnt, '/',
@@ -123,9 +151,12 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     '--ro-bind-try', '/proc/sysrq-trigger', '/proc/sysrq-trigger',
     '--dev', '/dev',
     '--unshare-all',
-    '--hostname', 'sandbox',
+    '--as-pid-1',
+    '--hostname', spec.rootfs.stamp.hostname,
     '--cap-drop', 'ALL',
     '--die-with-parent',
+    // The syscalls a container runtime refuses (src/sandbox/seccomp.ts), loaded last by bwrap.
+    '--seccomp', '9',
     '--clearenv',
     '--chdir', '/root',
   ];
@@ -133,8 +164,8 @@ export function buildLaunch(spec: LaunchSpec): Launch {
   if (spec.determinism.enabled) {
     for (const name of Object.keys(STATIC_PROC)) bwrap.push('--ro-bind', join(mnt, STATIC_PROC_DIR, name), `/proc/${name}`);
   }
-  const arch = os.machine();
-  bwrap.push('--', '/usr/bin/setarch', arch, '-R', '/bin/bash', '--norc', '--noprofile', '--noediting', '-i');
+  // bash is interactive by itself when stdin and stderr are terminals (pty mode); pipe mode says so.
+  bwrap.push('--', 'bash', ...(spec.mode === 'pipe' ? ['-i'] : []));
   const env: Record<string, string> = {
     PATH: SANDBOX_PATH,
     TW_DIR: dir,
@@ -143,10 +174,12 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     TW_AS_KB: String(Math.floor(spec.limits.memBytes / 1024)),
     TW_OUT: fifos?.out ?? '',
     TW_ERR: fifos?.err ?? '',
+    TW_CLOCK: clock ?? '',
+    TW_SECCOMP: seccompFile,
   };
   return {
     file: 'unshare',
-    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', WRAPPER, 'tw-sandbox', ...bwrap],
+    args: ['--mount', '--propagation', 'private', '--', '/bin/bash', '-c', WRAPPER, 'tw-sandbox', 'setarch', os.machine(), '-R', ...bwrap],
     env,
     dir,
     fifos,

@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeRandomSeed } from './launch.js';
-import { readStamp, requireRootfs, rootfsDir, ROOTFS_ID, ROOTFS_VERSION, setupRootfs } from './rootfs.js';
+import { readStamp, requireRootfs, rootfsDir, ROOTFS_ID, ROOTFS_VERSION, setupRootfs, stampPath, twdetHash } from './rootfs.js';
 
 let cache: string;
 let saved: string | undefined;
@@ -20,12 +19,16 @@ afterEach(() => {
 });
 
 function stamp(version: number): string {
-  return JSON.stringify({ format: 'terminalworld.rootfs', id: ROOTFS_ID, version, suite: 'bookworm', packages: [], libfaketime: '/x', builtAt: 'now' });
+  return JSON.stringify({
+    format: 'terminalworld.rootfs', id: ROOTFS_ID, version, suite: 'bookworm', packages: [], builtAt: 'now',
+    build: { startNs: '1', endNs: '2', epoch: '2025-12-31 00:00:00' }, determinism: 'twdet', twdet: twdetHash(), hostname: 'h',
+  });
 }
 
 describe('root tree cache', () => {
-  it('lives under $XDG_CACHE_HOME/terminalworld/rootfs-v<N>', () => {
+  it('lives under $XDG_CACHE_HOME/terminalworld/rootfs-v<N>, its stamp beside it (nothing of ours inside the tree)', () => {
     expect(rootfsDir()).toBe(join(cache, 'terminalworld', `rootfs-v${ROOTFS_VERSION}`));
+    expect(stampPath(rootfsDir())).toBe(`${rootfsDir()}.json`);
   });
 
   it('a missing tree is an error that says how to build it', () => {
@@ -45,18 +48,18 @@ describe('root tree cache', () => {
   it('a stamp with another version is stale; a damaged stamp is not trusted', () => {
     const dir = rootfsDir();
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, '.tw-rootfs.json'), stamp(ROOTFS_VERSION + 1));
+    writeFileSync(stampPath(dir), stamp(ROOTFS_VERSION + 1));
     expect(() => requireRootfs()).toThrow(/is stale/);
-    writeFileSync(join(dir, '.tw-rootfs.json'), '{not json');
+    writeFileSync(stampPath(dir), '{not json');
     expect(readStamp(dir)).toBeNull();
     expect(() => requireRootfs()).toThrow(/missing/);
-    writeFileSync(join(dir, '.tw-rootfs.json'), stamp(ROOTFS_VERSION));
+    writeFileSync(stampPath(dir), stamp(ROOTFS_VERSION));
     expect(requireRootfs().stamp.version).toBe(ROOTFS_VERSION);
   });
 
   it('setup is a no-op when the tree is current', async () => {
     mkdirSync(rootfsDir(), { recursive: true });
-    writeFileSync(join(rootfsDir(), '.tw-rootfs.json'), stamp(ROOTFS_VERSION));
+    writeFileSync(stampPath(rootfsDir()), stamp(ROOTFS_VERSION));
     const r = await setupRootfs({ quiet: true });
     expect(r.built).toBe(false);
   });
@@ -69,14 +72,3 @@ describe('root tree cache', () => {
     expect(readdirSync(join(cache, 'terminalworld'))).toEqual([]);
   });
 });
-
-describe('fakeRandomSeed', () => {
-  it('is a non-zero 64-bit hex seed that depends on the seed', () => {
-    const a = fakeRandomSeed(0);
-    expect(a).toMatch(/^0x[0-9a-f]{16}$/);
-    expect(BigInt(a)).not.toBe(0n);
-    expect(fakeRandomSeed(1)).not.toBe(fakeRandomSeed(2));
-    expect(fakeRandomSeed(5)).toBe(fakeRandomSeed(5));
-  });
-});
-

@@ -42,6 +42,8 @@ export const determinismSchema = z.object({
   clockStart: z.string(),
   clockRate: z.number(),
   clockStep: z.number().optional(),
+  /** Seconds the session clock moves on per turn (file times are the turn's time); absent in sessions recorded before it existed. */
+  turnSeconds: z.number().optional(),
   seed: z.number().int(),
 });
 

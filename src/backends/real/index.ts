@@ -12,7 +12,7 @@ import {
   type SessionSpec,
   type Terminal,
 } from '../../core/terminal.js';
-import { buildLaunch, DEFAULT_LIMITS, type Limits } from '../../sandbox/launch.js';
+import { buildLaunch, clockPathFor, DEFAULT_LIMITS, DEFAULT_TURN_SECONDS, type Limits } from '../../sandbox/launch.js';
 import { preflight } from '../../sandbox/preflight.js';
 import { requireRootfs } from '../../sandbox/rootfs.js';
 import { poolFor } from './pool.js';
@@ -20,7 +20,7 @@ import { RealSession, validateCommand } from './session.js';
 
 export const DEFAULT_CLOCK_START = '2026-01-01 00:00:00';
 export const DEFAULT_SEED = 0;
-/** Seconds the fake clock advances per clock query (libfaketime `i`): deterministic time. */
+/** Seconds the fake clock advances per clock read within a process: deterministic time. */
 export const DEFAULT_CLOCK_STEP = 0.001;
 
 export function determinismFor(spec: SessionSpec): DeterminismSettings {
@@ -30,6 +30,7 @@ export function determinismFor(spec: SessionSpec): DeterminismSettings {
     clockStart: typeof o.clockStart === 'string' ? o.clockStart : DEFAULT_CLOCK_START,
     clockRate: typeof o.clockRate === 'number' ? o.clockRate : 1,
     clockStep: typeof o.clockStep === 'number' ? o.clockStep : DEFAULT_CLOCK_STEP,
+    turnSeconds: typeof o.turnSeconds === 'number' ? o.turnSeconds : DEFAULT_TURN_SECONDS,
     seed: spec.seed ?? DEFAULT_SEED,
   };
 }
@@ -37,7 +38,12 @@ export function determinismFor(spec: SessionSpec): DeterminismSettings {
 function limitsFor(spec: SessionSpec): Limits {
   const o = spec.options ?? {};
   const num = (k: string, d: number): number => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : d);
-  return { diskBytes: num('diskBytes', DEFAULT_LIMITS.diskBytes), maxProcs: num('maxProcs', DEFAULT_LIMITS.maxProcs), memBytes: num('memBytes', DEFAULT_LIMITS.memBytes) };
+  return {
+    diskBytes: num('diskBytes', DEFAULT_LIMITS.diskBytes),
+    maxProcs: num('maxProcs', DEFAULT_LIMITS.maxProcs),
+    memBytes: num('memBytes', DEFAULT_LIMITS.memBytes),
+    cpuCores: num('cpuCores', DEFAULT_LIMITS.cpuCores),
+  };
 }
 
 export const realBackend: Backend = {
@@ -87,8 +93,9 @@ async function startFresh(spec: SessionSpec): Promise<Terminal> {
       mode,
       image: { id: rootfs.stamp.id, version: String(rootfs.stamp.version) },
       determinism,
-      limits: { ...limits, pidsCgroup: launch.cgroups.pids, memoryCgroup: launch.cgroups.memory },
+      limits: { ...limits, pidsCgroup: launch.cgroups.pids, memoryCgroup: launch.cgroups.memory, cpuCgroup: launch.cgroups.cpu },
     },
+    clockPath: determinism.enabled ? (pid) => clockPathFor(launch, pid) : null,
     cleanup: launch.cleanup,
   });
   // Join the session's cgroups while it starts (see src/sandbox/cgroup.ts), then make sure

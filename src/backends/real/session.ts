@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import pty, { type IPty } from '@lydell/node-pty';
 import { TwError } from '../../core/errors.js';
 import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
+import { SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
 import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter } from './proc.js';
 
@@ -37,6 +38,8 @@ export interface SessionOptions {
   timeoutMs: number;
   maxOutputBytes: number;
   info: TerminalInfo;
+  /** Determinism mode: where the host reaches the session clock, given bwrap's host PID. */
+  clockPath: ((bwrapPid: number) => string) | null;
   cleanup: () => void;
 }
 
@@ -114,6 +117,8 @@ export class RealSession implements Terminal {
   private _dead = false;
   private _deadReason: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private clock: SessionClock | null = null;
+  private userTurns = 0;
   readonly info: TerminalInfo;
 
   get dead(): boolean {
@@ -160,7 +165,9 @@ export class RealSession implements Terminal {
     // PS2 prints its own marker, so the shell itself says when it waits for the rest of a
     // command (the only case that gets ^C). ignoreeof: a stray ^D at the prompt must never end
     // the session (the message and extra prompt it causes are dropped between turns).
-    const parts = ['stty -echo', `PS2='\\036tw${this.nonce}:${PS2_BODY}\\037'`, `PS1='${ps1}'`, `PROMPT_COMMAND='${pc}'`, 'set -o ignoreeof'];
+    // `set +o emacs`: no line editing (readline would echo what is typed), as --noediting would,
+    // without flags on the shell's command line (PID 1's, which `ps` and /proc/1/cmdline show).
+    const parts = ['set +o emacs', 'stty -echo', `PS2='\\036tw${this.nonce}:${PS2_BODY}\\037'`, `PS1='${ps1}'`, `PROMPT_COMMAND='${pc}'`, 'set -o ignoreeof'];
     // readonly: a command that sets PS1 would otherwise hide the marker and hang the session.
     parts.push('readonly PS1 PS2 PROMPT_COMMAND');
     parts.push('umask 022');
@@ -179,6 +186,11 @@ export class RealSession implements Terminal {
     if (bash === null) throw new TwError('the sandbox started but its shell could not be found in /proc', 'this needs /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)');
     this.bashPid = bash;
     this.ptyRdev = fdRdev(bash, 0) ?? -1;
+    if (this.o.clockPath) {
+      // Turn 0 starts now; later turns are stamped as they are typed (src/sandbox/clock.ts).
+      this.clock = SessionClock.open(this.o.clockPath(this.pty.pid));
+      this.clock.stamp();
+    }
   }
 
   private onStream(which: 'main' | 'out' | 'tty', d: Buffer): void {
@@ -400,6 +412,8 @@ export class RealSession implements Terminal {
         // Hidden: not a turn, and removed from the history again.
         await this.runNow('stty -echo; history -d -1', this.o.timeoutMs, true);
       }
+      if (this.clock && this.userTurns > 0) this.clock.stamp();
+      this.userTurns++;
       return this.runNow(cmd, opts?.timeoutMs ?? this.o.timeoutMs, false);
     });
     this.queue = next.catch(() => undefined);
@@ -481,6 +495,7 @@ export class RealSession implements Terminal {
       });
     }
     for (const s of this.socks) s.destroy();
+    this.clock?.close();
     this.o.cleanup();
   }
 }

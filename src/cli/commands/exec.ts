@@ -3,6 +3,7 @@ import { getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { MODES, type Mode, type SessionSpec, type Turn } from '../../core/terminal.js';
 import { encodeBytes } from '../../session/format.js';
+import { visibleBytes } from '../visible.js';
 
 export interface SessionCliOptions {
   backend: string;
@@ -42,16 +43,23 @@ export function addSessionOptions(c: Command): Command {
     .option('--no-deterministic', 'real clock and randomness (determinism mode is on by default)');
 }
 
-/** Print a turn as a terminal would show it (pipe mode: stdout to stdout, stderr to stderr). */
-export function printTurn(t: Turn): void {
-  process.stdout.write(t.output);
-  if (t.stderr) process.stderr.write(t.stderr);
+/**
+ * Print a turn (pipe mode: stdout to stdout, stderr to stderr). By default control sequences are
+ * shown as text (`^[]52;...`), so a session cannot set your clipboard or title or reset your
+ * terminal; `raw` writes the exact bytes, as a terminal would receive them.
+ */
+export function printTurn(t: Turn, raw = false): void {
+  process.stdout.write(raw ? t.output : visibleBytes(t.output));
+  if (t.stderr) process.stderr.write(raw ? t.stderr : visibleBytes(t.stderr));
 }
+
+export const RAW_OPTION_HELP = 'write the output bytes as they are, escape sequences included (default: control characters shown as ^[, ^M, \\xHH)';
 
 export function registerExec(program: Command): void {
   addSessionOptions(program.command('exec').description('run commands in one fresh session and print their output').argument('<cmd...>', 'commands, one per argument'))
     .option('--json', 'print {"turns":[{cmd,output,exit,cwd}...]}')
-    .action(async (cmds: string[], o: SessionCliOptions & { json?: boolean }) => {
+    .option('--raw', RAW_OPTION_HELP)
+    .action(async (cmds: string[], o: SessionCliOptions & { json?: boolean; raw?: boolean }) => {
       const spec = specFromCli(o);
       const backend = await getBackend(o.backend);
       const term = await backend.start(spec);
@@ -60,7 +68,7 @@ export function registerExec(program: Command): void {
         for (const cmd of cmds) {
           const t = await term.run(cmd);
           turns.push(t);
-          if (!o.json) printTurn(t);
+          if (!o.json) printTurn(t, o.raw === true);
           if (term.dead) break;
         }
       } finally {
