@@ -83,8 +83,10 @@ export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 /** The session's environment: what a plain container's shell has (no variable of ours). */
 export function sandboxEnv(spec: LaunchSpec): Record<string, string> {
+  const image = spec.rootfs.stamp.env ?? {};
   return {
-    PATH: SANDBOX_PATH,
+    ...image,
+    PATH: image.PATH ?? SANDBOX_PATH,
     HOSTNAME: spec.rootfs.stamp.hostname,
     HOME: '/root',
     LANG: 'C.UTF-8',
@@ -158,7 +160,7 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     // The syscalls a container runtime refuses (src/sandbox/seccomp.ts), loaded last by bwrap.
     '--seccomp', '9',
     '--clearenv',
-    '--chdir', '/root',
+    '--chdir', spec.rootfs.stamp.workdir ?? '/root',
   ];
   for (const [k, v] of Object.entries(sandboxEnv(spec))) bwrap.push('--setenv', k, v);
   if (spec.determinism.enabled) {

@@ -63,6 +63,9 @@ const stampSchema = z.object({
   determinism: z.enum(['twdet', 'unavailable']),
   twdet: z.string(),
   hostname: z.string(),
+  /** Manifest images: extra environment variables and the directory sessions start in. */
+  env: z.record(z.string(), z.string()).optional(),
+  workdir: z.string().optional(),
 });
 export type RootfsStamp = z.infer<typeof stampSchema>;
 

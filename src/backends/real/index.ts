@@ -15,6 +15,7 @@ import {
 import { buildLaunch, clockPathFor, DEFAULT_LIMITS, DEFAULT_TURN_SECONDS, type Limits } from '../../sandbox/launch.js';
 import { preflight } from '../../sandbox/preflight.js';
 import { requireRootfs } from '../../sandbox/rootfs.js';
+import { DEFAULT_IMAGE, resolveImage } from '../../sandbox/image/build.js';
 import { poolFor } from './pool.js';
 import { RealSession, validateCommand } from './session.js';
 
@@ -59,18 +60,25 @@ export const realBackend: Backend = {
   },
 };
 
+function imageRef(spec: SessionSpec): string | undefined {
+  const i = spec.options?.image;
+  if (i === undefined) return undefined;
+  if (typeof i !== 'string') throw new TwError('options.image must be a string', `use "${DEFAULT_IMAGE}", a manifest file or an OCI tarball`);
+  return i;
+}
+
 function checkSpec(spec: SessionSpec): void {
   const mode = spec.mode ?? 'pty';
   if (!MODES.includes(mode)) throw new TwError(`unknown mode "${String(mode)}"`, `use one of: ${MODES.join(', ')}`);
   for (const c of spec.setup ?? []) validateCommand(c);
   preflight();
-  requireRootfs();
+  if (imageRef(spec) === undefined) requireRootfs();
 }
 
 async function startFresh(spec: SessionSpec): Promise<Terminal> {
   checkSpec(spec);
   const mode = spec.mode ?? 'pty';
-  const rootfs = requireRootfs();
+  const rootfs = await resolveImage(imageRef(spec));
   const determinism = determinismFor(spec);
   const limits = limitsFor(spec);
   const cols = spec.cols ?? 80;

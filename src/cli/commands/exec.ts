@@ -11,6 +11,7 @@ export interface SessionCliOptions {
   seed?: string;
   timeout?: string;
   deterministic?: boolean;
+  image?: string;
 }
 
 export function parseMode(m: string): Mode {
@@ -31,6 +32,7 @@ export function specFromCli(o: SessionCliOptions): SessionSpec {
   if (seed !== undefined) spec.seed = seed;
   const t = parseIntOpt('timeout', o.timeout);
   if (t !== undefined) spec.timeoutMs = t;
+  if (o.image !== undefined) spec.options = { ...spec.options, image: o.image };
   return spec;
 }
 
@@ -40,7 +42,8 @@ export function addSessionOptions(c: Command): Command {
     .option('--mode <mode>', 'pty (what a terminal shows) or pipe (stdout and stderr apart)', 'pty')
     .option('--seed <n>', 'seed for the deterministic sandbox ($RANDOM, clock, hashes)')
     .option('--timeout <ms>', 'per-command timeout in milliseconds (default 10000)')
-    .option('--no-deterministic', 'real clock and randomness (determinism mode is on by default)');
+    .option('--no-deterministic', 'real clock and randomness (determinism mode is on by default)')
+    .option('--image <image>', 'real backend: "workstation" (default), an image manifest (.yaml/.json) or an OCI / docker-save tarball (built once, cached)');
 }
 
 /**

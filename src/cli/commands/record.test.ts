@@ -97,7 +97,7 @@ describe.skipIf(noSandbox)('tw exec / tw record on the real backend (needs the s
     expect(sessions.map((s) => s.id)).toEqual(['s.txt#0', 's.txt#1', 'stdin#0']);
     expect(sessions[0]?.turns.map((t) => t.output)).toEqual(['', 'hi\r\n']);
     expect(sessions[0]?.seed).toBe(9);
-    expect(sessions[0]?.image).toEqual({ id: 'tw-bookworm-minbase', version: expect.any(String) });
+    expect(sessions[0]?.image).toEqual({ id: 'tw-bookworm-workstation', version: expect.any(String) });
     expect(sessions[2]?.turns[0]?.output).toBe('piped\r\n');
     writeFileSync(out, readFileSync(out, 'utf8') + '{"format":"terminalworld.session"\n');
     await expect(readAllSessions(out)).rejects.toThrow(/out\.jsonl:4: not valid JSON/);
