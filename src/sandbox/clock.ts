@@ -15,7 +15,7 @@
  * later one. On older kernels two such stamps in a row can be equal (coarse ticks); the host then
  * writes until the stamp moves on (at most one tick, ~1-4 ms per turn), which gives the same order.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { TwError } from '../core/errors.js';
 
 /** Where the determinism layer finds the clock, inside the sandbox (twdet.c: CLOCK_PATH). */
@@ -76,11 +76,27 @@ export function writeClockFile(path: string, c: ClockSettings, img: ImageTimes):
   }
 }
 
+/** The kernel's time now, as file times see it: strictly after every earlier file change and no
+ *  later than any later one (the stamp of SessionClock.stamp on a scratch file in `dir`). */
+export function kernelNowNs(dir: string): bigint {
+  const path = `${dir}/.tw-now-${process.pid}`;
+  writeClockFile(path, { clockStart: '2026-01-01 00:00:00', turnSeconds: 0, clockStep: 0, clockRate: 0, seed: 0 }, { loNs: 0n, hiNs: 0n, epochS: 0 });
+  const c = SessionClock.open(path);
+  try {
+    c.stamp();
+    return c.lastStamp;
+  } finally {
+    c.close();
+    rmSync(path, { force: true });
+  }
+}
+
 /** Host handle on a running session's clock file: one `stamp()` before each turn. */
 export class SessionClock {
   private count = 0;
   private readonly scratch = Buffer.alloc(8);
   private readonly word = Buffer.alloc(8);
+  lastStamp = 0n;
   /** Whether stamps needed a wait for the coarse clock to move (kernels without multigrain times). */
   coarse = false;
 
@@ -107,6 +123,7 @@ export class SessionClock {
       const until = Date.now() + 50;
       while (b === a && Date.now() < until) b = this.touch();
     }
+    this.lastStamp = b;
     this.word.writeBigInt64LE(b, 0);
     writeSync(this.fd, this.word, 0, 8, HEADER + 8 * this.count);
     this.count++;

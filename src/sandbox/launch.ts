@@ -22,7 +22,7 @@ import type { DeterminismSettings, Mode } from '../core/terminal.js';
 import { TwError } from '../core/errors.js';
 import { makeSessionCgroups, type SessionCgroups } from './cgroup.js';
 import { seccompProgram } from './seccomp.js';
-import { CLOCK_PATH, parseClockStart, writeClockFile, type ClockSettings, type ImageTimes } from './clock.js';
+import { parseClockStart, writeClockFile, type ClockSettings, type ImageTimes } from './clock.js';
 import { STATIC_PROC, STATIC_PROC_DIR, type Rootfs, type RootfsStamp } from './rootfs.js';
 
 /** Seconds the session clock moves on per turn. */
@@ -105,10 +105,10 @@ export function imageTimes(stamp: RootfsStamp): ImageTimes {
   return { loNs: BigInt(stamp.build.startNs), hiNs: BigInt(stamp.build.endNs), epochS: parseClockStart(stamp.build.epoch) };
 }
 
-/** The running session's clock file as the host sees it (bwrap's parent lives in the private
+/** The running session's root directory as the host sees it (bwrap's parent lives in the private
  *  mount namespace where the overlay is mounted). */
-export function clockPathFor(launch: Launch, bwrapPid: number): string {
-  return `/proc/${bwrapPid}/root${launch.dir}/m/r${CLOCK_PATH}`;
+export function hostRootFor(launch: Launch, bwrapPid: number): string {
+  return `/proc/${bwrapPid}/root${launch.dir}/m/r`;
 }
 
 let swept = false;

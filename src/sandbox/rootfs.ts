@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
+import { kernelNowNs } from './clock.js';
 import { preflight } from './preflight.js';
 
 /** Bump when the package list or the post-processing changes: every cached tree is then stale. */
@@ -160,8 +161,10 @@ export interface SetupResult {
   stamp: RootfsStamp;
 }
 
-function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + BigInt(process.hrtime.bigint() % 1_000_000n);
+/** Kernel file time now (see clock.ts), measured in the cache folder. */
+export function nowNs(): bigint {
+  mkdirSync(cacheRoot(), { recursive: true });
+  return kernelNowNs(cacheRoot());
 }
 
 /** Compile the determinism layer (src/sandbox/det/twdet.c) with the host's C compiler. */
@@ -219,7 +222,7 @@ export function finishTree(tmp: string, o: FinishOptions): RootfsStamp {
     suite: o.suite,
     packages: o.packages,
     builtAt: new Date().toISOString(),
-    build: { startNs: String(o.buildStartNs), endNs: String(nowNs() + 1_000_000_000n), epoch: IMAGE_EPOCH },
+    build: { startNs: String(o.buildStartNs), endNs: String(nowNs()), epoch: IMAGE_EPOCH },
     determinism,
     twdet: twdetHash(),
     hostname,
@@ -257,7 +260,7 @@ function clampTimes(tree: string): void {
 function refreshTwdet(dir: string, stamp: RootfsStamp): RootfsStamp {
   const determinism = installTwdet(dir);
   clampTimes(dir);
-  const next: RootfsStamp = { ...stamp, determinism, twdet: twdetHash(), build: { ...stamp.build, endNs: String(nowNs() + 1_000_000_000n) } };
+  const next: RootfsStamp = { ...stamp, determinism, twdet: twdetHash(), build: { ...stamp.build, endNs: String(nowNs()) } };
   writeFileSync(`${stampPath(dir)}.tmp`, JSON.stringify(next, null, 2) + '\n');
   renameSync(`${stampPath(dir)}.tmp`, stampPath(dir));
   return next;

@@ -12,7 +12,7 @@ import {
   type SessionSpec,
   type Terminal,
 } from '../../core/terminal.js';
-import { buildLaunch, clockPathFor, DEFAULT_LIMITS, DEFAULT_TURN_SECONDS, type Limits } from '../../sandbox/launch.js';
+import { buildLaunch, hostRootFor, DEFAULT_LIMITS, DEFAULT_TURN_SECONDS, type Limits } from '../../sandbox/launch.js';
 import { preflight } from '../../sandbox/preflight.js';
 import { requireRootfs } from '../../sandbox/rootfs.js';
 import { DEFAULT_IMAGE, resolveImage } from '../../sandbox/image/build.js';
@@ -103,7 +103,8 @@ async function startFresh(spec: SessionSpec): Promise<Terminal> {
       determinism,
       limits: { ...limits, pidsCgroup: launch.cgroups.pids, memoryCgroup: launch.cgroups.memory, cpuCgroup: launch.cgroups.cpu },
     },
-    clockPath: determinism.enabled ? (pid) => clockPathFor(launch, pid) : null,
+    hostRoot: (pid) => hostRootFor(launch, pid),
+    clock: determinism.enabled,
     cleanup: launch.cleanup,
   });
   // Join the session's cgroups while it starts (see src/sandbox/cgroup.ts), then make sure

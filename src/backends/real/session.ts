@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import pty, { type IPty } from '@lydell/node-pty';
 import { TwError } from '../../core/errors.js';
 import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
-import { SessionClock } from '../../sandbox/clock.js';
+import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
 import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter } from './proc.js';
 
@@ -38,8 +38,10 @@ export interface SessionOptions {
   timeoutMs: number;
   maxOutputBytes: number;
   info: TerminalInfo;
-  /** Determinism mode: where the host reaches the session clock, given bwrap's host PID. */
-  clockPath: ((bwrapPid: number) => string) | null;
+  /** Where the host reaches the session's root directory (its writable overlay), given bwrap's host PID. */
+  hostRoot: (bwrapPid: number) => string;
+  /** Determinism mode: keep the session clock (src/sandbox/clock.ts) turn by turn. */
+  clock: boolean;
   cleanup: () => void;
 }
 
@@ -186,9 +188,9 @@ export class RealSession implements Terminal {
     if (bash === null) throw new TwError('the sandbox started but its shell could not be found in /proc', 'this needs /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)');
     this.bashPid = bash;
     this.ptyRdev = fdRdev(bash, 0) ?? -1;
-    if (this.o.clockPath) {
+    if (this.o.clock) {
       // Turn 0 starts now; later turns are stamped as they are typed (src/sandbox/clock.ts).
-      this.clock = SessionClock.open(this.o.clockPath(this.pty.pid));
+      this.clock = SessionClock.open(this.hostPath(CLOCK_PATH));
       this.clock.stamp();
     }
   }
@@ -467,6 +469,14 @@ export class RealSession implements Terminal {
   /** Test hook: type raw bytes between turns, as a late ^D or ^C from a race would arrive. */
   typeRawForTest(bytes: string): void {
     this.pty.write(bytes);
+  }
+
+  /** The host's path of an absolute path inside the session (through the writable overlay):
+   *  what the host writes there appears in the session at once, as a change of the session. */
+  hostPath(inside: string): string {
+    if (!inside.startsWith('/')) throw new TwError(`not an absolute path: ${inside}`, 'give a path inside the session, e.g. /tests');
+    if (this.exited) throw new TwError('the session has ended', 'start a new session');
+    return this.o.hostRoot(this.pty.pid) + inside;
   }
 
   /** Host PIDs of the session's processes (bubblewrap, the shell and its children). */

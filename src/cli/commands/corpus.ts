@@ -7,6 +7,7 @@ import { MODES, type Mode } from '../../core/terminal.js';
 import { progressBar } from '../../corpus/cli/progress.js';
 import { registerCorpusIo } from '../../corpus/cli/io.js';
 import { registerCorpusTasks } from '../../corpus/cli/tasks.js';
+import { registerCorpusHarbor } from '../../corpus/cli/harbor.js';
 import { generateCorpus } from '../../corpus/record/corpus.js';
 import { corpusStats, formatStats } from '../../corpus/record/stats.js';
 
@@ -58,5 +59,6 @@ export function registerCorpus(program: Command): void {
       if (o.json) writeFileSync(o.json, JSON.stringify(s, null, 2) + '\n');
     });
   registerCorpusTasks(corpus);
+  registerCorpusHarbor(corpus);
   registerCorpusIo(corpus);
 }

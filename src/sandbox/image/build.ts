@@ -21,6 +21,7 @@ import {
   ROOTFS_PACKAGES,
   ROOTFS_SUITE,
   runStep,
+  nowNs,
   twdetHash,
   type Rootfs,
 } from '../rootfs.js';
@@ -34,6 +35,12 @@ const MINBASE_PACKAGES = ['bash', 'coreutils', 'procps', 'less', 'file'];
 
 export function imagesDir(): string {
   return join(cacheRoot(), 'images');
+}
+
+/** chroot on the host's PATH (the build step's own environment is the image's). */
+function hostChroot(): string {
+  for (const d of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) if (d && existsSync(join(d, 'chroot'))) return join(d, 'chroot');
+  throw new TwError('chroot is not installed on this machine', 'install coreutils (it provides chroot)');
 }
 
 function sha256File(path: string): Promise<string> {
@@ -78,7 +85,7 @@ export async function buildImage(m: ImageManifest, opts: { quiet?: boolean; mirr
   mkdirSync(imagesDir(), { recursive: true });
   const tmp = join(imagesDir(), `.${m.id}-${key}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  const start = BigInt(Date.now()) * 1_000_000n;
+  const start = nowNs();
   try {
     let packages: string[];
     let env = m.env;
@@ -107,13 +114,13 @@ export async function buildImage(m: ImageManifest, opts: { quiet?: boolean; mirr
     for (const [i, cmd] of m.setup.entries()) {
       say(`setup ${i + 1}/${m.setup.length}: ${cmd}`);
       try {
-        execFileSync('chroot', [tmp, '/bin/sh', '-c', `mkdir -p '${workdir}'; cd '${workdir}'; ${cmd}`], {
+        execFileSync(hostChroot(), [tmp, '/bin/sh', '-c', `mkdir -p '${workdir}'; cd '${workdir}'; ${cmd}`], {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', ...env },
         });
       } catch (e) {
-        const err = e as { status?: number; stderr?: Buffer; stdout?: Buffer };
-        const tail = `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`.trim().slice(-2000);
+        const err = e as { status?: number | null; stderr?: Buffer; stdout?: Buffer; message?: string };
+        const tail = `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`.trim().slice(-2000) || (err.message ?? '');
         throw new TwError(`image ${m.id}: setup step ${i + 1} (\`${cmd}\`) failed with exit ${err.status ?? '?'}${tail ? `:\n${tail}` : ''}`, 'fix the command in the manifest (it runs as root in the image, with no network unless the build host has one)');
       }
     }
