@@ -7,8 +7,10 @@
  * cap are dropped (counted, not kept).
  */
 export interface MarkerHit {
-  /** Text between the nonce prefix and \x1f (e.g. "0:0:/root"). */
+  /** Text between the nonce prefix and \x1f (e.g. "12:0:/root"). */
   body: string;
+  /** The marker's bytes as they came (put back as output when it turns out not to be a prompt). */
+  raw: Buffer;
 }
 
 const SLACK = 16 << 10;
@@ -73,16 +75,39 @@ export class Collector {
       }
       this.keep(buf.subarray(0, idx));
       const body = buf.subarray(idx + this.prefix.length, end).toString('utf8');
+      const rawMarker = Buffer.from(buf.subarray(idx, end + 1));
       buf = buf.subarray(end + 1);
       this.lastBody = body;
       this.firstMarkerAt ??= this.outBytes;
       if (this.isFinal(body)) {
-        this.hit = { body };
+        this.hit = { body, raw: rawMarker };
         this.leftover = Buffer.from(buf);
         this.pending = Buffer.alloc(0);
         return true;
       }
     }
+  }
+
+  /** Whether a complete marker arrived after the final one (so that one was not the last prompt). */
+  leftoverHasMarker(): boolean {
+    const i = this.leftover.indexOf(this.prefix);
+    return i >= 0 && this.leftover.indexOf(0x1f, i + this.prefix.length) >= 0;
+  }
+
+  /**
+   * The final marker was not the shell's prompt after all: drop it (`cut`: a real intermediate
+   * prompt of a multi-line command) or keep its bytes as output (a look-alike the command
+   * printed), then go on with what came after it. True if a final marker is found again.
+   */
+  reopen(cut: boolean): boolean {
+    const h = this.hit;
+    if (!h) return false;
+    this.hit = null;
+    if (!cut) this.keep(h.raw);
+    const rest = this.leftover;
+    this.leftover = Buffer.alloc(0);
+    this.total = Math.max(0, this.total - rest.length); // push() counts it again (approximately: it is only a runaway guard)
+    return rest.length > 0 ? this.push(rest) : false;
   }
 
   /** The output (all of it so far if no final marker came), capped; and whether it was cut. */

@@ -14,7 +14,8 @@
  * parser waiting: it is cancelled with ^C, exit 130.
  */
 import { createHash } from 'node:crypto';
-import { constants, openSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants, openSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pty, { type IPty } from '@lydell/node-pty';
@@ -22,6 +23,7 @@ import { TwError } from '../../core/errors.js';
 import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
+import { ShellMemory } from './shellmem.js';
 import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter } from './proc.js';
 
 export interface SessionOptions {
@@ -67,6 +69,11 @@ interface Pending {
   resolve: (t: Turn) => void;
   timers: NodeJS.Timeout[];
   watch: NodeJS.Timeout | null;
+  /** A prompt marker is being checked against the shell's own state (see confirm()). */
+  confirming: NodeJS.Timeout | null;
+  /** \# of the next intermediate prompt of a multi-line command, and how many there can be. */
+  expectNum: number;
+  maxCuts: number;
 }
 
 /** Body of the PS2 marker (waiting for the rest of an incomplete command; never final). */
@@ -120,6 +127,12 @@ export class RealSession implements Terminal {
   private _deadReason: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private clock: SessionClock | null = null;
+  private mem: ShellMemory | null = null;
+  /** PS1 and PS2 as the shell stores them (compared with its current prompt string). */
+  private readonly ps1Value: string;
+  private readonly ps2Value: string;
+  /** \# shown by the latest prompt. */
+  private lastPromptNum = 0;
   private userTurns = 0;
   readonly info: TerminalInfo;
 
@@ -133,6 +146,8 @@ export class RealSession implements Terminal {
   constructor(private readonly o: SessionOptions) {
     this.info = o.info;
     const nonce = (this.nonce = createHash('sha256').update(`terminalworld:${o.seed}`).digest('hex').slice(0, 12));
+    this.ps1Value = `\\036tw${nonce}:\\#:$?:\${PWD}\\037`;
+    this.ps2Value = `\\036tw${nonce}:${PS2_BODY}\\037`;
     this.prefixErr = Buffer.from(`\x1etw${nonce}:`);
     this.prefixOut = Buffer.from(`\x1etw${nonce}`);
     this.pty = pty.spawn(o.file, o.args, { name: o.env.TERM ?? 'xterm', cols: o.cols, rows: o.rows, cwd: '/', env: o.env, encoding: null });
@@ -159,19 +174,21 @@ export class RealSession implements Terminal {
 
   /** Type the init line and wait for the first prompt. */
   async init(startTimeoutMs: number): Promise<void> {
-    // PROMPT_COMMAND notes whether typed input is still pending (a multi-line command with more
-    // commands to run: that prompt is not the end of the turn); `read -t 0` reads nothing.
+    // The prompt's marker carries the command number (\#), $? and $PWD, but the recorder takes a
+    // turn's end, exit status and cwd from the shell itself (confirm()), so a command that prints
+    // a look-alike cannot end its turn or change what is recorded. Pipe mode: PROMPT_COMMAND marks
+    // the end of stdout (and whether typed input is still pending: `read -t 0` reads nothing).
+    const ps1 = this.ps1Value;
     const more = 'read -t 0 && __tw_more=1 || __tw_more=0';
-    const ps1 = `\\036tw${this.nonce}:\${__tw_more}:$?:\${PWD}\\037`;
-    const pc = this.o.mode === 'pipe' ? `${more}; printf "\\036tw${this.nonce}:%s\\037" $__tw_more` : more;
+    const pc = `${more}; printf "\\036tw${this.nonce}:%s\\037" $__tw_more`;
     // PS2 prints its own marker, so the shell itself says when it waits for the rest of a
     // command (the only case that gets ^C). ignoreeof: a stray ^D at the prompt must never end
     // the session (the message and extra prompt it causes are dropped between turns).
     // `set +o emacs`: no line editing (readline would echo what is typed), as --noediting would,
     // without flags on the shell's command line (PID 1's, which `ps` and /proc/1/cmdline show).
-    const parts = ['set +o emacs', 'stty -echo', `PS2='\\036tw${this.nonce}:${PS2_BODY}\\037'`, `PS1='${ps1}'`, `PROMPT_COMMAND='${pc}'`, 'set -o ignoreeof'];
+    const parts = ['set +o emacs', 'stty -echo', `PS2='${this.ps2Value}'`, `PS1='${ps1}'`, ...(this.o.mode === 'pipe' ? [`PROMPT_COMMAND='${pc}'`] : []), 'set -o ignoreeof'];
     // readonly: a command that sets PS1 would otherwise hide the marker and hang the session.
-    parts.push('readonly PS1 PS2 PROMPT_COMMAND');
+    parts.push(this.o.mode === 'pipe' ? 'readonly PS1 PS2 PROMPT_COMMAND' : 'readonly PS1 PS2');
     parts.push('umask 022');
     if (this.o.deterministic) parts.push(`RANDOM=${this.o.seed >>> 0}`);
     parts.push('history -c');
@@ -188,6 +205,7 @@ export class RealSession implements Terminal {
     if (bash === null) throw new TwError('the sandbox started but its shell could not be found in /proc', 'this needs /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)');
     this.bashPid = bash;
     this.ptyRdev = fdRdev(bash, 0) ?? -1;
+    this.mem = ShellMemory.open(bash);
     if (this.o.clock) {
       // Turn 0 starts now; later turns are stamped as they are typed (src/sandbox/clock.ts).
       this.clock = SessionClock.open(this.hostPath(CLOCK_PATH));
@@ -236,8 +254,79 @@ export class RealSession implements Terminal {
         return;
       }
     }
-    const m = /^[01]?:(\d+):([\s\S]*)$/.exec(main.hit.body);
-    this.finish(m ? Number(m[1]) : -1, m?.[2]);
+    if (this.mem && !p.hidden) {
+      this.confirm(p);
+      return;
+    }
+    const m = BODY.exec(main.hit.body);
+    this.finish(m ? Number(m[2]) : -1, m?.[3]);
+  }
+
+  /** Where the shell is, from /proc and its memory: at its prompt (PS1), at the continuation
+   *  prompt (PS2), at a prompt that is not ours (the shell was replaced), or busy. */
+  private shellAt(): 'prompt' | 'continuation' | 'foreign' | 'busy' {
+    const w = ttyWaiter(this.bashPid, this.ptyRdev);
+    if (w?.kind !== 'parser' || w.pid !== this.bashPid) return 'busy';
+    const st = procStat(this.bashPid);
+    if (!st || st.tpgid !== st.pgrp) return 'busy';
+    const s = this.mem?.read();
+    if (!s) return 'busy';
+    const prompt = s.prompt.toString('latin1');
+    return prompt === this.ps1Value ? 'prompt' : prompt === this.ps2Value ? 'continuation' : 'foreign';
+  }
+
+  /**
+   * A prompt marker arrived: it ends the turn only if the shell itself is waiting at its prompt
+   * (blocked reading the terminal, no foreground job, PS1 its current prompt) and no later marker
+   * came. Exit status and cwd are then read from the shell's memory. A marker that was not the
+   * last is an intermediate prompt of a multi-line command (cut, if its \# is the next one and the
+   * command has lines left) or bytes a command printed (kept as output, exactly).
+   */
+  private confirm(p: Pending): void {
+    if (p.confirming) return;
+    const main = p.err ?? p.out;
+    const again = (ms: number): void => {
+      p.confirming = setTimeout(() => {
+        p.confirming = null;
+        if (this.pending === p) this.confirm(p);
+      }, ms);
+    };
+    const hit = main.hit;
+    if (!hit) return;
+    if (main.leftoverHasMarker()) {
+      const num = promptNum(hit.body);
+      const cut = p.maxCuts > 0 && num === p.expectNum;
+      if (cut) {
+        p.expectNum++;
+        p.maxCuts--;
+      }
+      main.reopen(cut);
+      this.maybeFinish();
+      return;
+    }
+    const where = this.shellAt();
+    if (where === 'busy' || where === 'continuation') {
+      again(where === 'busy' ? 2 : 20);
+      return;
+    }
+    // The shell wrote its prompt before it blocked: one more pass of the event loop reads it.
+    p.confirming = setTimeout(() =>
+      setImmediate(() => {
+        p.confirming = null;
+        if (this.pending !== p || main.hit !== hit) return;
+        if (main.leftoverHasMarker()) {
+          this.confirm(p);
+          return;
+        }
+        const s = this.mem?.read();
+        if (!s) {
+          again(2);
+          return;
+        }
+        if (where === 'foreign') this.markDead('the shell was replaced (exec): its prompt is not the recorder\'s, so later turns cannot be recorded');
+        this.finish(s.exit, s.cwd.toString('utf8'));
+      }),
+    0);
   }
 
   /** Resolve the pending turn (marker seen, shell dead, or gave up). */
@@ -247,6 +336,9 @@ export class RealSession implements Terminal {
     this.pending = null;
     for (const t of p.timers) clearTimeout(t);
     if (p.watch) clearTimeout(p.watch);
+    if (p.confirming) clearTimeout(p.confirming);
+    const finalHit = (p.err ?? p.out).hit;
+    if (finalHit) this.lastPromptNum = promptNum(finalHit.body) ?? this.lastPromptNum;
     const stdout = p.out.result();
     const stderr = p.err ? p.err.result() : null;
     this.carryOut = p.out.leftover;
@@ -265,7 +357,7 @@ export class RealSession implements Terminal {
     // A command turned tty echo back on (`stty echo`, `stty sane`, `reset`): the typed line comes
     // back first. It is not output by our definition: drop it, and turn echo off before the next.
     const echo = Buffer.from(p.cmd.replace(/\n/g, '\r\n') + '\r\n');
-    if (this.o.mode === 'pty' && !p.hidden && output.subarray(0, echo.length).equals(echo)) {
+    if (this.o.mode === 'pty' && !p.hidden && output.subarray(0, echo.length).equals(echo) && this.ttyEchoes()) {
       output = output.subarray(echo.length);
       this.echoOn = true;
     }
@@ -287,6 +379,18 @@ export class RealSession implements Terminal {
   private sentEof = false;
   private echoOn = false;
   private lastDataAt = 0;
+
+  /** Whether the terminal echoes what is typed (asked with stty on the host; only called when a
+   *  turn's output starts with its own command line, which a command may also print itself). */
+  private ttyEchoes(): boolean {
+    try {
+      const tty = readlinkSync(`/proc/${this.bashPid}/fd/0`);
+      const flags = execFileSync('stty', ['-F', tty, '-a'], { encoding: 'utf8', timeout: 2000 });
+      return /(^|\s)echo(\s|$)/.test(flags);
+    } catch {
+      return true;
+    }
+  }
 
   private markDead(reason: string): void {
     this._dead = true;
@@ -446,6 +550,9 @@ export class RealSession implements Terminal {
         resolve,
         timers: [],
         watch: null,
+        confirming: null,
+        expectNum: this.lastPromptNum + 1,
+        maxCuts: cmd.split('\n').length - 1,
       };
       this.pending = p;
       this.sentEof = false;
@@ -510,8 +617,18 @@ export class RealSession implements Terminal {
   }
 }
 
+/** PS1's marker body: `\#:$?:$PWD` (the recorder reads exit and cwd from the shell; these are
+ *  the fallback for shells whose memory cannot be read). */
+const BODY = /^(\d+):(-?\d+):([\s\S]*)$/;
+
+function promptNum(body: string | undefined): number | null {
+  const m = body === undefined ? null : /^(\d+):/.exec(body);
+  return m ? Number(m[1]) : null;
+}
+
+/** Every PS1 marker may end the turn (confirm() decides); PS2's never does. */
 function isFinalPrompt(body: string): boolean {
-  return !body.startsWith('1:') && body !== PS2_BODY;
+  return body !== PS2_BODY;
 }
 
 /** Drop everything up to the end of the last complete marker: prompts in the bytes that came

@@ -1,0 +1,123 @@
+/**
+ * What the shell knows, read by the host from the shell's own memory (/proc/PID/mem; the host is
+ * root): its last exit status, its working directory and the prompt it is showing. A command in
+ * the session can print anything, but cannot make these say what bash did not do, so the recorder
+ * takes exit status and cwd from here, not from what the prompt printed (docs/sandbox.md, threat
+ * model).
+ *
+ * bash exports these globals (it is linked for loadable builtins), so their addresses come from
+ * its dynamic symbol table plus its load address in /proc/PID/maps. The ELF reader is written by
+ * hand (70 lines): the npm ELF parsers are unmaintained, and only .dynsym is needed.
+ */
+import { closeSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
+
+const SYMBOLS = ['last_command_exit_value', 'the_current_working_directory', 'current_prompt_string'] as const;
+type SymbolName = (typeof SYMBOLS)[number];
+
+/** Offsets of the wanted symbols in an ELF64 little-endian shared object / PIE (null if absent). */
+export function dynamicSymbols(elf: Buffer): Partial<Record<SymbolName, bigint>> {
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) return {};
+  const shoff = Number(elf.readBigUInt64LE(0x28));
+  const shentsize = elf.readUInt16LE(0x3a);
+  const shnum = elf.readUInt16LE(0x3c);
+  const sections = Array.from({ length: shnum }, (_, i) => {
+    const o = shoff + i * shentsize;
+    return { type: elf.readUInt32LE(o + 4), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)), link: elf.readUInt32LE(o + 0x28), entsize: Number(elf.readBigUInt64LE(o + 0x38)) };
+  });
+  const SHT_DYNSYM = 11;
+  const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
+  const strtab = dynsym ? sections[dynsym.link] : undefined;
+  if (!dynsym || !strtab || dynsym.entsize === 0) return {};
+  const want = new Set<string>(SYMBOLS);
+  const out: Partial<Record<SymbolName, bigint>> = {};
+  for (let o = dynsym.offset; o + dynsym.entsize <= dynsym.offset + dynsym.size; o += dynsym.entsize) {
+    const nameOff = strtab.offset + elf.readUInt32LE(o);
+    const end = elf.indexOf(0, nameOff);
+    const name = elf.toString('latin1', nameOff, end);
+    if (want.has(name)) out[name as SymbolName] = elf.readBigUInt64LE(o + 8);
+  }
+  return out;
+}
+
+export interface ShellState {
+  exit: number;
+  /** The shell's logical working directory, exact bytes. */
+  cwd: Buffer;
+  /** The prompt string the shell is showing (unexpanded, e.g. the value of PS1 or PS2). */
+  prompt: Buffer;
+}
+
+const symbolCache = new Map<string, Partial<Record<SymbolName, bigint>>>();
+
+/** Reads a bash process's state; null fields where it cannot (another shell, no symbols). */
+export class ShellMemory {
+  private constructor(
+    private readonly pid: number,
+    private readonly syms: Record<SymbolName, bigint>,
+  ) {}
+
+  static open(pid: number): ShellMemory | null {
+    try {
+      const exe = `/proc/${pid}/exe`;
+      const key = `${readlinkSync(exe)}`;
+      let syms = symbolCache.get(key);
+      if (!syms) {
+        syms = dynamicSymbols(readFileSync(exe));
+        symbolCache.set(key, syms);
+      }
+      if (SYMBOLS.every((s) => syms[s] !== undefined)) return new ShellMemory(pid, syms as Record<SymbolName, bigint>);
+    } catch {
+      /* gone, or not readable */
+    }
+    return null;
+  }
+
+  /** Load address of the executable (its first mapping, file offset 0). */
+  private base(): bigint | null {
+    const maps = readFileSync(`/proc/${this.pid}/maps`, 'latin1');
+    const exe = readlinkSync(`/proc/${this.pid}/exe`);
+    for (const line of maps.split('\n')) {
+      const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ \d+\s+(.*)$/.exec(line);
+      if (m && m[2] !== undefined && BigInt(`0x${m[2]}`) === 0n && m[3] === exe) return BigInt(`0x${m[1] ?? '0'}`);
+    }
+    return null;
+  }
+
+  read(): ShellState | null {
+    let fd = -1;
+    try {
+      const base = this.base();
+      if (base === null) return null;
+      fd = openSync(`/proc/${this.pid}/mem`, 'r');
+      const at = (addr: bigint, n: number): Buffer => {
+        const b = Buffer.alloc(n);
+        const got = readSync(fd, b, 0, n, Number(addr));
+        return b.subarray(0, got);
+      };
+      const ptr = (addr: bigint): bigint => at(addr, 8).readBigUInt64LE(0);
+      const cstr = (p: bigint): Buffer => {
+        if (p === 0n) return Buffer.alloc(0);
+        const parts: Buffer[] = [];
+        for (let off = 0n; off < 65536n; off += 256n) {
+          const chunk = at(p + off, 256);
+          const z = chunk.indexOf(0);
+          if (z >= 0) {
+            parts.push(chunk.subarray(0, z));
+            break;
+          }
+          parts.push(chunk);
+          if (chunk.length < 256) break;
+        }
+        return Buffer.concat(parts);
+      };
+      const exit = at(base + this.syms.last_command_exit_value, 4).readInt32LE(0);
+      const cwd = cstr(ptr(base + this.syms.the_current_working_directory));
+      const prompt = cstr(ptr(base + this.syms.current_prompt_string));
+      return { exit, cwd, prompt };
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+}
