@@ -42,6 +42,14 @@ export interface SessionSpec {
   options?: Record<string, unknown>;
 }
 
+/** Something that happened to the session during a turn, beyond the command's own effect. */
+export type IncidentCode = 'died' | 'shell-replaced' | 'dropped-between-turns';
+export const INCIDENT_CODES: readonly IncidentCode[] = ['died', 'shell-replaced', 'dropped-between-turns'];
+export interface Incident {
+  code: IncidentCode;
+  message: string;
+}
+
 export interface Turn {
   cmd: string;
   /** pty mode: everything the terminal showed. pipe mode: stdout only. */
@@ -51,11 +59,15 @@ export interface Turn {
   exit: number;
   /** Working directory after the command. */
   cwd: string;
+  /** The cwd's exact bytes, when they are not valid UTF-8 (real backend). */
+  cwdRaw?: Buffer;
   ms: number;
   timedOut: boolean;
   truncated: boolean;
   /** Learned backends: log-probability of every generated token. */
   logprobs?: number[];
+  /** The session died, its shell was replaced, or background output was dropped (real backend). */
+  incident?: Incident;
 }
 
 export interface RunOptions {

@@ -29,6 +29,10 @@ export const turnSchema = z.object({
   ms: z.number().nonnegative(),
   timedOut: z.boolean(),
   truncated: z.boolean(),
+  /** What happened to the session in this turn (death, shell replaced, output dropped); absent: nothing. */
+  incident: z.object({ code: z.enum(['died', 'shell-replaced', 'dropped-between-turns']), message: z.string() }).optional(),
+  /** The cwd's exact bytes when they are not valid UTF-8 (`cwd` then shows U+FFFD for them). */
+  cwdRaw: z.object({ base64: z.string() }).optional(),
   /** Command family tag (navigation, edit, inspect, text, env, operators, errors, python, git, archive, ...). */
   family: z.string().optional(),
   /** Importers: true where splitting a screen into per-command turns was a guess. */
@@ -94,6 +98,8 @@ export function turnToRecord(t: Turn, family?: string): SessionTurn {
     truncated: t.truncated,
   };
   if (t.stderr !== undefined) rec.stderr = encodeBytes(t.stderr);
+  if (t.incident !== undefined) rec.incident = t.incident;
+  if (t.cwdRaw !== undefined) rec.cwdRaw = { base64: t.cwdRaw.toString('base64') };
   if (family !== undefined) rec.family = family;
   return rec;
 }
@@ -109,6 +115,8 @@ export function recordToTurn(r: SessionTurn): Turn {
     truncated: r.truncated,
   };
   if (r.stderr !== undefined) t.stderr = decodeBytes(r.stderr);
+  if (r.incident !== undefined) t.incident = r.incident;
+  if (r.cwdRaw !== undefined) t.cwdRaw = Buffer.from(r.cwdRaw.base64, 'base64');
   return t;
 }
 

@@ -120,6 +120,13 @@ export function readSyscalls(pid: number): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Bytes a process has written (`wchar` in /proc/PID/io), or null when it is gone. */
+export function writtenBytes(pid: number): number | null {
+  const s = readText(`/proc/${pid}/io`);
+  const m = s === null ? null : /^wchar:\s*(\d+)/m.exec(s);
+  return m ? Number(m[1]) : null;
+}
+
 /** Like ttyWait, with the PID of the waiting process. */
 export function ttyWaiter(bashPid: number, ptyRdev: number): { kind: TtyWait; pid: number } | null {
   const bash = procStat(bashPid);

@@ -24,7 +24,7 @@ import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
 import { ShellMemory } from './shellmem.js';
-import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter } from './proc.js';
+import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter, writtenBytes } from './proc.js';
 
 export interface SessionOptions {
   file: string;
@@ -74,6 +74,10 @@ interface Pending {
   /** \# of the next intermediate prompt of a multi-line command, and how many there can be. */
   expectNum: number;
   maxCuts: number;
+  incident: Turn['incident'];
+  droppedBefore: number;
+  /** Output ran far past the cap (see onRunaway). */
+  runaway: boolean;
 }
 
 /** Body of the PS2 marker (waiting for the rest of an incomplete command; never final). */
@@ -172,27 +176,33 @@ export class RealSession implements Terminal {
     }
   }
 
-  /** Type the init line and wait for the first prompt. */
-  async init(startTimeoutMs: number): Promise<void> {
-    // The prompt's marker carries the command number (\#), $? and $PWD, but the recorder takes a
-    // turn's end, exit status and cwd from the shell itself (confirm()), so a command that prints
-    // a look-alike cannot end its turn or change what is recorded. Pipe mode: PROMPT_COMMAND marks
-    // the end of stdout (and whether typed input is still pending: `read -t 0` reads nothing).
-    const ps1 = this.ps1Value;
+  /**
+   * The line that sets a fresh shell up for recording (typed first, and again after a command
+   * replaced the shell). The prompt's marker carries the command number (\#), $? and $PWD, but
+   * the recorder takes a turn's end, exit status and cwd from the shell itself (confirm()), so a
+   * command that prints a look-alike cannot end its turn or change what is recorded. Pipe mode:
+   * PROMPT_COMMAND marks the end of stdout (and whether typed input is still pending: `read -t 0`
+   * reads nothing). PS2 prints its own marker, so the shell itself says when it waits for the
+   * rest of a command (the only case that gets SIGINT). ignoreeof: a stray ^D at the prompt must
+   * never end the session (the message and extra prompt it causes are dropped between turns).
+   * `set +o emacs`: no line editing (readline would echo what is typed), as --noediting would,
+   * without flags on the shell's command line (PID 1's, which `ps` and /proc/1/cmdline show).
+   * readonly: a command that sets PS1 would otherwise hide the marker.
+   */
+  private initLine(): string {
     const more = 'read -t 0 && __tw_more=1 || __tw_more=0';
     const pc = `${more}; printf "\\036tw${this.nonce}:%s\\037" $__tw_more`;
-    // PS2 prints its own marker, so the shell itself says when it waits for the rest of a
-    // command (the only case that gets ^C). ignoreeof: a stray ^D at the prompt must never end
-    // the session (the message and extra prompt it causes are dropped between turns).
-    // `set +o emacs`: no line editing (readline would echo what is typed), as --noediting would,
-    // without flags on the shell's command line (PID 1's, which `ps` and /proc/1/cmdline show).
-    const parts = ['set +o emacs', 'stty -echo', `PS2='${this.ps2Value}'`, `PS1='${ps1}'`, ...(this.o.mode === 'pipe' ? [`PROMPT_COMMAND='${pc}'`] : []), 'set -o ignoreeof'];
-    // readonly: a command that sets PS1 would otherwise hide the marker and hang the session.
+    const parts = ['set +o emacs', 'stty -echo', `PS2='${this.ps2Value}'`, `PS1='${this.ps1Value}'`, ...(this.o.mode === 'pipe' ? [`PROMPT_COMMAND='${pc}'`] : []), 'set -o ignoreeof'];
     parts.push(this.o.mode === 'pipe' ? 'readonly PS1 PS2 PROMPT_COMMAND' : 'readonly PS1 PS2');
     parts.push('umask 022');
     if (this.o.deterministic) parts.push(`RANDOM=${this.o.seed >>> 0}`);
     parts.push('history -c');
-    const turn = await this.runNow(parts.join('; '), startTimeoutMs, true);
+    return parts.join('; ');
+  }
+
+  /** Type the init line and wait for the first prompt. */
+  async init(startTimeoutMs: number): Promise<void> {
+    const turn = await this.runNow(this.initLine(), startTimeoutMs, true);
     if (this.exited || turn.timedOut || this._dead) {
       const text = Buffer.concat(this.startup).toString('utf8').replace(/\x1e[^\x1f]*\x1f/g, '').trim();
       await this.close();
@@ -221,15 +231,21 @@ export class RealSession implements Terminal {
       return;
     }
     if (!p) {
-      if (which === 'out') this.carryOut = Buffer.concat([this.carryOut, d]);
-      else this.carryErr = Buffer.concat([this.carryErr, d]);
+      // Between turns only background jobs write. Keep at most the output cap, count the rest,
+      // and stop reading the terminal (the writers then block, as on a terminal nobody reads).
+      const room = Math.max(0, this.o.maxOutputBytes - this.carryOut.length - this.carryErr.length);
+      const keep = d.length <= room ? d : d.subarray(0, room);
+      this.carryDropped += d.length - keep.length;
+      if (which === 'out') this.carryOut = Buffer.concat([this.carryOut, keep]);
+      else this.carryErr = Buffer.concat([this.carryErr, keep]);
+      if (this.carryDropped > 0) this.pty.pause();
       if (this.startup.length < 64) this.startup.push(d);
       return;
     }
     const c = which === 'out' ? p.out : (p.err ?? p.out);
     c.push(d);
     if (this.startup.length < 64 && this.bashPid < 0) this.startup.push(d);
-    if (c.total > Math.max(4 * this.o.maxOutputBytes, RUNAWAY_BYTES) && !c.hit) this.interrupt(p, false);
+    if (c.total > Math.max(4 * this.o.maxOutputBytes, RUNAWAY_BYTES) && !c.hit && !p.runaway) this.onRunaway(p);
     this.maybeFinish();
   }
 
@@ -324,13 +340,19 @@ export class RealSession implements Terminal {
           return;
         }
         if (where === 'foreign') this.markDead('the shell was replaced (exec): its prompt is not the recorder\'s, so later turns cannot be recorded');
-        this.finish(s.exit, s.cwd.toString('utf8'));
+        this.finish(s.exit, s.cwd);
       }),
     0);
   }
 
   /** Resolve the pending turn (marker seen, shell dead, or gave up). */
-  private finish(exit: number, cwd?: string): void {
+  private finish(exit: number, cwdIn?: string | Buffer): void {
+    let cwdRaw: Buffer | undefined;
+    let cwd: string | undefined;
+    if (Buffer.isBuffer(cwdIn)) {
+      cwd = cwdIn.toString('utf8');
+      if (!Buffer.from(cwd, 'utf8').equals(cwdIn)) cwdRaw = Buffer.from(cwdIn);
+    } else cwd = cwdIn;
     const p = this.pending;
     if (!p) return;
     this.pending = null;
@@ -371,10 +393,22 @@ export class RealSession implements Terminal {
       truncated: stdout.truncated || (stderr?.truncated ?? false),
     };
     if (errOutput) turn.stderr = errOutput;
-    if (cwd !== undefined) this.lastCwd = cwd;
+    if (cwdRaw) turn.cwdRaw = cwdRaw;
+    if (cwd !== undefined) {
+      this.lastCwd = cwd;
+      this.lastCwdRaw = cwdRaw;
+    } else if (this.lastCwdRaw) turn.cwdRaw = this.lastCwdRaw;
+    if (p.incident) turn.incident = p.incident;
+    else if (this._dead && this._deadReason !== 'closed') turn.incident = { code: 'died', message: this._deadReason ?? 'unknown' };
+    else if (p.droppedBefore > 0) turn.incident = { code: 'dropped-between-turns', message: `${p.droppedBefore} bytes written by background jobs between turns were dropped (more than the output cap)` };
     p.resolve(turn);
   }
   private lastCwd = '/root';
+  private lastCwdRaw: Buffer | undefined;
+  /** Bytes background jobs wrote between turns beyond the cap (dropped; reported with the next turn). */
+  private carryDropped = 0;
+  /** The shell was replaced (exec): initialise the new one before the next command. */
+  private needsInit = false;
   /** Whether the latest turn typed a ^D (see Pending.strayEof). */
   private sentEof = false;
   private echoOn = false;
@@ -402,7 +436,7 @@ export class RealSession implements Terminal {
     p.timedOut = p.timedOut || isTimeout;
     if (p.interrupted) return;
     p.interrupted = true;
-    this.pty.write('\x03');
+    this.sigint();
     p.timers.push(
       setTimeout(() => {
         if (this.pending !== p) return;
@@ -417,6 +451,47 @@ export class RealSession implements Terminal {
         );
       }, 500),
     );
+  }
+
+  /** The process at the head of the session is a bash showing a prompt that is not ours. */
+  private replacedShellAtPrompt(): boolean {
+    if (procStat(this.bashPid)?.comm !== 'bash') return false;
+    this.mem = ShellMemory.open(this.bashPid) ?? this.mem;
+    const prompt = this.mem?.read()?.prompt.toString('latin1');
+    return prompt !== undefined && prompt !== '' && prompt !== this.ps1Value && prompt !== this.ps2Value;
+  }
+
+  /**
+   * Far more output than the cap: a runaway writer (`yes`). If it is the foreground job, interrupt
+   * it like a timeout; if only a background job floods the terminal, leave the foreground alone
+   * (its exit status is its own) and keep dropping what is beyond the cap. The writers are the
+   * processes whose written-byte count runs ahead over 30 ms.
+   */
+  private onRunaway(p: Pending): void {
+    p.runaway = true;
+    const procs = descendants(this.bashPid);
+    const before = new Map(procs.map((pid) => [pid, writtenBytes(pid) ?? 0]));
+    p.timers.push(
+      setTimeout(() => {
+        if (this.pending !== p) return;
+        const fg = procStat(this.bashPid)?.tpgid;
+        const writers = procs.filter((pid) => (writtenBytes(pid) ?? 0) - (before.get(pid) ?? 0) > 64 << 10);
+        const fgWriter = writers.length === 0 || writers.some((pid) => procStat(pid)?.pgrp === fg);
+        if (fgWriter && fg !== procStat(this.bashPid)?.pgrp) this.interrupt(p, false);
+      }, 30),
+    );
+  }
+
+  /** What ^C does, sent as a signal so that `stty -isig` (or raw mode) cannot stop it: SIGINT to
+   *  the terminal's foreground process group (the shell itself at its prompt). */
+  private sigint(): void {
+    const fg = this.bashPid > 0 ? procStat(this.bashPid)?.tpgid : undefined;
+    try {
+      if (fg === undefined || fg <= 0) throw new Error('no foreground group');
+      process.kill(-fg, 'SIGINT');
+    } catch {
+      this.pty.write('\x03');
+    }
   }
 
   /** SIGKILL every process of the sandbox except the shell and bwrap's init (orphans are
@@ -473,10 +548,17 @@ export class RealSession implements Terminal {
       p.parserSince ??= now;
       const main = p.err ?? p.out;
       if (main.lastBody === PS2_BODY && now - p.parserSince >= 300 && now - this.lastDataAt >= 300) {
-        this.pty.write('\x03');
+        this.sigint();
         p.parserSince = undefined;
       }
       this.watch(p, 50);
+    } else if (w?.kind === 'reader' && w.pid === this.bashPid && this.replacedShellAtPrompt()) {
+      // `exec bash` (or another shell) replaced ours: it waits at its own prompt, in line
+      // editing. The turn ends here; the new shell is set up like the first before the next.
+      const s = this.mem?.read();
+      p.incident = { code: 'shell-replaced', message: 'the command replaced the shell (exec); the new shell was set up again for the next turn' };
+      this.needsInit = true;
+      this.finish(s?.exit ?? 0, s?.cwd);
     } else if (w?.kind === 'reader') {
       if (p.readerSince === undefined) {
         p.readerSince = now;
@@ -513,6 +595,11 @@ export class RealSession implements Terminal {
       return Promise.reject(e);
     }
     const next = this.queue.then(async () => {
+      if (this.needsInit) {
+        this.needsInit = false;
+        await this.runNow(this.initLine(), this.o.timeoutMs, true);
+        this.mem = ShellMemory.open(this.bashPid);
+      }
       if (this.echoOn) {
         this.echoOn = false;
         // Hidden: not a turn, and removed from the history again.
@@ -553,7 +640,12 @@ export class RealSession implements Terminal {
         confirming: null,
         expectNum: this.lastPromptNum + 1,
         maxCuts: cmd.split('\n').length - 1,
+        incident: undefined,
+        droppedBefore: this.carryDropped,
+        runaway: false,
       };
+      this.carryDropped = 0;
+      this.pty.resume();
       this.pending = p;
       this.sentEof = false;
       const co = dropStrayPrompts(this.carryOut, this.prefixOut);

@@ -87,6 +87,8 @@ export function registerExec(program: Command): void {
           cwd: t.cwd,
           ...(t.timedOut ? { timedOut: true } : {}),
           ...(t.truncated ? { truncated: true } : {}),
+          ...(t.cwdRaw ? { cwdRaw: { base64: t.cwdRaw.toString('base64') } } : {}),
+          ...(t.incident ? { incident: t.incident } : {}),
         }));
         process.stdout.write(JSON.stringify({ turns: out }) + '\n');
       }
