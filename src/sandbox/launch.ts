@@ -25,6 +25,9 @@ import { seccompProgram } from './seccomp.js';
 import { parseClockStart, writeClockFile, type ClockSettings, type ImageTimes } from './clock.js';
 import { STATIC_PROC, STATIC_PROC_DIR, type Rootfs, type RootfsStamp } from './rootfs.js';
 
+/** Files of /proc that show the host's kernel state (Docker's default masked paths). */
+const MASKED_PROC = ['/proc/keys', '/proc/key-users', '/proc/kcore', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/scsi'];
+
 /** Seconds the session clock moves on per turn. */
 export const DEFAULT_TURN_SECONDS = 1;
 
@@ -152,6 +155,10 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     '--ro-bind', '/proc/sys', '/proc/sys',
     '--ro-bind-try', '/proc/sysrq-trigger', '/proc/sysrq-trigger',
     '--dev', '/dev',
+    // What Docker masks in /proc: host keyrings (the sandbox's root is host uid 0), kernel memory
+    // and timers, ACPI and SCSI (read-only, empty).
+    ...MASKED_PROC.filter((f) => existsSync(f)).flatMap((f) => ['--ro-bind', join(mnt, STATIC_PROC_DIR, 'empty'), f]),
+    ...(existsSync('/proc/acpi') ? ['--tmpfs', '/proc/acpi', '--remount-ro', '/proc/acpi'] : []),
     '--unshare-all',
     '--as-pid-1',
     '--hostname', spec.rootfs.stamp.hostname,

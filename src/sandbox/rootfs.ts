@@ -170,8 +170,11 @@ export function nowNs(): bigint {
 /** Compile the determinism layer (src/sandbox/det/twdet.c) with the host's C compiler. */
 const TWDET_SRC = join(dirname(fileURLToPath(import.meta.url)), 'det', 'twdet.c');
 let twdetSha: string | null = null;
+/** Bump when the in-place finishing (static /proc files, the layer) changes: setup redoes it in a second. */
+const FINISH_VERSION = 2;
+/** Hash of what `tw sandbox setup` can redo in place: the layer's source and the finishing steps. */
 export function twdetHash(): string {
-  twdetSha ??= createHash('sha256').update(readFileSync(TWDET_SRC)).digest('hex');
+  twdetSha ??= createHash('sha256').update(readFileSync(TWDET_SRC)).update(`finish-${FINISH_VERSION}`).digest('hex');
   return twdetSha;
 }
 
@@ -207,8 +210,7 @@ export function finishTree(tmp: string, o: FinishOptions): RootfsStamp {
   // debootstrap copies the host's resolver; the sandbox has no network, and must not show the host's address.
   rmSync(join(tmp, 'etc/resolv.conf'), { force: true });
   writeFileSync(join(tmp, 'etc/resolv.conf'), '');
-  mkdirSync(join(tmp, STATIC_PROC_DIR.slice(1)), { recursive: true });
-  for (const [name, text] of Object.entries(STATIC_PROC)) writeFileSync(join(tmp, STATIC_PROC_DIR.slice(1), name), text);
+  writeStaticProc(tmp);
   for (const sub of ['var/cache/apt/archives', 'var/lib/apt/lists']) {
     const d = join(tmp, sub);
     if (existsSync(d)) for (const f of readdirSync(d)) if (f.endsWith('.deb') || f.endsWith('_Packages')) rmSync(join(d, f), { force: true });
@@ -256,8 +258,16 @@ function clampTimes(tree: string): void {
   execFileSync('find', [tree, '-newermt', `@${epoch}`, '-exec', 'touch', '-h', '-d', `@${epoch}`, '{}', '+'], { stdio: 'ignore' });
 }
 
-/** Recompile a changed determinism layer into an existing tree (no rebuild). */
+function writeStaticProc(tree: string): void {
+  mkdirSync(join(tree, STATIC_PROC_DIR.slice(1)), { recursive: true });
+  for (const [name, text] of Object.entries(STATIC_PROC)) writeFileSync(join(tree, STATIC_PROC_DIR.slice(1), name), text);
+  // Bound over the /proc files Docker masks (src/sandbox/launch.ts).
+  writeFileSync(join(tree, STATIC_PROC_DIR.slice(1), 'empty'), '');
+}
+
+/** Redo the in-place finishing of an existing tree (no rebuild): the layer, the static files. */
 function refreshTwdet(dir: string, stamp: RootfsStamp): RootfsStamp {
+  writeStaticProc(dir);
   const determinism = installTwdet(dir);
   clampTimes(dir);
   const next: RootfsStamp = { ...stamp, determinism, twdet: twdetHash(), build: { ...stamp.build, endNs: String(nowNs()) } };

@@ -90,7 +90,7 @@ describe.skipIf(noSandbox)('sandbox security (needs the sandbox)', () => {
   });
 
   it('cannot exhaust memory with many processes (session memory cgroup)', async () => {
-    await withSession({ timeoutMs: 8000, options: { memBytes: 192 * 2 ** 20, diskBytes: 64 * 2 ** 20 } }, async (term) => {
+    await withSession({ timeoutMs: 30_000, options: { memBytes: 192 * 2 ** 20, diskBytes: 64 * 2 ** 20 } }, async (term) => {
       expect((term.info.limits as { memoryCgroup: boolean }).memoryCgroup).toBe(true);
       // Each process stays under RLIMIT_AS (192 MiB); together they exceed the session's 256 MiB.
       const t = await term.run('for i in 1 2 3 4; do python3 -c "x = bytearray(150*1024**2); import time; time.sleep(1); print(\'survived\')" & done; wait; echo done');

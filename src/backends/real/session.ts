@@ -150,7 +150,7 @@ export class RealSession implements Terminal {
   constructor(private readonly o: SessionOptions) {
     this.info = o.info;
     const nonce = (this.nonce = createHash('sha256').update(`terminalworld:${o.seed}`).digest('hex').slice(0, 12));
-    this.ps1Value = `\\036tw${nonce}:\\#:$?:\${PWD}\\037`;
+    this.ps1Value = `\\036tw${nonce}:\\#:$?\\037`;
     this.ps2Value = `\\036tw${nonce}:${PS2_BODY}\\037`;
     this.prefixErr = Buffer.from(`\x1etw${nonce}:`);
     this.prefixOut = Buffer.from(`\x1etw${nonce}`);
@@ -275,7 +275,7 @@ export class RealSession implements Terminal {
       return;
     }
     const m = BODY.exec(main.hit.body);
-    this.finish(m ? Number(m[2]) : -1, m?.[3]);
+    this.finish(m ? Number(m[2]) : -1);
   }
 
   /** Where the shell is, from /proc and its memory: at its prompt (PS1), at the continuation
@@ -465,20 +465,23 @@ export class RealSession implements Terminal {
    * Far more output than the cap: a runaway writer (`yes`). If it is the foreground job, interrupt
    * it like a timeout; if only a background job floods the terminal, leave the foreground alone
    * (its exit status is its own) and keep dropping what is beyond the cap. The writers are the
-   * processes whose written-byte count runs ahead over 30 ms.
+   * processes whose written-byte count runs ahead over 100 ms.
    */
   private onRunaway(p: Pending): void {
     p.runaway = true;
-    const procs = descendants(this.bashPid);
+    const procs = [this.bashPid, ...descendants(this.bashPid)];
     const before = new Map(procs.map((pid) => [pid, writtenBytes(pid) ?? 0]));
     p.timers.push(
       setTimeout(() => {
         if (this.pending !== p) return;
         const fg = procStat(this.bashPid)?.tpgid;
-        const writers = procs.filter((pid) => (writtenBytes(pid) ?? 0) - (before.get(pid) ?? 0) > 64 << 10);
-        const fgWriter = writers.length === 0 || writers.some((pid) => procStat(pid)?.pgrp === fg);
-        if (fgWriter && fg !== procStat(this.bashPid)?.pgrp) this.interrupt(p, false);
-      }, 30),
+        const writers = procs.filter((pid) => (writtenBytes(pid) ?? 0) - (before.get(pid) ?? 0) > 16 << 10);
+        if (writers.length === 0) {
+          p.runaway = false; // nobody seen writing (a loaded machine): look again at the next chunk
+          return;
+        }
+        if (writers.some((pid) => procStat(pid)?.pgrp === fg)) this.interrupt(p, false);
+      }, 100),
     );
   }
 
@@ -709,9 +712,9 @@ export class RealSession implements Terminal {
   }
 }
 
-/** PS1's marker body: `\#:$?:$PWD` (the recorder reads exit and cwd from the shell; these are
- *  the fallback for shells whose memory cannot be read). */
-const BODY = /^(\d+):(-?\d+):([\s\S]*)$/;
+/** PS1's marker body: `\#:$?` (the recorder reads exit and cwd from the shell; the exit here is
+ *  the fallback for shells whose memory cannot be read; no $PWD, whose bytes could hold \x1f). */
+const BODY = /^(\d+):(-?\d+)$/;
 
 function promptNum(body: string | undefined): number | null {
   const m = body === undefined ? null : /^(\d+):/.exec(body);
