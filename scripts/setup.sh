@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up on a fresh Debian machine, run by `npm start` and `npm test`:
-#   1. Debian packages: bubblewrap, debootstrap, faketime (the sandbox's tools)
+#   1. Debian packages: bubblewrap, debootstrap (the sandbox's tools), gcc + libc6-dev (to build
+#      the sandbox's determinism layer, src/sandbox/det/twdet.c)
 #   2. npm packages (npm ci), with onnxruntime-node's download step skipped
-#   3. the sandbox root tree (Debian bookworm minbase), built once into the user cache
+#   3. the sandbox root tree (Debian bookworm "workstation" image), built once into the user cache
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
 say() { [ "$QUIET" = 1 ] || echo "setup: $*"; }
 
 need_pkgs=()
-for bin_pkg in bwrap:bubblewrap debootstrap:debootstrap faketime:faketime; do
+for bin_pkg in bwrap:bubblewrap debootstrap:debootstrap cc:gcc; do
   command -v "${bin_pkg%%:*}" >/dev/null 2>&1 || need_pkgs+=("${bin_pkg##*:}")
 done
+[ -e /usr/include/stdio.h ] || need_pkgs+=(libc6-dev)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2

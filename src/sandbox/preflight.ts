@@ -28,7 +28,7 @@ export function preflight(): void {
     );
   }
   for (const bin of ['bwrap', 'unshare']) {
-    if (!which(bin)) throw new TwError(`\`${bin}\` is not installed`, 'run `bash scripts/setup.sh` (it installs bubblewrap, debootstrap and faketime)');
+    if (!which(bin)) throw new TwError(`\`${bin}\` is not installed`, 'run `bash scripts/setup.sh` (it installs bubblewrap, debootstrap and gcc)');
   }
   const fs = readFileSync('/proc/filesystems', 'utf8');
   if (!/\boverlay\b/.test(fs)) {
