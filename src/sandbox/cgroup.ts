@@ -122,6 +122,25 @@ function sweep(base: string): void {
   }
 }
 
+/**
+ * All sessions share the parent group `terminalworld/`, which the kernel weighs as one process
+ * against the rest of the host: with many busy sessions, each would get a sliver. So the parent's
+ * weight follows the number of sessions (v1 cpu.shares 1024 each, v2 cpu.weight 100 each), as
+ * if every session were one host process. Counted from the session folders, which every tw
+ * process on the machine shares.
+ */
+function rescaleCpuWeight(): void {
+  const b = bases.get('cpu');
+  if (!b) return;
+  try {
+    const n = Math.max(1, readdirSync(b.base).filter((d) => /^s\d+-\d+$/.test(d)).length);
+    if (b.v2) writeFileSync(join(b.base, 'cpu.weight'), String(Math.min(10000, 100 * n)));
+    else writeFileSync(join(b.base, 'cpu.shares'), String(1024 * n));
+  } catch {
+    /* a weight we cannot set leaves the default: slower under load, not wrong */
+  }
+}
+
 export interface SessionCgroups {
   /** The session's cgroup directories (one per hierarchy). */
   dirs: string[];
@@ -181,6 +200,7 @@ export function makeSessionCgroups(limits: CgroupLimits): SessionCgroups {
       if (!dirs.includes(dir)) removeDir(dir, 0);
     }
   }
+  if (got.cpu) rescaleCpuWeight();
   return {
     dirs,
     ...got,
@@ -194,7 +214,10 @@ export function makeSessionCgroups(limits: CgroupLimits): SessionCgroups {
         for (const pid of pids) if (!inside.has(pid)) await join1(d, pid);
       }
     },
-    remove: () => dirs.forEach((d) => removeDir(d)),
+    remove: () => {
+      dirs.forEach((d) => removeDir(d));
+      if (got.cpu) rescaleCpuWeight();
+    },
   };
 }
 

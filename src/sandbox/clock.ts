@@ -1,5 +1,5 @@
 /**
- * The session clock: the host side of the determinism layer (src/sandbox/det/twdet.c).
+ * The session clock: the host side of the determinism layer (src/sandbox/native/twdet.c).
  *
  * One 1 MiB sparse file per session, created in the session's writable layer before the shell
  * starts (at CLOCK_PATH inside the sandbox) and rewritten by the host before every turn. Every

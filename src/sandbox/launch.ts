@@ -1,18 +1,17 @@
 /**
  * How one sandboxed shell is started. On the host:
  *
- *   unshare --mount --propagation private   (a private mount namespace, as root)
- *     bash -c WRAPPER: close inherited descriptors; tmpfs (size-limited) -> overlay(lower=root
- *       tree, upper=tmpfs, mounted with relative paths so no host path shows inside) -> the
- *       session clock file into the writable layer -> RLIMIT_AS
- *       exec setarch -R                     (ASLR off, inherited by everything below)
- *         bwrap --bind OVERLAY / --unshare-all --as-pid-1 --cap-drop ALL --die-with-parent --clearenv ...
- *           bash                            (PID 1 of its own PID namespace, as in a container)
+ *   twlaunch (src/sandbox/native/twlaunch.c, one process): close inherited descriptors; a private
+ *     mount namespace; tmpfs (size-limited) -> overlay(lower=root tree, upper=tmpfs, mounted with
+ *     relative paths so no host path shows inside) -> the session clock file into the writable
+ *     layer -> RLIMIT_AS -> ASLR off -> the seccomp program on fd 9
+ *       exec bwrap --bind OVERLAY / --unshare-all --as-pid-1 --cap-drop ALL --seccomp 9 --clearenv ...
+ *         bash                            (PID 1 of its own PID namespace, as in a container)
  *
  * The session directory on the host only holds empty mount points (the mounts live in the
- * private namespace and vanish with it), the initial clock file and, in pipe mode, the
- * stdout/stderr FIFOs. The host reaches the running session's clock through
- * /proc/<bwrap pid>/root (`clockPathFor`).
+ * private namespace and vanish with it), the initial clock file, the seccomp program and, in
+ * pipe mode, the stdout/stderr FIFOs. The host reaches the running session's root (and its
+ * clock) through /proc/<launcher pid>/root (`hostRootFor`).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +22,8 @@ import { TwError } from '../core/errors.js';
 import { makeSessionCgroups, type SessionCgroups } from './cgroup.js';
 import { seccompProgram } from './seccomp.js';
 import { parseClockStart, writeClockFile, type ClockSettings, type ImageTimes } from './clock.js';
-import { STATIC_PROC, STATIC_PROC_DIR, type Rootfs, type RootfsStamp } from './rootfs.js';
+import { launcherPath } from './native/build.js';
+import { cacheRoot, STATIC_PROC, STATIC_PROC_DIR, type Rootfs, type RootfsStamp } from './rootfs.js';
 
 /** Files of /proc that show the host's kernel state (Docker's default masked paths). */
 const MASKED_PROC = ['/proc/keys', '/proc/key-users', '/proc/kcore', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/scsi'];
@@ -65,22 +65,7 @@ export interface Launch {
   cleanup(): void;
 }
 
-const WRAPPER = [
-  'set -e',
-  // No descriptor of the host reaches the sandbox: close everything above stderr (node-pty,
-  // unshare and bwrap pass on whatever the launching process held open).
-  'for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-" 2>/dev/null || true; fi; done',
-  'mount -t tmpfs -o "size=$TW_DISK,mode=0755" tmpfs "$TW_DIR/m"',
-  'cd "$TW_DIR/m"',
-  'mkdir l u w r',
-  'mount --bind "$TW_ROOT" l',
-  'mount -t overlay -o lowerdir=l,upperdir=u,workdir=w overlay r',
-  'if [ -n "$TW_CLOCK" ]; then mkdir -p r/usr/lib/terminalworld; cp --sparse=always "$TW_CLOCK" r/usr/lib/terminalworld/clock; chmod 0444 r/usr/lib/terminalworld/clock; fi',
-  'cd /',
-  'ulimit -v "$TW_AS_KB"',
-  // bwrap reads the seccomp program from fd 9 (and closes it before the shell starts).
-  'if [ -n "$TW_OUT" ]; then exec "$@" 9<"$TW_SECCOMP" >"$TW_OUT" 2>"$TW_ERR"; else exec "$@" 9<"$TW_SECCOMP"; fi',
-].join('\n');
+
 
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -187,8 +172,8 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     TW_SECCOMP: seccompFile,
   };
   return {
-    file: 'unshare',
-    args: ['--mount', '--propagation', 'private', '--', '/bin/bash', '-c', WRAPPER, 'tw-sandbox', 'setarch', os.machine(), '-R', ...bwrap],
+    file: launcherPath(cacheRoot()),
+    args: bwrap,
     env,
     dir,
     fifos,

@@ -17,10 +17,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
 import { kernelNowNs } from './clock.js';
+import { compileTwdet, TWDET_SRC } from './native/build.js';
 import { preflight } from './preflight.js';
 
 /** Bump when the package list or the post-processing changes: every cached tree is then stale. */
@@ -59,7 +59,7 @@ const stampSchema = z.object({
   builtAt: z.string(),
   /** Real times (ns, decimal) bracketing the build, and the date its files are shown at. */
   build: z.object({ startNs: z.string(), endNs: z.string(), epoch: z.string() }),
-  /** Whether the determinism layer (src/sandbox/det) loads in this tree, and the sha256 of the
+  /** Whether the determinism layer (src/sandbox/native) loads in this tree, and the sha256 of the
    *  source it was compiled from (a changed source is recompiled into the tree by setup). */
   determinism: z.enum(['twdet', 'unavailable']),
   twdet: z.string(),
@@ -106,7 +106,7 @@ export function requireRootfs(): Rootfs {
   const stamp = readStamp(dir);
   if (stamp && stamp.version === ROOTFS_VERSION && stamp.id === ROOTFS_ID) {
     if (stamp.twdet === twdetHash()) return { dir, stamp };
-    throw new TwError(`the determinism layer in the sandbox root tree ${dir} is out of date (src/sandbox/det/twdet.c changed)`, 'run `npx tw sandbox setup` (it recompiles the layer into the tree in a second)');
+    throw new TwError(`the determinism layer in the sandbox root tree ${dir} is out of date (src/sandbox/native/twdet.c changed)`, 'run `npx tw sandbox setup` (it recompiles the layer into the tree in a second)');
   }
   const older = existsSync(cacheRoot())
     ? readdirSync(cacheRoot()).filter((n) => /^rootfs-v\d+$/.test(n) && n !== `rootfs-v${ROOTFS_VERSION}`)
@@ -167,26 +167,14 @@ export function nowNs(): bigint {
   return kernelNowNs(cacheRoot());
 }
 
-/** Compile the determinism layer (src/sandbox/det/twdet.c) with the host's C compiler. */
-const TWDET_SRC = join(dirname(fileURLToPath(import.meta.url)), 'det', 'twdet.c');
+/** Compile the determinism layer (src/sandbox/native/twdet.c) with the host's C compiler. */
 let twdetSha: string | null = null;
 /** Bump when the in-place finishing (static /proc files, the layer) changes: setup redoes it in a second. */
-const FINISH_VERSION = 2;
+const FINISH_VERSION = 3;
 /** Hash of what `tw sandbox setup` can redo in place: the layer's source and the finishing steps. */
 export function twdetHash(): string {
   twdetSha ??= createHash('sha256').update(readFileSync(TWDET_SRC)).update(`finish-${FINISH_VERSION}`).digest('hex');
   return twdetSha;
-}
-
-export function compileTwdet(out: string, defines: string[] = []): void {
-  const src = TWDET_SRC;
-  try {
-    execFileSync('cc', ['-O2', '-fPIC', '-shared', '-Wall', '-Werror', ...defines.map((d) => `-D${d}`), '-o', out, src], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    const err = e as { code?: string; stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new TwError('no C compiler (cc) to build the determinism layer', 'install one: apt-get install gcc libc6-dev (scripts/setup.sh does it)');
-    throw new TwError(`could not compile the determinism layer ${src}:\n${err.stderr?.toString().trim() ?? String(e)}`, 'this is a bug in src/sandbox/det/twdet.c for this C library: report it with the compiler output');
-  }
 }
 
 export interface FinishOptions {
@@ -205,11 +193,7 @@ export interface FinishOptions {
 export function finishTree(tmp: string, o: FinishOptions): RootfsStamp {
   const hostname = SANDBOX_HOSTNAME;
   mkdirSync(join(tmp, 'etc'), { recursive: true });
-  writeFileSync(join(tmp, 'etc/hostname'), `${hostname}\n`);
-  writeFileSync(join(tmp, 'etc/hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-  // debootstrap copies the host's resolver; the sandbox has no network, and must not show the host's address.
-  rmSync(join(tmp, 'etc/resolv.conf'), { force: true });
-  writeFileSync(join(tmp, 'etc/resolv.conf'), '');
+  writeEtc(tmp, hostname);
   writeStaticProc(tmp);
   for (const sub of ['var/cache/apt/archives', 'var/lib/apt/lists']) {
     const d = join(tmp, sub);
@@ -258,6 +242,20 @@ function clampTimes(tree: string): void {
   execFileSync('find', [tree, '-newermt', `@${epoch}`, '-exec', 'touch', '-h', '-d', `@${epoch}`, '{}', '+'], { stdio: 'ignore' });
 }
 
+/** /etc/hostname, /etc/hosts and an empty resolver, written anew (mode 0644): debootstrap copies
+ *  the host's files, their modes and the host's resolver; the sandbox has no network, and must
+ *  not show the host's address. */
+function writeEtc(tree: string, hostname: string): void {
+  for (const [f, text] of [
+    ['etc/hostname', `${hostname}\n`],
+    ['etc/hosts', `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`],
+    ['etc/resolv.conf', ''],
+  ] as const) {
+    rmSync(join(tree, f), { force: true });
+    writeFileSync(join(tree, f), text, { mode: 0o644 });
+  }
+}
+
 function writeStaticProc(tree: string): void {
   mkdirSync(join(tree, STATIC_PROC_DIR.slice(1)), { recursive: true });
   for (const [name, text] of Object.entries(STATIC_PROC)) writeFileSync(join(tree, STATIC_PROC_DIR.slice(1), name), text);
@@ -267,6 +265,7 @@ function writeStaticProc(tree: string): void {
 
 /** Redo the in-place finishing of an existing tree (no rebuild): the layer, the static files. */
 function refreshTwdet(dir: string, stamp: RootfsStamp): RootfsStamp {
+  writeEtc(dir, stamp.hostname);
   writeStaticProc(dir);
   const determinism = installTwdet(dir);
   clampTimes(dir);

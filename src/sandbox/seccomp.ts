@@ -9,6 +9,8 @@
  *   clone3                                 -> ENOSYS (its flags live in memory, out of a filter's
  *                                             reach; glibc then falls back to clone, as under Docker)
  *   socket(AF_VSOCK, ...)                  -> EPERM  (vsock ignores network namespaces)
+ *   ioctl(fd, TIOCSTI | TIOCLINUX, ...)    -> EPERM  (a command typing into its own terminal would
+ *                                             run commands the recorder never saw typed)
  *   a syscall in DENIED_SYSCALLS           -> EPERM
  *   anything else                          -> allowed
  *
@@ -16,7 +18,7 @@
  * container without capabilities (our shell has none: bwrap --cap-drop ALL), plus adjtimex,
  * clock_adjtime and name_to_handle_at, minus ptrace and its kin (kcmp, process_vm_readv/writev,
  * pidfd_getfd, process_madvise: strace and gdb work, as on Docker with kernels >= 4.8) and
- * personality (setarch -R sets ADDR_NO_RANDOMIZE after the filter is in place).
+ * personality (programs may set ADDR_NO_RANDOMIZE, as setarch -R does).
  */
 import os from 'node:os';
 import { TwError } from '../core/errors.js';
@@ -26,6 +28,7 @@ export const X86_64_SYSCALLS = {
   // named in tests and in the special cases
   read: 0,
   write: 1,
+  ioctl: 16,
   socket: 41,
   clone: 56,
   fork: 57,
@@ -149,11 +152,14 @@ export const CLONE_NAMESPACE_FLAGS = 0x00000080 | 0x00020000 | 0x02000000 | 0x04
 
 export const BPF = { LD_W_ABS: 0x20, JEQ_K: 0x15, JGE_K: 0x35, JSET_K: 0x45, RET_K: 0x06 } as const;
 /** Offsets in struct seccomp_data { int nr; u32 arch; u64 instruction_pointer; u64 args[6]; } (little-endian). */
-export const SECCOMP_DATA = { nr: 0, arch: 4, arg0Low: 16 } as const;
+export const SECCOMP_DATA = { nr: 0, arch: 4, arg0Low: 16, arg1Low: 24 } as const;
+/** ioctls that push bytes into a terminal's input (typing as if the user typed): refused. */
+export const TIOCSTI = 0x5412;
+export const TIOCLINUX = 0x541c;
 /** The kernel's limit on a classic BPF program (BPF_MAXINSNS). */
 export const BPF_MAXINSNS = 4096;
 
-type Label = 'eperm' | 'enosys' | 'clone' | 'socket';
+type Label = 'eperm' | 'enosys' | 'clone' | 'socket' | 'ioctl';
 /** One instruction; a jump goes to a label further on, or skips a number of instructions. */
 interface Insn {
   code: number;
@@ -207,6 +213,7 @@ export function seccompProgram(arch: string = os.machine()): Buffer {
     { code: BPF.JEQ_K, k: nr('clone'), jt: 'clone' },
     { code: BPF.JEQ_K, k: nr('clone3'), jt: 'enosys' },
     { code: BPF.JEQ_K, k: nr('socket'), jt: 'socket' },
+    { code: BPF.JEQ_K, k: nr('ioctl'), jt: 'ioctl' },
     ...DENIED_SYSCALLS.map((n): Insn => ({ code: BPF.JEQ_K, k: nr(n), jt: 'eperm' })),
     ret(SECCOMP_RET_ALLOW),
     'clone', // flags are arg0's low word (the kernel takes an unsigned long, the namespace bits are all below 2^32)
@@ -216,6 +223,11 @@ export function seccompProgram(arch: string = os.machine()): Buffer {
     'socket', // the domain is an int
     ld(SECCOMP_DATA.arg0Low),
     { code: BPF.JEQ_K, k: AF_VSOCK, jt: 'eperm' },
+    ret(SECCOMP_RET_ALLOW),
+    'ioctl', // the request is an unsigned int
+    ld(SECCOMP_DATA.arg1Low),
+    { code: BPF.JEQ_K, k: TIOCSTI, jt: 'eperm' },
+    { code: BPF.JEQ_K, k: TIOCLINUX, jt: 'eperm' },
     ret(SECCOMP_RET_ALLOW),
     'enosys',
     ret(SECCOMP_RET_ERRNO | ENOSYS),

@@ -2,14 +2,16 @@
  * The session file format: versioned JSONL, one recorded session per line.
  *
  *   {"format":"terminalworld.session","version":1,"id":"...","backend":"real",
- *    "image":{"id":"tw-bookworm-minbase","version":"1"},"mode":"pty",
+ *    "image":{"id":"tw-bookworm-workstation","version":"2"},"mode":"pty",
  *    "determinism":{...},"seed":7,"setup":["cd ~"],
  *    "turns":[{"cmd":"ls","output":"a  b\r\n","exit":0,"cwd":"/root","ms":2.1,
  *              "timedOut":false,"truncated":false,"family":"navigation"}],
  *    "meta":{...}}
  *
  * `output` (and `stderr` in pipe mode) is a string when the bytes are valid UTF-8,
- * otherwise {"base64": "..."}: exact bytes either way.
+ * otherwise {"base64": "..."}: exact bytes either way. A turn may also carry `incident`
+ * ({code, message}) and `cwdRaw` ({base64}); they and `determinism.turnSeconds` are optional,
+ * so files written before them still read as version 1.
  */
 import { z } from 'zod';
 import type { Mode, Turn } from '../core/terminal.js';

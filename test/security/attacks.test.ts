@@ -137,6 +137,7 @@ describe.skipIf(noSandbox)('attack suite (needs the sandbox)', () => {
     ['cat /proc/1/environ | tr "\\0" "\\n" | grep -c "^TW_" ; echo envcheck', /^0\r\nenvcheck/],
     ['insmod /nonexistent.ko', /Operation not permitted|No such file|not found/],
     ['setcap cap_sys_admin+ep /bin/true 2>&1 || echo refused', /refused|not permitted|not found/],
+    ["python3 -c 'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b\"x\")'", /Operation not permitted/],
   ];
 
   it('writes to kernel settings, devices, clocks, modules and the network are refused', async () => {

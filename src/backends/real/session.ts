@@ -550,9 +550,22 @@ export class RealSession implements Terminal {
     if (w?.kind === 'parser') {
       p.parserSince ??= now;
       const main = p.err ?? p.out;
-      if (main.lastBody === PS2_BODY && now - p.parserSince >= 300 && now - this.lastDataAt >= 300) {
+      // Which prompt the shell shows: from its memory where it can be read (a prompt that went
+      // elsewhere, e.g. after `exec 2>/dev/null`, is still known), else from the last marker.
+      const where = this.mem && !p.hidden ? this.shellAt() : null;
+      const continuation = where !== null ? where === 'continuation' : main.lastBody === PS2_BODY;
+      const quiet = now - p.parserSince >= 300 && now - this.lastDataAt >= 300;
+      if (continuation && quiet) {
         this.sigint();
         p.parserSince = undefined;
+      } else if (where === 'prompt' && !main.hit && quiet && !p.confirming) {
+        // At its prompt, yet no prompt marker came: the shell's stderr no longer reaches the
+        // terminal (`exec 2>/dev/null`), as a person would see no prompt. The turn ends here.
+        const s = this.mem?.read();
+        if (s) {
+          this.finish(s.exit, s.cwd);
+          return;
+        }
       }
       this.watch(p, 50);
     } else if (w?.kind === 'reader' && w.pid === this.bashPid && this.replacedShellAtPrompt()) {

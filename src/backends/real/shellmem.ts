@@ -9,7 +9,7 @@
  * its dynamic symbol table plus its load address in /proc/PID/maps. The ELF reader is written by
  * hand (70 lines): the npm ELF parsers are unmaintained, and only .dynsym is needed.
  */
-import { closeSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
 
 const SYMBOLS = ['last_command_exit_value', 'the_current_working_directory', 'current_prompt_string'] as const;
 type SymbolName = (typeof SYMBOLS)[number];
@@ -120,4 +120,55 @@ export class ShellMemory {
       if (fd >= 0) closeSync(fd);
     }
   }
+}
+
+/**
+ * Offsets of any named symbols in an ELF64 little-endian executable's .dynsym (names it lacks are
+ * left out): dynamicSymbols for a caller's own list (src/backends/real/shellvars.ts).
+ */
+export function dynamicSymbolsNamed<N extends string>(elf: Buffer, names: readonly N[]): Partial<Record<N, bigint>> {
+  const out: Partial<Record<N, bigint>> = {};
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) return out;
+  const shoff = Number(elf.readBigUInt64LE(0x28));
+  const shentsize = elf.readUInt16LE(0x3a);
+  const shnum = elf.readUInt16LE(0x3c);
+  const section = (i: number): { type: number; offset: number; size: number; link: number; entsize: number } => {
+    const o = shoff + i * shentsize;
+    return { type: elf.readUInt32LE(o + 4), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)), link: elf.readUInt32LE(o + 0x28), entsize: Number(elf.readBigUInt64LE(o + 0x38)) };
+  };
+  const SHT_DYNSYM = 11;
+  let dynsym: ReturnType<typeof section> | undefined;
+  for (let i = 0; i < shnum && !dynsym; i++) if (section(i).type === SHT_DYNSYM) dynsym = section(i);
+  if (!dynsym || dynsym.entsize === 0 || dynsym.link >= shnum) return out;
+  const strtab = section(dynsym.link);
+  const want = new Set<string>(names);
+  for (let o = dynsym.offset; o + dynsym.entsize <= dynsym.offset + dynsym.size; o += dynsym.entsize) {
+    const nameOff = strtab.offset + elf.readUInt32LE(o);
+    const name = elf.toString('latin1', nameOff, elf.indexOf(0, nameOff));
+    if (want.has(name)) out[name as N] = elf.readBigUInt64LE(o + 8);
+  }
+  return out;
+}
+
+/**
+ * Load address of a process's executable: its mapping at file offset 0 named as /proc/PID/exe
+ * names it (as ShellMemory finds it), or else with the executable's inode; null if none. With ASLR
+ * on this is the randomised PIE base; with it off (setarch -R), the fixed one.
+ */
+export function executableBase(pid: number): bigint | null {
+  try {
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    const ino = statSync(`/proc/${pid}/exe`, { bigint: true }).ino;
+    const maps = readFileSync(`/proc/${pid}/maps`, 'latin1');
+    const firsts: { start: bigint; ino: bigint; path: string }[] = [];
+    for (const line of maps.split('\n')) {
+      const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ (\d+)\s*(.*)$/.exec(line);
+      if (m && BigInt(`0x${m[2] ?? '1'}`) === 0n) firsts.push({ start: BigInt(`0x${m[1] ?? '0'}`), ino: BigInt(m[3] ?? '0'), path: m[4] ?? '' });
+    }
+    const hit = firsts.find((f) => f.path === exe) ?? firsts.find((f) => f.ino === ino);
+    if (hit) return hit.start;
+  } catch {
+    /* gone, or not readable */
+  }
+  return null;
 }

@@ -53,7 +53,7 @@ export function registerSandbox(program: Command): void {
           `fork limit: ${cgroups.pids ? 'per-session pids cgroup' : 'NONE (no writable pids cgroup: fork bombs are only stopped by the timeout)'}`,
           `memory:     ${cgroups.memory ? 'per-session memory cgroup + RLIMIT_AS per process' : 'RLIMIT_AS per process only (no writable memory cgroup)'}`,
           `cpu:        ${cgroups.cpu ? 'per-session cpu cgroup (default 1 core)' : 'NONE (no writable cpu cgroup)'}`,
-          `determinism:${stamp ? ` ${stamp.determinism} (src/sandbox/det/twdet.c, preloaded via /etc/ld.so.preload)` : ' -'}`,
+          `determinism:${stamp ? ` ${stamp.determinism} (src/sandbox/native/twdet.c, preloaded via /etc/ld.so.preload)` : ' -'}`,
           current ? '' : 'run `npx tw sandbox setup` to build the root tree',
         ].join('\n') + '\n',
       );

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionClock, writeClockFile } from '../clock.js';
-import { compileTwdet } from '../rootfs.js';
+import { compileTwdet } from './build.js';
 
 function hasCc(): boolean {
   try {
