@@ -45,7 +45,10 @@ export function isTimingCase(c: ConformanceCase): boolean {
 export async function runConformance(backend: Backend, cases: readonly ConformanceCase[], opts: ConformanceOptions = {}): Promise<CaseResult[]> {
   const idx = cases.map((_, i) => i);
   const first = await runBatch(backend, cases, idx.filter((i) => !isTimingCase(cases[i] as ConformanceCase)), opts, opts.jobs ?? 8);
-  const second = await runBatch(backend, cases, idx.filter((i) => isTimingCase(cases[i] as ConformanceCase)), opts, 1);
+  // A case that ran out of time while `jobs` sessions shared the machine runs again alone (its
+  // second answer counts): for fork-heavy cases a 5 s limit measures the host's load, not the shell.
+  const retry = first.filter(([, r]) => r.reason?.startsWith('timed out') ?? false).map(([i]) => i);
+  const second = await runBatch(backend, cases, [...idx.filter((i) => isTimingCase(cases[i] as ConformanceCase)), ...retry], opts, 1);
   const results: CaseResult[] = new Array(cases.length);
   for (const [i, r] of [...first, ...second]) results[i] = r;
   return results;

@@ -9,18 +9,17 @@
  */
 import { Bash, defineCommand, stdoutAsBytes } from 'just-bash';
 import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, type Backend, type Mode, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
+import { SANDBOX_PATH } from '../../sandbox/launch.js';
+import { SANDBOX_HOSTNAME } from '../../sandbox/rootfs.js';
 import { functionDefs, initialState, parseDump, prelude, type ShellState, sourcedFiles, STATE_COMMAND, TRAILER } from './state.js';
 
 /** The sandbox's fixed identity (the real backend's cleared environment), so both start alike. */
 export const HOME = '/root';
 const ENV: Record<string, string> = {
   HOME,
-  USER: 'root',
-  LOGNAME: 'root',
-  SHELL: '/bin/bash',
-  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  HOSTNAME: SANDBOX_HOSTNAME,
+  PATH: SANDBOX_PATH,
   LANG: 'C.UTF-8',
-  TZ: 'UTC',
   TERM: 'xterm',
   PAGER: 'cat',
   SHLVL: '1',

@@ -1,17 +1,22 @@
 /**
  * One sandboxed, persistent, interactive bash (see docs/sandbox.md for the protocol).
  *
- * Commands are typed into a real interactive bash (`bash --norc --noediting -i`) on a
- * pseudo-terminal with tty echo off. PS1 prints a marker `\x1e tw<nonce>:<$?>:<$PWD> \x1f` and
- * PS2 is empty, so a turn's output is exactly the bytes the command wrote between the typed
- * line and the next prompt. In pipe mode stdout and stderr go to two FIFOs; PROMPT_COMMAND
- * marks the end of stdout and PS1 (printed on stderr) the end of stderr; commands still read
- * the terminal, so stdin readers behave the same in both modes.
+ * Commands are typed into a real interactive bash (PID 1 of the sandbox, line editing turned off
+ * with `set +o emacs`) on a pseudo-terminal with tty echo off. PS1 prints a marker
+ * `\x1e tw<nonce>:<\#>:<$?> \x1f`, but a marker only proposes an end: the turn ends when the shell
+ * itself waits at its prompt (/proc: blocked in its parser's read of the terminal, no foreground
+ * job; its memory: PS1 is the prompt it shows), and exit status and cwd are read from its memory
+ * (shellmem.ts). So a command that prints a look-alike cannot end its turn or change what is
+ * recorded; its bytes stay in the output. In pipe mode stdout and stderr go to two FIFOs and
+ * PROMPT_COMMAND marks the end of stdout; commands still read the terminal, so stdin readers
+ * behave the same in both modes.
  *
- * Stdin readers: when a foreground process blocks reading the terminal, the session does what
- * a person does: it types ^D (EOF). A process that keeps reading after two ^D (raw-mode
- * programs) is killed. An incomplete command (open quote, missing `fi`) leaves the shell's
- * parser waiting: it is cancelled with ^C, exit 130.
+ * Stdin readers: when a foreground process blocks reading the terminal, the session does what a
+ * person does: it types ^D (EOF). A process that keeps reading after two ^D (raw-mode programs) is
+ * killed. An incomplete command (open quote, missing `fi`) leaves the shell at PS2: it gets
+ * SIGINT, exit 130. SIGINT is sent as a signal to the terminal's foreground group, so `stty -isig`
+ * cannot stop it. What happens to the session itself (it died, its shell was replaced by `exec`,
+ * background output between turns was dropped) is reported with the turn as an incident.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
