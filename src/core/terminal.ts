@@ -50,6 +50,31 @@ export interface Incident {
   message: string;
 }
 
+/** A turn's change of session state: files of the writable layer, and the shell's variables,
+ *  functions and aliases (src/sandbox/statediff.ts, src/backends/real/shellvars.ts). */
+export interface StateChange {
+  files: {
+    path: string;
+    op: 'created' | 'modified' | 'deleted' | 'mode';
+    kind: 'file' | 'dir' | 'symlink' | 'whiteout' | 'other';
+    size?: number;
+    mode?: number;
+    target?: string;
+    content?: string;
+    contentTruncated?: boolean;
+    binary?: true;
+  }[];
+  /** Variables set (null: an array) and unset; functions and aliases added or removed. */
+  vars: Record<string, string | null>;
+  unset: string[];
+  functions: { added: string[]; removed: string[] };
+  aliases: { set: Record<string, string>; unset: string[] };
+  /** The shell's OLDPWD after the command, when it changed. */
+  oldpwd?: string;
+  /** More entries in the writable layer than a snapshot walks (the list is partial). */
+  truncated?: true;
+}
+
 export interface Turn {
   cmd: string;
   /** pty mode: everything the terminal showed. pipe mode: stdout only. */
@@ -68,6 +93,8 @@ export interface Turn {
   logprobs?: number[];
   /** The session died, its shell was replaced, or background output was dropped (real backend). */
   incident?: Incident;
+  /** What the command changed in the session's state (real backend with options.recordState). */
+  state?: StateChange;
 }
 
 export interface RunOptions {

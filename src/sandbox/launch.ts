@@ -99,6 +99,11 @@ export function hostRootFor(launch: Launch, bwrapPid: number): string {
   return `/proc/${bwrapPid}/root${launch.dir}/m/r`;
 }
 
+/** The session's writable layer (the overlay's upper directory) as the host sees it. */
+export function hostUpperFor(launch: Launch, bwrapPid: number): string {
+  return `/proc/${bwrapPid}/root${launch.dir}/m/u`;
+}
+
 let swept = false;
 /** Remove session directories of crashed runs (their owner PID is gone; they hold only empty mount points). */
 function sweepSessionDirs(): void {

@@ -33,6 +33,30 @@ export const turnSchema = z.object({
   truncated: z.boolean(),
   /** What happened to the session in this turn (death, shell replaced, output dropped); absent: nothing. */
   incident: z.object({ code: z.enum(['died', 'shell-replaced', 'dropped-between-turns']), message: z.string() }).optional(),
+  /** What the command changed in the session's state (recorded with options.recordState). */
+  state: z
+    .object({
+      files: z.array(
+        z.object({
+          path: z.string(),
+          op: z.enum(['created', 'modified', 'deleted', 'mode']),
+          kind: z.enum(['file', 'dir', 'symlink', 'whiteout', 'other']),
+          size: z.number().optional(),
+          mode: z.number().optional(),
+          target: z.string().optional(),
+          content: z.string().optional(),
+          contentTruncated: z.boolean().optional(),
+          binary: z.literal(true).optional(),
+        }),
+      ),
+      vars: z.record(z.string(), z.string().nullable()),
+      unset: z.array(z.string()),
+      functions: z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
+      aliases: z.object({ set: z.record(z.string(), z.string()), unset: z.array(z.string()) }),
+      oldpwd: z.string().optional(),
+      truncated: z.literal(true).optional(),
+    })
+    .optional(),
   /** The cwd's exact bytes when they are not valid UTF-8 (`cwd` then shows U+FFFD for them). */
   cwdRaw: z.object({ base64: z.string() }).optional(),
   /** Command family tag (navigation, edit, inspect, text, env, operators, errors, python, git, archive, ...). */
@@ -101,6 +125,7 @@ export function turnToRecord(t: Turn, family?: string): SessionTurn {
   };
   if (t.stderr !== undefined) rec.stderr = encodeBytes(t.stderr);
   if (t.incident !== undefined) rec.incident = t.incident;
+  if (t.state !== undefined) rec.state = t.state;
   if (t.cwdRaw !== undefined) rec.cwdRaw = { base64: t.cwdRaw.toString('base64') };
   if (family !== undefined) rec.family = family;
   return rec;
@@ -118,6 +143,7 @@ export function recordToTurn(r: SessionTurn): Turn {
   };
   if (r.stderr !== undefined) t.stderr = decodeBytes(r.stderr);
   if (r.incident !== undefined) t.incident = r.incident;
+  if (r.state !== undefined) t.state = r.state;
   if (r.cwdRaw !== undefined) t.cwdRaw = Buffer.from(r.cwdRaw.base64, 'base64');
   return t;
 }

@@ -12,7 +12,7 @@ import {
   type SessionSpec,
   type Terminal,
 } from '../../core/terminal.js';
-import { buildLaunch, hostRootFor, DEFAULT_LIMITS, DEFAULT_TURN_SECONDS, type Limits } from '../../sandbox/launch.js';
+import { buildLaunch, hostRootFor, hostUpperFor, DEFAULT_LIMITS, DEFAULT_TURN_SECONDS, type Limits } from '../../sandbox/launch.js';
 import { preflight } from '../../sandbox/preflight.js';
 import { requireRootfs } from '../../sandbox/rootfs.js';
 import { DEFAULT_IMAGE, resolveImage } from '../../sandbox/image/build.js';
@@ -105,6 +105,7 @@ async function startFresh(spec: SessionSpec): Promise<Terminal> {
     },
     hostRoot: (pid) => hostRootFor(launch, pid),
     clock: determinism.enabled,
+    state: spec.options?.recordState === true ? { hostUpper: (pid) => hostUpperFor(launch, pid), lowerDir: rootfs.dir } : null,
     cleanup: launch.cleanup,
   });
   // Join the session's cgroups while it starts (see src/sandbox/cgroup.ts), then make sure

@@ -29,6 +29,7 @@ import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
 import { ShellMemory } from './shellmem.js';
+import { StateTracker } from './statetracker.js';
 import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter, writtenBytes } from './proc.js';
 
 export interface SessionOptions {
@@ -49,6 +50,9 @@ export interface SessionOptions {
   hostRoot: (bwrapPid: number) => string;
   /** Determinism mode: keep the session clock (src/sandbox/clock.ts) turn by turn. */
   clock: boolean;
+  /** Record each turn's change of state (statetracker.ts): the writable layer's host path, given
+   *  bwrap's host PID, and the root tree below it; null: off. */
+  state: { hostUpper: (bwrapPid: number) => string; lowerDir: string } | null;
   cleanup: () => void;
 }
 
@@ -136,6 +140,7 @@ export class RealSession implements Terminal {
   private _deadReason: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private clock: SessionClock | null = null;
+  private tracker: StateTracker | null = null;
   private mem: ShellMemory | null = null;
   /** PS1 and PS2 as the shell stores them (compared with its current prompt string). */
   private readonly ps1Value: string;
@@ -226,6 +231,7 @@ export class RealSession implements Terminal {
       this.clock = SessionClock.open(this.hostPath(CLOCK_PATH));
       this.clock.stamp();
     }
+    if (this.o.state) this.tracker = new StateTracker(this.o.state.hostUpper(this.pty.pid), this.o.state.lowerDir, bash);
   }
 
   private onStream(which: 'main' | 'out' | 'tty', d: Buffer): void {
@@ -403,6 +409,13 @@ export class RealSession implements Terminal {
       this.lastCwd = cwd;
       this.lastCwdRaw = cwdRaw;
     } else if (this.lastCwdRaw) turn.cwdRaw = this.lastCwdRaw;
+    if (this.tracker && !p.hidden && !this.exited) {
+      try {
+        turn.state = this.tracker.next();
+      } catch {
+        /* the session is going away: no state for this turn */
+      }
+    }
     if (p.incident) turn.incident = p.incident;
     else if (this._dead && this._deadReason !== 'closed') turn.incident = { code: 'died', message: this._deadReason ?? 'unknown' };
     else if (p.droppedBefore > 0) turn.incident = { code: 'dropped-between-turns', message: `${p.droppedBefore} bytes written by background jobs between turns were dropped (more than the output cap)` };

@@ -12,6 +12,7 @@ export interface SessionCliOptions {
   timeout?: string;
   deterministic?: boolean;
   image?: string;
+  state?: boolean;
 }
 
 export function parseMode(m: string): Mode {
@@ -33,6 +34,7 @@ export function specFromCli(o: SessionCliOptions): SessionSpec {
   const t = parseIntOpt('timeout', o.timeout);
   if (t !== undefined) spec.timeoutMs = t;
   if (o.image !== undefined) spec.options = { ...spec.options, image: o.image };
+  if (o.state === true) spec.options = { ...spec.options, recordState: true };
   return spec;
 }
 
@@ -43,6 +45,7 @@ export function addSessionOptions(c: Command): Command {
     .option('--seed <n>', 'seed for the deterministic sandbox ($RANDOM, clock, hashes)')
     .option('--timeout <ms>', 'per-command timeout in milliseconds (default 10000)')
     .option('--no-deterministic', 'real clock and randomness (determinism mode is on by default)')
+    .option('--state', 'real backend: record what each turn changed in the session state (files, variables, aliases, functions)')
     .option('--image <image>', 'real backend: "workstation" (default), an image manifest (.yaml/.json) or an OCI / docker-save tarball (built once, cached)');
 }
 
@@ -89,6 +92,7 @@ export function registerExec(program: Command): void {
           ...(t.truncated ? { truncated: true } : {}),
           ...(t.cwdRaw ? { cwdRaw: { base64: t.cwdRaw.toString('base64') } } : {}),
           ...(t.incident ? { incident: t.incident } : {}),
+          ...(t.state ? { state: t.state } : {}),
         }));
         process.stdout.write(JSON.stringify({ turns: out }) + '\n');
       }

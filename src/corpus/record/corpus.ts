@@ -85,9 +85,12 @@ export async function generateCorpus(o: GenerateCorpusOptions): Promise<Generate
   const rawDir = join(o.out, 'raw');
   mkdirSync(rawDir, { recursive: true });
   const runFile = join(rawDir, 'run.json');
-  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60 };
+  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false };
   if (existsSync(runFile)) {
     const prev = JSON.parse(readFileSync(runFile, 'utf8')) as Record<string, unknown>;
+    if ((prev['recordState'] ?? false) !== run.recordState) {
+      throw new TwError(`${o.out} holds a run with recordState=${String(prev['recordState'] ?? false)}, this one has recordState=${String(run.recordState)}`, 'resume with the same --state setting, or choose a new --out folder');
+    }
     for (const k of ['seed', 'generatorVersion', 'backend', 'mode', 'median', 'maxTurns'] as const) {
       if (prev[k] !== run[k]) {
         throw new TwError(`${o.out} holds a run with ${k}=${String(prev[k])}, this one has ${k}=${String(run[k])}`, `resume with the same settings, or choose a new --out folder`);

@@ -11,6 +11,8 @@ export interface RecordOptions {
   mode?: SessionSpec['mode'];
   timeoutMs?: number;
   maxOutputBytes?: number;
+  /** Record each turn's change of state (real backend; src/backends/real/statetracker.ts). */
+  recordState?: boolean;
 }
 
 function imageOf(info: Record<string, unknown>): Session['image'] {
@@ -27,7 +29,10 @@ function determinismOf(info: Record<string, unknown>): Session['determinism'] {
   if (typeof d !== 'object' || d === null) return null;
   const o = d as Record<string, unknown>;
   if (typeof o['enabled'] === 'boolean' && typeof o['clockStart'] === 'string' && typeof o['clockRate'] === 'number' && typeof o['seed'] === 'number') {
-    return { enabled: o['enabled'], clockStart: o['clockStart'], clockRate: o['clockRate'], seed: o['seed'] };
+    const d: NonNullable<Session['determinism']> = { enabled: o['enabled'], clockStart: o['clockStart'], clockRate: o['clockRate'], seed: o['seed'] };
+    if (typeof o['clockStep'] === 'number') d.clockStep = o['clockStep'];
+    if (typeof o['turnSeconds'] === 'number') d.turnSeconds = o['turnSeconds'];
+    return d;
   }
   return null;
 }
@@ -36,6 +41,7 @@ export async function recordScript(backend: Backend, script: SessionScript, o: R
   const spec: SessionSpec = { mode: o.mode ?? 'pty', setup: script.setup, seed: script.seed, deterministic: true };
   if (o.timeoutMs !== undefined) spec.timeoutMs = o.timeoutMs;
   if (o.maxOutputBytes !== undefined) spec.maxOutputBytes = o.maxOutputBytes;
+  if (o.recordState) spec.options = { recordState: true };
   const term = await backend.start(spec);
   const turns = [];
   let dead: string | undefined;
