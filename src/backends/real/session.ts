@@ -78,8 +78,11 @@ interface Pending {
   resolve: (t: Turn) => void;
   timers: NodeJS.Timeout[];
   watch: NodeJS.Timeout | null;
-  /** A prompt marker is being checked against the shell's own state (see confirm()). */
-  confirming: NodeJS.Timeout | null;
+  /** A prompt marker is being checked against the shell's own state (see confirm()): cancels the
+   *  next check. */
+  confirming: (() => void) | null;
+  /** Checks made of the current marker. */
+  checks: number;
   /** \# of the next intermediate prompt of a multi-line command, and how many there can be. */
   expectNum: number;
   maxCuts: number;
@@ -312,11 +315,20 @@ export class RealSession implements Terminal {
   private confirm(p: Pending): void {
     if (p.confirming) return;
     const main = p.err ?? p.out;
-    const again = (ms: number): void => {
-      p.confirming = setTimeout(() => {
+    // Checks are cheap (a few /proc reads): the first ones run on the next pass of the event loop,
+    // since bash blocks in its read a few microseconds after it printed the prompt.
+    const later = (fn: () => void, ms: number): void => {
+      const run = (): void => {
         p.confirming = null;
-        if (this.pending === p) this.confirm(p);
-      }, ms);
+        if (this.pending === p) fn();
+      };
+      if (ms === 0) {
+        const h = setImmediate(run);
+        p.confirming = () => clearImmediate(h);
+      } else {
+        const h = setTimeout(run, ms);
+        p.confirming = () => clearTimeout(h);
+      }
     };
     const hit = main.hit;
     if (!hit) return;
@@ -333,27 +345,30 @@ export class RealSession implements Terminal {
     }
     const where = this.shellAt();
     if (where === 'busy' || where === 'continuation') {
-      again(where === 'busy' ? 2 : 20);
+      p.checks++;
+      later(() => this.confirm(p), where === 'continuation' ? 20 : p.checks < 50 ? 0 : 1);
       return;
     }
-    // The shell wrote its prompt before it blocked: one more pass of the event loop reads it.
-    p.confirming = setTimeout(() =>
-      setImmediate(() => {
-        p.confirming = null;
-        if (this.pending !== p || main.hit !== hit) return;
-        if (main.leftoverHasMarker()) {
-          this.confirm(p);
-          return;
-        }
-        const s = this.mem?.read();
-        if (!s) {
-          again(2);
-          return;
-        }
-        if (where === 'foreign') this.markDead('the shell was replaced (exec): its prompt is not the recorder\'s, so later turns cannot be recorded');
-        this.finish(s.exit, s.cwd);
-      }),
-    0);
+    // The shell wrote its prompt before it blocked: two passes of the event loop (the second after
+    // a poll phase) read anything still in the terminal, a later marker included.
+    later(
+      () =>
+        later(() => {
+          if (main.hit !== hit) return;
+          if (main.leftoverHasMarker()) {
+            this.confirm(p);
+            return;
+          }
+          const s = this.mem?.read();
+          if (!s) {
+            later(() => this.confirm(p), 1);
+            return;
+          }
+          if (where === 'foreign') this.markDead('the shell was replaced (exec): its prompt is not the recorder\'s, so later turns cannot be recorded');
+          this.finish(s.exit, s.cwd);
+        }, 0),
+      0,
+    );
   }
 
   /** Resolve the pending turn (marker seen, shell dead, or gave up). */
@@ -369,7 +384,7 @@ export class RealSession implements Terminal {
     this.pending = null;
     for (const t of p.timers) clearTimeout(t);
     if (p.watch) clearTimeout(p.watch);
-    if (p.confirming) clearTimeout(p.confirming);
+    p.confirming?.();
     const finalHit = (p.err ?? p.out).hit;
     if (finalHit) this.lastPromptNum = promptNum(finalHit.body) ?? this.lastPromptNum;
     const stdout = p.out.result();
@@ -672,6 +687,7 @@ export class RealSession implements Terminal {
         timers: [],
         watch: null,
         confirming: null,
+        checks: 0,
         expectNum: this.lastPromptNum + 1,
         maxCuts: cmd.split('\n').length - 1,
         incident: undefined,

@@ -72,8 +72,17 @@ export class ShellMemory {
     return null;
   }
 
-  /** Load address of the executable (its first mapping, file offset 0). */
+  private cachedBase: bigint | null = null;
+
+  /** Load address of the executable (its first mapping, file offset 0); it stays put while the
+   *  process runs the same program (a shell that execs is opened anew: see RealSession). */
   private base(): bigint | null {
+    if (this.cachedBase !== null) return this.cachedBase;
+    this.cachedBase = this.findBase();
+    return this.cachedBase;
+  }
+
+  private findBase(): bigint | null {
     const maps = readFileSync(`/proc/${this.pid}/maps`, 'latin1');
     const exe = readlinkSync(`/proc/${this.pid}/exe`);
     for (const line of maps.split('\n')) {
