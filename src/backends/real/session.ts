@@ -28,9 +28,9 @@ import { TwError } from '../../core/errors.js';
 import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
-import { ShellMemory } from './shellmem.js';
+import { ShellMemory, type ShellState } from './shellmem.js';
 import { StateTracker } from './statetracker.js';
-import { descendants, fdRdev, findDescendant, procStat, readSyscalls, ttyWaiter, writtenBytes } from './proc.js';
+import { descendants, fdRdev, findDescendant, procStat, procSyscall, readSyscalls, ttyWaiter, writtenBytes } from './proc.js';
 
 export interface SessionOptions {
   file: string;
@@ -295,15 +295,21 @@ export class RealSession implements Terminal {
   /** Where the shell is, from /proc and its memory: at its prompt (PS1), at the continuation
    *  prompt (PS2), at a prompt that is not ours (the shell was replaced), or busy. */
   private shellAt(): 'prompt' | 'continuation' | 'foreign' | 'busy' {
-    const w = ttyWaiter(this.bashPid, this.ptyRdev);
-    if (w?.kind !== 'parser' || w.pid !== this.bashPid) return 'busy';
+    this.lastState = null;
+    // The shell itself is the terminal's foreground group and sleeps in its parser's 1 KiB read
+    // of stdin (the terminal); three small /proc reads, then its memory.
     const st = procStat(this.bashPid);
-    if (!st || st.tpgid !== st.pgrp) return 'busy';
+    if (!st || st.state !== 'S' || st.tpgid !== st.pgrp) return 'busy';
+    const sc = procSyscall(this.bashPid);
+    if (!sc || sc[0] !== 0n || sc[1] !== 0n || sc[3] !== 0x400n) return 'busy';
     const s = this.mem?.read();
     if (!s) return 'busy';
+    this.lastState = s;
     const prompt = s.prompt.toString('latin1');
     return prompt === this.ps1Value ? 'prompt' : prompt === this.ps2Value ? 'continuation' : 'foreign';
   }
+  /** What shellAt() read of the shell's memory (null: it could not or did not get that far). */
+  private lastState: ShellState | null = null;
 
   /**
    * A prompt marker arrived: it ends the turn only if the shell itself is waiting at its prompt
@@ -344,6 +350,7 @@ export class RealSession implements Terminal {
       return;
     }
     const where = this.shellAt();
+    const seen = this.lastState;
     if (where === 'busy' || where === 'continuation') {
       p.checks++;
       later(() => this.confirm(p), where === 'continuation' ? 20 : p.checks < 50 ? 0 : 1);
@@ -359,7 +366,8 @@ export class RealSession implements Terminal {
             this.confirm(p);
             return;
           }
-          const s = this.mem?.read();
+          // Blocked at its prompt, the shell cannot have changed since `seen` was read.
+          const s = seen ?? this.mem?.read();
           if (!s) {
             later(() => this.confirm(p), 1);
             return;
