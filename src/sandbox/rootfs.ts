@@ -122,12 +122,15 @@ export function requireRootfs(): Rootfs {
 /** Run a build step; its last 4,000 bytes of stderr go into the error. */
 export function runStep(cmd: string, args: string[], quiet: boolean, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The tail of both streams goes into the error (debootstrap says which package is missing on stdout).
     let err = '';
-    p.stderr.on('data', (d: Buffer) => {
+    const keep = (toUser: NodeJS.WriteStream) => (d: Buffer): void => {
       err = (err + d.toString()).slice(-4000);
-      if (!quiet) process.stderr.write(d);
-    });
+      if (!quiet) toUser.write(d);
+    };
+    p.stdout.on('data', keep(process.stdout));
+    p.stderr.on('data', keep(process.stderr));
     p.on('error', (e) => reject(new TwError(`could not run ${cmd}: ${e.message}`, 'install it: bash scripts/setup.sh')));
     p.on('close', (code) => {
       if (code === 0) return resolve(err);

@@ -88,6 +88,14 @@ describe.skipIf(noSandbox)('images from a local OCI tarball (needs the sandbox)'
     }
   });
 
+  // Reaches the Debian mirror (as set-up does); about 30 s.
+  it('a manifest naming a package Debian does not have is refused with the package named, and nothing is cached', async () => {
+    const m = join(work, 'badpkg.yaml');
+    writeFileSync(m, ['format: terminalworld.image', 'version: 1', 'id: bad-pkg', 'base: minbase', 'packages: [jq, no-such-package-xyz]', ''].join('\n'));
+    await expect(resolveImage(m, { quiet: true })).rejects.toThrow(/Debian bookworm has no package no-such-package-xyz/);
+    expect(readdirSync(imagesDir()).filter((n) => n.includes('bad-pkg'))).toEqual([]);
+  }, 180_000);
+
   it('a file that is not an image tarball is refused by name, and nothing is cached', async () => {
     {
       const f = join(work, 'notanimage.tar');
