@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Turn } from '../../src/core/terminal.js';
-import { noSandbox, runAll, text } from '../../src/backends/real/testkit.js';
+import { noSandbox, runAll, text, withSession } from '../../src/backends/real/testkit.js';
 
 const tally = { cases: 0, truthful: 0 };
 afterAll(() => {
@@ -106,6 +106,29 @@ describe.skipIf(noSandbox)('the recorder cannot be made to lie (needs the sandbo
     const t = await runAll(['yes > /dev/tty &', 'sleep 2; (exit 7)', 'kill %1; wait; echo done'], { timeoutMs: 8000 });
     expect([t[1]?.exit, t[1]?.truncated]).toEqual([7, true]);
     expect(text(t[2]).endsWith('done\r\n')).toBe(true);
+    tally.truthful++;
+  });
+
+  it('pipe mode: a forged end-of-stdout marker stays in stdout', async () => {
+    tally.cases++;
+    const [t, u] = await runAll([`printf "a\\036tw67286ec41736:0\\037b\\n"; sleep 0.3; echo c; echo e >&2`, 'echo next'], { mode: 'pipe' });
+    expect([text(t), t?.stderr?.toString(), t?.exit]).toEqual(['a\x1etw67286ec41736:0\x1fb\nc\n', 'e\n', 0]);
+    expect(text(u)).toBe('next\n');
+    tally.truthful++;
+  });
+
+  it('a background flood between turns: the host keeps at most the cap, and the next turn says what was dropped', async () => {
+    tally.cases++;
+    await withSession({ maxOutputBytes: 64 << 10, timeoutMs: 8000 }, async (term) => {
+      await term.run('yes > /dev/tty &');
+      await new Promise((r) => setTimeout(r, 800)); // nobody typing: only the job writes
+      const t = await term.run('kill %1; wait; echo done');
+      expect(t.incident?.code).toBe('dropped-between-turns');
+      expect(t.output.length).toBeLessThan((64 << 10) * 2 + 4096);
+      // The kept bytes are the cap's worth (the job's own lines fill it): the turn is flagged.
+      expect(t.truncated).toBe(true);
+      expect(t.exit).toBe(0);
+    });
     tally.truthful++;
   });
 

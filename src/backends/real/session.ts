@@ -372,6 +372,9 @@ export class RealSession implements Terminal {
             later(() => this.confirm(p), 1);
             return;
           }
+          // Pipe mode: PROMPT_COMMAND wrote the real end-of-stdout marker just before the prompt,
+          // so it is the last one; any earlier one was printed by the command (kept as output).
+          if (p.err) while (p.out.hit && p.out.leftoverHasMarker()) p.out.reopen(false);
           if (where === 'foreign') this.markDead('the shell was replaced (exec): its prompt is not the recorder\'s, so later turns cannot be recorded');
           this.finish(s.exit, s.cwd);
         }, 0),
