@@ -150,6 +150,9 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     ...MASKED_PROC.filter((f) => existsSync(f)).flatMap((f) => ['--ro-bind', join(mnt, STATIC_PROC_DIR, 'empty'), f]),
     ...(existsSync('/proc/acpi') ? ['--tmpfs', '/proc/acpi', '--remount-ro', '/proc/acpi'] : []),
     '--unshare-all',
+    // A user namespace of its own (uid 0 mapped to 0), in which no further one can be made (as Flatpak
+    // does; the seccomp filter refuses new namespaces too).
+    '--unshare-user', '--disable-userns',
     '--as-pid-1',
     '--hostname', spec.rootfs.stamp.hostname,
     '--cap-drop', 'ALL',
