@@ -37,7 +37,8 @@ export function registerCorpus(program: Command): void {
     .option('--max-turns <n>', 'longest session', '60')
     .option('--timeout-ms <ms>', 'per-command timeout', '5000')
     .option('--state', 'record what each turn changed in the session state (files, variables, aliases, functions)')
-    .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean }) => {
+    .option('--image <image>', 'real backend: "workstation" (default), an image manifest or an OCI / docker-save tarball')
+    .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean; image?: string }) => {
       const backend = await getBackend(o.backend);
       const bar = progressBar('recording');
       const r = await generateCorpus({
@@ -45,6 +46,7 @@ export function registerCorpus(program: Command): void {
         backend, mode: modeArg(o.mode), median: intArg('--median', o.median), maxTurns: intArg('--max-turns', o.maxTurns),
         timeoutMs: intArg('--timeout-ms', o.timeoutMs),
         recordState: o.state === true,
+        ...(o.image !== undefined ? { image: o.image } : {}),
         onProgress: (d, t) => bar(d, t),
       });
       process.stdout.write(`recorded ${r.recorded} sessions in ${r.seconds.toFixed(1)} s (${r.skipped} already done, ${r.retried} re-recorded after an anomaly, ${r.rejected} rejected: see raw/rejected.jsonl); splits train ${r.counts.train} / valid ${r.counts.valid} / test ${r.counts.test}; split check ${r.check.ok ? 'ok' : 'FAILED'}\n`);

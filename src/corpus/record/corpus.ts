@@ -85,9 +85,12 @@ export async function generateCorpus(o: GenerateCorpusOptions): Promise<Generate
   const rawDir = join(o.out, 'raw');
   mkdirSync(rawDir, { recursive: true });
   const runFile = join(rawDir, 'run.json');
-  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false };
+  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false, image: o.image ?? 'workstation' };
   if (existsSync(runFile)) {
     const prev = JSON.parse(readFileSync(runFile, 'utf8')) as Record<string, unknown>;
+    if ((prev['image'] ?? 'workstation') !== run.image) {
+      throw new TwError(`${o.out} holds a run on image ${String(prev['image'] ?? 'workstation')}, this one asks for ${run.image}`, 'resume with the same --image, or choose a new --out folder');
+    }
     if ((prev['recordState'] ?? false) !== run.recordState) {
       throw new TwError(`${o.out} holds a run with recordState=${String(prev['recordState'] ?? false)}, this one has recordState=${String(run.recordState)}`, 'resume with the same --state setting, or choose a new --out folder');
     }

@@ -13,6 +13,8 @@ export interface RecordOptions {
   maxOutputBytes?: number;
   /** Record each turn's change of state (real backend; src/backends/real/statetracker.ts). */
   recordState?: boolean;
+  /** The real backend's image: "workstation", a manifest or an OCI tarball (src/sandbox/image). */
+  image?: string;
 }
 
 function imageOf(info: Record<string, unknown>): Session['image'] {
@@ -41,7 +43,8 @@ export async function recordScript(backend: Backend, script: SessionScript, o: R
   const spec: SessionSpec = { mode: o.mode ?? 'pty', setup: script.setup, seed: script.seed, deterministic: true };
   if (o.timeoutMs !== undefined) spec.timeoutMs = o.timeoutMs;
   if (o.maxOutputBytes !== undefined) spec.maxOutputBytes = o.maxOutputBytes;
-  if (o.recordState) spec.options = { recordState: true };
+  if (o.recordState) spec.options = { ...spec.options, recordState: true };
+  if (o.image !== undefined) spec.options = { ...spec.options, image: o.image };
   const term = await backend.start(spec);
   const turns = [];
   let dead: string | undefined;
