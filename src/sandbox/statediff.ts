@@ -24,9 +24,10 @@
  *   parent directories on any write below them) shows as 'created'.
  * - Changes of directories' mtime and size are not reported (they follow from their entries').
  */
+import type { StateChange } from '../core/terminal.js';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 
-export type UpperKind = 'file' | 'dir' | 'symlink' | 'whiteout' | 'other';
+export type UpperKind = StateChange['files'][number]['kind'];
 
 export interface UpperEntry {
   kind: UpperKind;
@@ -249,21 +250,11 @@ export function lowerStatter(lowerDir: string): (path: string) => LowerEntry | n
   };
 }
 
-export type FsOp = 'created' | 'modified' | 'deleted' | 'mode';
-
-export interface FsChange {
-  path: string;
-  op: FsOp;
-  /** The new entry's kind; for 'deleted', what was deleted when known, else 'whiteout'. */
-  kind: UpperKind;
-  size?: number;
-  mode?: number;
-  target?: string;
-  /** UTF-8 text of a file (its first maxContentBytes bytes when contentTruncated). */
-  content?: string;
-  contentTruncated?: boolean;
-  binary?: true;
-}
+/** One change of the writable layer: the Terminal contract's StateChange['files'] entry. Its
+ *  kind for 'deleted' is what was deleted when known, else 'whiteout'; `content` is the UTF-8 text
+ *  of a file (its first maxContentBytes bytes when contentTruncated). */
+export type FsChange = StateChange['files'][number];
+export type FsOp = FsChange['op'];
 
 export interface DiffOptions {
   /** Longest file content kept as text (default 2048 bytes). */
