@@ -43,8 +43,8 @@ export interface SessionSpec {
 }
 
 /** Something that happened to the session during a turn, beyond the command's own effect. */
-export type IncidentCode = 'died' | 'shell-replaced' | 'dropped-between-turns';
-export const INCIDENT_CODES: readonly IncidentCode[] = ['died', 'shell-replaced', 'dropped-between-turns'];
+export const INCIDENT_CODES = ['died', 'shell-replaced', 'dropped-between-turns'] as const;
+export type IncidentCode = (typeof INCIDENT_CODES)[number];
 export interface Incident {
   code: IncidentCode;
   message: string;
@@ -52,11 +52,13 @@ export interface Incident {
 
 /** A turn's change of session state: files of the writable layer, and the shell's variables,
  *  functions and aliases (src/sandbox/statediff.ts, src/backends/real/shellvars.ts). */
+export const STATE_OPS = ['created', 'modified', 'deleted', 'mode'] as const;
+export const STATE_KINDS = ['file', 'dir', 'symlink', 'whiteout', 'other'] as const;
 export interface StateChange {
   files: {
     path: string;
-    op: 'created' | 'modified' | 'deleted' | 'mode';
-    kind: 'file' | 'dir' | 'symlink' | 'whiteout' | 'other';
+    op: (typeof STATE_OPS)[number];
+    kind: (typeof STATE_KINDS)[number];
     size?: number;
     mode?: number;
     target?: string;

@@ -131,10 +131,6 @@ export class SessionClock {
     writeSync(this.fd, this.word, 0, 4, 8);
   }
 
-  get turns(): number {
-    return this.count;
-  }
-
   close(): void {
     try {
       closeSync(this.fd);

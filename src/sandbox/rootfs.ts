@@ -186,7 +186,6 @@ export interface FinishOptions {
   suite: string;
   packages: string[];
   buildStartNs: bigint;
-  quiet: boolean;
 }
 
 /**
@@ -314,7 +313,7 @@ export async function setupRootfs(opts: { quiet?: boolean; force?: boolean; mirr
     say(`building ${ROOTFS_ID} v${ROOTFS_VERSION} with debootstrap into ${tmp} (about two minutes)`);
     const mirror = opts.mirror ?? process.env.TW_DEBIAN_MIRROR ?? DEFAULT_MIRROR;
     await runStep('debootstrap', ['--variant=minbase', `--include=${ROOTFS_PACKAGES.join(',')}`, ROOTFS_SUITE, tmp, mirror], quiet, `building ${ROOTFS_ID}`);
-    const stamp = finishTree(tmp, { id: ROOTFS_ID, version: ROOTFS_VERSION, suite: ROOTFS_SUITE, packages: ROOTFS_PACKAGES, buildStartNs, quiet });
+    const stamp = finishTree(tmp, { id: ROOTFS_ID, version: ROOTFS_VERSION, suite: ROOTFS_SUITE, packages: ROOTFS_PACKAGES, buildStartNs });
     installTree(tmp, dir, stamp);
     for (const n of readdirSync(cacheRoot())) {
       const m = /^rootfs-v(\d+)(\.json)?$/.exec(n);

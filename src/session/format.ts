@@ -14,7 +14,7 @@
  * so files written before them still read as version 1.
  */
 import { z } from 'zod';
-import type { Mode, Turn } from '../core/terminal.js';
+import { INCIDENT_CODES, STATE_KINDS, STATE_OPS, type Mode, type Turn } from '../core/terminal.js';
 
 export const SESSION_FORMAT = 'terminalworld.session';
 export const SESSION_VERSION = 1;
@@ -32,15 +32,15 @@ export const turnSchema = z.object({
   timedOut: z.boolean(),
   truncated: z.boolean(),
   /** What happened to the session in this turn (death, shell replaced, output dropped); absent: nothing. */
-  incident: z.object({ code: z.enum(['died', 'shell-replaced', 'dropped-between-turns']), message: z.string() }).optional(),
+  incident: z.object({ code: z.enum(INCIDENT_CODES), message: z.string() }).optional(),
   /** What the command changed in the session's state (recorded with options.recordState). */
   state: z
     .object({
       files: z.array(
         z.object({
           path: z.string(),
-          op: z.enum(['created', 'modified', 'deleted', 'mode']),
-          kind: z.enum(['file', 'dir', 'symlink', 'whiteout', 'other']),
+          op: z.enum(STATE_OPS),
+          kind: z.enum(STATE_KINDS),
           size: z.number().optional(),
           mode: z.number().optional(),
           target: z.string().optional(),

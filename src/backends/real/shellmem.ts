@@ -14,29 +14,9 @@ import { closeSync, openSync, readFileSync, readSync, readlinkSync, statSync } f
 const SYMBOLS = ['last_command_exit_value', 'the_current_working_directory', 'current_prompt_string'] as const;
 type SymbolName = (typeof SYMBOLS)[number];
 
-/** Offsets of the wanted symbols in an ELF64 little-endian shared object / PIE (null if absent). */
+/** Offsets of the symbols the recorder reads, in an ELF64 little-endian PIE (absent: not exported). */
 export function dynamicSymbols(elf: Buffer): Partial<Record<SymbolName, bigint>> {
-  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) return {};
-  const shoff = Number(elf.readBigUInt64LE(0x28));
-  const shentsize = elf.readUInt16LE(0x3a);
-  const shnum = elf.readUInt16LE(0x3c);
-  const sections = Array.from({ length: shnum }, (_, i) => {
-    const o = shoff + i * shentsize;
-    return { type: elf.readUInt32LE(o + 4), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)), link: elf.readUInt32LE(o + 0x28), entsize: Number(elf.readBigUInt64LE(o + 0x38)) };
-  });
-  const SHT_DYNSYM = 11;
-  const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
-  const strtab = dynsym ? sections[dynsym.link] : undefined;
-  if (!dynsym || !strtab || dynsym.entsize === 0) return {};
-  const want = new Set<string>(SYMBOLS);
-  const out: Partial<Record<SymbolName, bigint>> = {};
-  for (let o = dynsym.offset; o + dynsym.entsize <= dynsym.offset + dynsym.size; o += dynsym.entsize) {
-    const nameOff = strtab.offset + elf.readUInt32LE(o);
-    const end = elf.indexOf(0, nameOff);
-    const name = elf.toString('latin1', nameOff, end);
-    if (want.has(name)) out[name as SymbolName] = elf.readBigUInt64LE(o + 8);
-  }
-  return out;
+  return dynamicSymbolsNamed(elf, SYMBOLS);
 }
 
 export interface ShellState {
@@ -78,18 +58,8 @@ export class ShellMemory {
    *  process runs the same program (a shell that execs is opened anew: see RealSession). */
   private base(): bigint | null {
     if (this.cachedBase !== null) return this.cachedBase;
-    this.cachedBase = this.findBase();
+    this.cachedBase = executableBase(this.pid);
     return this.cachedBase;
-  }
-
-  private findBase(): bigint | null {
-    const maps = readFileSync(`/proc/${this.pid}/maps`, 'latin1');
-    const exe = readlinkSync(`/proc/${this.pid}/exe`);
-    for (const line of maps.split('\n')) {
-      const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ \d+\s+(.*)$/.exec(line);
-      if (m && m[2] !== undefined && BigInt(`0x${m[2]}`) === 0n && m[3] === exe) return BigInt(`0x${m[1] ?? '0'}`);
-    }
-    return null;
   }
 
   read(): ShellState | null {

@@ -124,7 +124,7 @@ export async function buildImage(m: ImageManifest, opts: { quiet?: boolean; mirr
         throw new TwError(`image ${m.id}: setup step ${i + 1} (\`${cmd}\`) failed with exit ${err.status ?? '?'}${tail ? `:\n${tail}` : ''}`, 'fix the command in the manifest (it runs as root in the image, with no network unless the build host has one)');
       }
     }
-    const stamp = finishTree(tmp, { id: m.id, version: key, suite: m.oci !== undefined ? 'oci' : ROOTFS_SUITE, packages, buildStartNs: start, quiet: opts.quiet ?? false });
+    const stamp = finishTree(tmp, { id: m.id, version: key, suite: m.oci !== undefined ? 'oci' : ROOTFS_SUITE, packages, buildStartNs: start });
     stamp.env = env;
     stamp.workdir = workdir;
     mkdirSync(join(tmp, workdir), { recursive: true });
