@@ -17,7 +17,8 @@ import { preflight } from '../../sandbox/preflight.js';
 import { requireRootfs } from '../../sandbox/rootfs.js';
 import { DEFAULT_IMAGE, resolveImage } from '../../sandbox/image/build.js';
 import { poolFor } from './pool.js';
-import { RealSession, validateCommand } from './session.js';
+import { validateCommand } from './protocol.js';
+import { RealSession } from './session.js';
 
 export const DEFAULT_CLOCK_START = '2026-01-01 00:00:00';
 export const DEFAULT_SEED = 0;

@@ -28,6 +28,7 @@ import { TwError } from '../../core/errors.js';
 import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
+import { BODY, dropStrayPrompts, EOF_MSG, EOF_MSG_PTY, isFinalPrompt, promptNum, PS2_BODY, validateCommand } from './protocol.js';
 import { ShellMemory, type ShellState } from './shellmem.js';
 import { StateTracker } from './statetracker.js';
 import { descendants, fdRdev, findDescendant, procStat, procSyscall, readSyscalls, ttyWaiter, writtenBytes } from './proc.js';
@@ -92,13 +93,6 @@ interface Pending {
   runaway: boolean;
 }
 
-/** Body of the PS2 marker (waiting for the rest of an incomplete command; never final). */
-const PS2_BODY = 'c';
-
-/** What bash (ignoreeof) prints for a ^D at its prompt, before the prompt again. */
-const EOF_MSG = Buffer.from('Use "exit" to leave the shell.\n');
-const EOF_MSG_PTY = Buffer.from('Use "exit" to leave the shell.\r\n');
-
 /** Output beyond max(4 x cap, this) means a runaway writer (`yes`): it is interrupted like a timeout. */
 const RUNAWAY_BYTES = 4 << 20;
 
@@ -106,24 +100,6 @@ const LIVE = new Set<RealSession>();
 process.once('exit', () => {
   for (const s of LIVE) s.killNow();
 });
-
-/** Control characters the terminal's line discipline would act on instead of passing through. */
-const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f]/;
-
-export function validateCommand(cmd: string): void {
-  if (cmd.includes('\0')) throw new TwError('the command contains a NUL byte', 'remove it; to produce NUL bytes use printf \'\\0\' inside the command');
-  if (cmd.trim() === '') throw new TwError('empty command', 'pass a non-empty shell command');
-  const bad = FORBIDDEN.exec(cmd);
-  if (bad) {
-    const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
-    throw new TwError(`the command contains the control character 0x${code}, which a terminal would interpret (e.g. ^C, ^D, CR)`, `write it as $'\\x${code}' inside the command instead`);
-  }
-  for (const line of cmd.split('\n')) {
-    if (Buffer.byteLength(line) > 4000) {
-      throw new TwError('a line of the command is longer than 4000 bytes (a terminal line holds at most 4095)', 'split it over several lines, or write the data to a file in a setup command');
-    }
-  }
-}
 
 export class RealSession implements Terminal {
   private pty: IPty;
@@ -768,29 +744,6 @@ export class RealSession implements Terminal {
     this.clock?.close();
     this.o.cleanup();
   }
-}
-
-/** PS1's marker body: `\#:$?` (the recorder reads exit and cwd from the shell; the exit here is
- *  the fallback for shells whose memory cannot be read; no $PWD, whose bytes could hold \x1f). */
-const BODY = /^(\d+):(-?\d+)$/;
-
-function promptNum(body: string | undefined): number | null {
-  const m = body === undefined ? null : /^(\d+):/.exec(body);
-  return m ? Number(m[1]) : null;
-}
-
-/** Every PS1 marker may end the turn (confirm() decides); PS2's never does. */
-function isFinalPrompt(body: string): boolean {
-  return body !== PS2_BODY;
-}
-
-/** Drop everything up to the end of the last complete marker: prompts in the bytes that came
- *  between turns are stray (a ^D or ^C that reached the prompt), never this turn's end. */
-function dropStrayPrompts(b: Buffer, prefix: Buffer): Buffer {
-  const i = b.lastIndexOf(prefix);
-  if (i < 0) return b;
-  const end = b.indexOf(0x1f, i + prefix.length);
-  return end < 0 ? b.subarray(i) : b.subarray(end + 1);
 }
 
 function toBuf(d: unknown): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TwError } from '../../core/errors.js';
-import { validateCommand } from './session.js';
+import { validateCommand } from './protocol.js';
 
 function message(cmd: string): string {
   try {
