@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
+import { FRAMINGS } from './framing.js';
 
 export const CONFIG_FORMAT = 'terminalworld.config';
 export const CONFIG_VERSION = 1;
@@ -21,6 +22,8 @@ export const modelSchema = z
     heads: z.number().int().positive(),
     context: z.number().int().min(2),
     vocab: z.number().int().default(264),
+    /** how sessions become tokens: 'turns' (src/model/framing.ts) or 'state' (src/model/stateframing.ts) */
+    framing: z.enum(FRAMINGS).default('turns'),
   })
   .strict()
   .refine((m) => m.d % m.heads === 0, { message: 'd must be a multiple of heads' });

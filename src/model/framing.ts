@@ -3,9 +3,11 @@
  * trainer and the learned backend.
  *
  * Vocabulary: token 0..255 = that byte, plus four specials:
- *   CMD = 256 (command start), OUT = 257 (output start), EXIT = 258 (exit/cwd status), EOT = 259 (end of turn).
- * VOCAB = 260 real ids; the embedding is padded to VOCAB_PADDED = 264 (a multiple of 8); pad ids
- * 260..263 never appear in data and are never sampled.
+ *   CMD = 256 (command start), OUT = 257 (output start), EXIT = 258 (exit/cwd status), EOT = 259 (end of turn),
+ * and three more used only by the state framing (src/model/stateframing.ts): STATE = 260, DIFF = 261, REC = 262.
+ * VOCAB = 263 real ids; the embedding is padded to VOCAB_PADDED = 264 (a multiple of 8); pad id 263
+ * never appears in data and is never sampled. A model config's `framing` says which framing it was
+ * trained with ('turns', this file, or 'state').
  *
  * A turn:  [CMD] cmd-bytes(UTF-8) [OUT] output-bytes [EXIT] exit-decimal ' ' cwd-bytes [EOT]
  * Example: `cd /tmp` then `ls` printing "a\n" with exit 0 in /tmp:
@@ -23,7 +25,7 @@ export const CMD = 256;
 export const OUT = 257;
 export const EXIT = 258;
 export const EOT = 259;
-export const VOCAB = 260;
+export const VOCAB = 263;
 export const VOCAB_PADDED = 264;
 
 export const ROLE_CMD = 0;
@@ -31,6 +33,9 @@ export const ROLE_OUTPUT = 1;
 export const ROLE_STATUS = 2;
 
 export type MaskKind = 'world' | 'full';
+
+export const FRAMINGS = ['turns', 'state'] as const;
+export type Framing = (typeof FRAMINGS)[number];
 
 export interface FramedTurn {
   cmd: string;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { TwError } from '../core/errors.js';
 import { sha256, sha256File } from '../core/meta.js';
 import { Rng } from '../core/rng.js';
-import { type FramedTurn, type MaskKind, type Window, encodeTurns, maskFor, windows } from '../model/framing.js';
+import { type FramedTurn, type Framing, type MaskKind, type Window, encodeTurns, maskFor, windows } from '../model/framing.js';
+import { type StateTurn, diffRecords, stateWindows } from '../model/stateframing.js';
 import { decodeBytes, type Session } from '../session/format.js';
 import { readSessions, sessionFiles } from '../session/io.js';
 import type { Batch } from './step.js';
@@ -33,9 +34,18 @@ async function readAll(files: string[]): Promise<Session[]> {
   return out;
 }
 
-const toWindows = (ss: Session[], T: number): Window[] => ss.flatMap((s) => windows(encodeTurns(sessionTurns(s)), T));
+/** A session's turns with their recorded state changes as records (state framing). */
+export function sessionStateTurns(s: Session): StateTurn[] {
+  return s.turns.map((t) => ({ cmd: t.cmd, output: decodeBytes(t.output), exit: t.exit, cwd: t.cwd, diff: diffRecords(t.state) }));
+}
 
-export async function loadDataset(path: string, T: number, seed: number, validFraction: number): Promise<Dataset> {
+/** Where recorded sessions start: the sandbox's HOME. */
+export const SESSION_START_CWD = '/root';
+
+const toWindows = (ss: Session[], T: number, framing: Framing): Window[] =>
+  ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_START_CWD) : windows(encodeTurns(sessionTurns(s)), T)));
+
+export async function loadDataset(path: string, T: number, seed: number, validFraction: number, framing: Framing = 'turns'): Promise<Dataset> {
   let trainS: Session[];
   let validS: Session[];
   let files: string[];
@@ -53,8 +63,11 @@ export async function loadDataset(path: string, T: number, seed: number, validFr
     trainS = all.filter((_, i) => !held.has(i));
     validS = all.filter((_, i) => held.has(i));
   }
-  const train = toWindows(trainS, T);
-  const valid = toWindows(validS, T);
+  if (framing === 'state' && trainS.length > 0 && !trainS.some((s) => s.turns.some((t) => t.state !== undefined))) {
+    throw new TwError(`${path} holds no recorded state (turn.state), which the state framing trains on`, 'record the corpus with state: `tw corpus generate --state ...` (or train a config with "framing": "turns")');
+  }
+  const train = toWindows(trainS, T, framing);
+  const valid = toWindows(validS, T, framing);
   if (train.length === 0) throw new TwError(`no training turns in ${path}`, 'pass session files that contain turns (`tw corpus generate` or `tw record`)');
   const hashes: string[] = [];
   for (const f of files) hashes.push(await sha256File(f));

@@ -52,3 +52,67 @@ export function syntheticSessions(n: number, seed: number): Session[] {
 export function writeSyntheticSessions(file: string, n: number, seed: number): void {
   writeFileSync(file, syntheticSessions(n, seed).map((s) => JSON.stringify(s) + '\n').join(''));
 }
+
+const FILES = ['a.txt', 'b.txt', 'notes'];
+const VARS = ['X', 'NAME'];
+
+/**
+ * A tiny synthetic shell world with state, for the state framing's tests: files written with
+ * `echo W > F` and read back with `cat F` (possibly many turns later), removed with `rm F`,
+ * variables set with `V=W` and read with `echo $V`, plus true/false. Every turn carries the state
+ * change real bash would have made (turn.state, as `tw record --state` writes it). cwd: /root.
+ */
+export function syntheticStateSessions(n: number, seed: number): Session[] {
+  const rng = new Rng(seed);
+  const out: Session[] = [];
+  const none = (): NonNullable<SessionTurn['state']> => ({ files: [], vars: {}, unset: [], functions: { added: [], removed: [] }, aliases: { set: {}, unset: [] } });
+  for (let s = 0; s < n; s++) {
+    const files = new Map<string, string>();
+    const vars = new Map<string, string>();
+    const turns: SessionTurn[] = [];
+    const k = rng.int(4, 12);
+    for (let i = 0; i < k; i++) {
+      const r = rng.int(0, 6);
+      const f = rng.pick(FILES);
+      const v = rng.pick(VARS);
+      const w = rng.pick(WORDS);
+      const state = none();
+      let cmd: string;
+      let output = '';
+      let exit = 0;
+      if (r <= 1) {
+        cmd = `echo ${w} > ${f}`;
+        state.files.push({ path: `/root/${f}`, op: files.has(f) ? 'modified' : 'created', kind: 'file', size: w.length + 1, mode: 0o644, content: `${w}\n` });
+        files.set(f, w);
+      } else if (r <= 3) {
+        cmd = `cat ${f}`;
+        const c = files.get(f);
+        if (c === undefined) {
+          output = `cat: ${f}: No such file or directory\r\n`;
+          exit = 1;
+        } else output = `${c}\r\n`;
+      } else if (r === 4) {
+        cmd = `rm ${f}`;
+        if (files.delete(f)) state.files.push({ path: `/root/${f}`, op: 'deleted', kind: 'file' });
+        else {
+          output = `rm: cannot remove '${f}': No such file or directory\r\n`;
+          exit = 1;
+        }
+      } else if (r === 5) {
+        cmd = `${v}=${w}`;
+        state.vars[v] = w;
+        vars.set(v, w);
+      } else {
+        cmd = `echo $${v}`;
+        output = `${vars.get(v) ?? ''}\r\n`;
+      }
+      turns.push({ cmd, output, exit, cwd: '/root', ms: 1, timedOut: false, truncated: false, state });
+    }
+    out.push(newSession({ id: `synthetic-state-${seed}-${s}`, backend: 'synthetic', mode: 'pty', seed: seed + s, turns }));
+  }
+  return out;
+}
+
+export function writeSyntheticStateSessions(file: string, n: number, seed: number): void {
+  writeFileSync(file, syntheticStateSessions(n, seed).map((s) => JSON.stringify(s) + '\n').join(''));
+}

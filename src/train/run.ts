@@ -20,7 +20,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renam
 import { join } from 'node:path';
 import { TwError } from '../core/errors.js';
 import { runMeta, sha256 } from '../core/meta.js';
-import { type Config, paramCount } from '../model/config.js';
+import { type Config, modelSchema, paramCount } from '../model/config.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../model/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
@@ -128,7 +128,9 @@ export interface InitSource {
  */
 function loadInit(path: string, cfg: Config, expectSha?: string): { source: InitSource; weights: Params } {
   const { dir, info, params } = loadModel(path);
-  if (JSON.stringify(info.model) !== JSON.stringify(cfg.model)) {
+  // the shape must match; the framing may differ (a warm start can learn a new framing)
+  const shape = (m: Config['model']): string => JSON.stringify([m.d, m.layers, m.heads, m.context, m.vocab]);
+  if (shape(info.model) !== shape(cfg.model)) {
     throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
   }
   const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
@@ -161,10 +163,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const saved = JSON.parse(readFileSync(metaFile, 'utf8')) as { config: Config; init?: InitSource };
     init = saved.init ?? null;
     if (o.init !== undefined && init?.path !== o.init) throw new TwError(`--init ${o.init} differs from the warm start this run began with (${init?.path ?? 'none'})`, 'resume without --init, or start a new --out');
-    if (JSON.stringify(saved.config.model) !== JSON.stringify(cfg.model)) {
+    if (JSON.stringify(modelSchema.parse(saved.config.model)) !== JSON.stringify(cfg.model)) {
       throw new TwError(`--config ${cfg.name} has another model shape than the run in ${o.out}`, 'resume with the same config, or start a new --out');
     }
-    cfg = saved.config;
+    cfg = { ...saved.config, model: modelSchema.parse(saved.config.model) };
   }
   if (o.steps !== undefined) cfg = { ...cfg, train: { ...cfg.train, steps: o.steps } };
   const tc = cfg.train;
@@ -174,7 +176,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // that has no checkpoint yet; a resume from a checkpoint restores its own weights instead
   const warm = latest ? null : init ? loadInit(init.path, cfg, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg) : null;
   if (warm) init = warm.source;
-  const data = await loadDataset(o.data, T, tc.seed, tc.validFraction);
+  const data = await loadDataset(o.data, T, tc.seed, tc.validFraction, cfg.model.framing);
 
   mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
   if (!existsSync(metaFile)) {

@@ -7,7 +7,7 @@
  * turn, until fitContext starts dropping old turns.
  */
 import { readCheckpointInfo, resolveModelDir } from '../../model/checkpoint.js';
-import { VOCAB } from '../../model/framing.js';
+import { type Framing, VOCAB } from '../../model/framing.js';
 import { Sampler, type Score } from '../../model/sampler.js';
 import type { GenRequest, GenResult, LearnedEngine, ScoreResult } from './scheduler.js';
 
@@ -21,6 +21,10 @@ export class SamplerEngine implements LearnedEngine {
 
   get context(): number {
     return this.sampler.config.context;
+  }
+
+  get framing(): Framing {
+    return this.sampler.config.framing;
   }
 
   /**

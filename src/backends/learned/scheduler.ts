@@ -12,6 +12,7 @@
  * one by one was 20-25% slower for greedy sessions than these rounds, whose batch shrinks as
  * sequences finish.
  */
+import type { Framing } from '../../model/framing.js';
 import type { Rng } from '../../core/rng.js';
 import type { SeqCache } from '../../model/sampler.js';
 
@@ -53,6 +54,8 @@ export interface ScoreResult {
 /** What the scheduler needs from the model. */
 export interface LearnedEngine {
   readonly context: number;
+  /** how the model was trained to read sessions (src/model/framing.ts, src/model/stateframing.ts) */
+  readonly framing: Framing;
   /** Decode a batch together; results in request order. */
   generate(batch: readonly GenRequest[]): Promise<GenResult[]>;
   /** Teacher-forced per-token stats of `target` following `prefix` (prefix + target <= context). */

@@ -7,6 +7,7 @@ const bytes = (s: string): number[] => [...Buffer.from(s)];
 
 /** A scripted engine: answers each prompt with the next scripted token list; records batch sizes. */
 class Scripted implements LearnedEngine {
+  readonly framing = 'turns' as const;
   readonly context = 64;
   readonly batches: number[] = [];
   readonly prompts: number[][] = [];

@@ -11,11 +11,17 @@
  * hidden turns: they enter the history, as they would leave state in a real shell.
  * The session keeps its KV cache between turns (options.kvCache, default on), so each turn feeds
  * only what is new since the last generation, until fitContext starts dropping old turns.
+ *
+ * Models trained with the state framing (src/model/stateframing.ts) also predict each command's
+ * change of state; the session applies those changes to the state it keeps and shows that state as
+ * the header of the context (fitStateContext), so what must be copied sits in a known place.
+ * Records it cannot read are dropped and counted in `badRecords`.
  */
 import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
 import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult, type FramedTurn } from '../../model/framing.js';
+import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, SessionState, type StateTurn } from '../../model/stateframing.js';
 import type { SeqCache } from '../../model/sampler.js';
 import type { BatchScheduler } from './scheduler.js';
 
@@ -69,13 +75,17 @@ export function settingsFrom(spec: SessionSpec, context: number): LearnedSetting
 
 export class LearnedTerminal implements Terminal {
   readonly info: TerminalInfo;
-  private history: FramedTurn[] = [];
+  private history: StateTurn[] = [];
+  /** state framing: the first turn the context shows (the header holds the state before it) */
+  private windowStart = 0;
+  private readonly initialCwd: string;
   /** the KV cache after the last generation (settings.kvCache) */
   private kv: SeqCache | null = null;
   private cwd: string;
   private readonly rng: Rng;
   private closed = false;
   malformed = 0;
+  badRecords = 0;
 
   constructor(
     private readonly sched: BatchScheduler,
@@ -85,6 +95,7 @@ export class LearnedTerminal implements Terminal {
   ) {
     this.info = info;
     this.cwd = settings.cwd;
+    this.initialCwd = settings.cwd;
     this.rng = new Rng(settings.seed).fork('learned-sampling');
   }
 
@@ -104,7 +115,9 @@ export class LearnedTerminal implements Terminal {
     const t0 = performance.now();
     const temperature = this.settings.temperature > 0 ? this.settings.temperature : opts?.sample ? 1 : 0;
     const r = await this.generateTurn(cmd, temperature);
-    const parsed = parseResult(r.tokens.filter((t) => t !== CMD));
+    const stateful = this.sched.engine.framing === 'state';
+    const parsed = stateful ? parseStateResult(r.tokens.filter((t) => t !== CMD)) : { ...parseResult(r.tokens.filter((t) => t !== CMD)), diff: [], badRecords: 0 };
+    this.badRecords += parsed.badRecords;
     let exit = parsed.exit;
     let cwd = parsed.cwd;
     if (!parsed.complete || exit === null || cwd === null || cwd === '') {
@@ -116,7 +129,7 @@ export class LearnedTerminal implements Terminal {
     const full = Buffer.from(parsed.output);
     const capped = full.length > this.settings.maxOutputBytes;
     const output = capped ? full.subarray(0, this.settings.maxOutputBytes) : full;
-    this.history.push({ cmd, output, exit, cwd });
+    this.history.push({ cmd, output, exit, cwd, diff: parsed.complete ? parsed.diff : [] });
     const truncated = capped || (!r.stopped && !r.tokens.includes(EXIT));
     return { cmd, output, exit, cwd, ms: performance.now() - t0, timedOut: false, truncated, logprobs: r.logprobs };
   }
@@ -134,7 +147,7 @@ export class LearnedTerminal implements Terminal {
     const logprobs: number[] = [];
     for (;;) {
       const left = this.settings.maxTokens - tokens.length;
-      const head = fitContext(this.history, cmd, T, Math.min(T - promptOnly, this.settings.reserve + tokens.length));
+      const head = this.fit(cmd, Math.min(T - promptOnly, this.settings.reserve + tokens.length));
       const prompt = [...head, ...tokens];
       const maxNew = Math.min(left, T - prompt.length);
       if (maxNew <= 0) return { tokens, logprobs, stopped: false };
@@ -158,16 +171,35 @@ export class LearnedTerminal implements Terminal {
     }
   }
 
+  /** The context before this command's answer, in the model's framing, with `reserve` tokens left free. */
+  private fit(cmd: string, reserve: number): number[] {
+    if (this.sched.engine.framing !== 'state') return fitContext(this.history, cmd, this.context, reserve);
+    const r = fitStateContext(this.history, this.initialCwd, this.windowStart, cmd, this.context, reserve);
+    this.windowStart = r.start;
+    return r.tokens;
+  }
+
+  /** The session state built from the turns' predicted changes (state framing; empty records otherwise). */
+  state(): { cwd: string; records: string[] } {
+    const st = new SessionState(this.initialCwd);
+    for (const t of this.history) st.apply(t.diff, t.cwd);
+    return { cwd: st.cwd, records: st.records().map((r) => r.text) };
+  }
+
   async setHistory(turns: readonly Turn[]): Promise<void> {
-    this.history = turns.map((t) => ({ cmd: t.cmd, output: t.output, exit: t.exit, cwd: t.cwd }));
+    this.history = turns.map((t) => ({ cmd: t.cmd, output: t.output, exit: t.exit, cwd: t.cwd, diff: diffRecords(t.state) }));
+    this.windowStart = 0;
     const last = turns[turns.length - 1];
     this.cwd = last ? last.cwd : this.settings.cwd;
   }
 
   async score(cmd: string, truth: Pick<Turn, 'output' | 'exit' | 'cwd'>): Promise<TokenScores> {
-    const target = encodeResult(truth.output, truth.exit, truth.cwd);
+    const stateful = this.sched.engine.framing === 'state';
+    const target = stateful ? encodeStateResult(truth.output, truth.exit, truth.cwd, []).slice(0, -1) : encodeResult(truth.output, truth.exit, truth.cwd);
     // Keep at least the prompt of this command; a target longer than the rest is scored in part.
-    const prefix = fitContext(this.history, cmd, this.context, Math.min(target.length, this.context - 2));
+    const saved = this.windowStart;
+    const prefix = this.fit(cmd, Math.min(target.length, this.context - 2));
+    this.windowStart = saved;
     const room = Math.max(1, this.context - prefix.length);
     const scored = target.slice(0, room);
     const s = await this.sched.score(prefix, scored);
