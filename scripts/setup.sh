@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up on a fresh Debian machine, run by `npm start` and `npm test`:
 #   1. Debian packages: bubblewrap, debootstrap (the sandbox's tools), gcc + libc6-dev (to build
-#      the sandbox's determinism layer, src/sandbox/det/twdet.c)
+#      the sandbox's determinism layer, src/sandbox/det/twdet.c), chromium (the browser tests of
+#      `tw report` and `tw view`, driven by playwright-core; no browser is ever downloaded),
+#      python3 (the gym's Python client test, examples/python: standard library only)
 #   2. npm packages (npm ci), with onnxruntime-node's download step skipped
 #   3. the sandbox root tree (Debian bookworm "workstation" image), built once into the user cache
 set -euo pipefail
@@ -10,7 +12,7 @@ QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
 say() { [ "$QUIET" = 1 ] || echo "setup: $*"; }
 
 need_pkgs=()
-for bin_pkg in bwrap:bubblewrap debootstrap:debootstrap cc:gcc; do
+for bin_pkg in bwrap:bubblewrap debootstrap:debootstrap cc:gcc chromium:chromium python3:python3; do
   command -v "${bin_pkg%%:*}" >/dev/null 2>&1 || need_pkgs+=("${bin_pkg##*:}")
 done
 [ -e /usr/include/stdio.h ] || need_pkgs+=(libc6-dev)

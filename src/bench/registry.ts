@@ -39,6 +39,8 @@ const SUITES: Record<string, { description: string; load: Loader }> = {
   sandbox: { description: 'real sandbox: session start, per-command latency, commands/s at 1-16 sessions', load: async () => (await import('./sandbox.js')).sandboxBench },
   corpus: { description: 'corpus: script generation, recording 2,000 sessions on the sandbox, task expert success', load: async () => (await import('../corpus/bench.js')).corpusBench },
   learned: { description: 'learned backend: turns/s with 32 concurrent sessions on the shipped model, KV cache kept vs re-fed', load: async () => (await import('../backends/learned/bench.js')).learnedBench },
+  gym: { description: 'gym server over WebSocket vs the raw sandbox: steps/s, step and reset latency, lost/duplicated steps, memory per session, leaks', load: async () => (await import('../gym/bench.js')).gymBench },
+  serve: { description: 'tw serve: turns/s of 32 OpenAI-API clients through tw serve vs the learned backend directly; streaming first-chunk time', load: async () => (await import('../serve/bench.js')).serveBench },
   engine: { description: 'learned-model engine: train tokens/s, sampling bytes/s (batch 1, 32), peak RSS, contexts 512-2048', load: async () => (await import('./engine.js')).engineBench },
 };
 

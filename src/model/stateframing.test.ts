@@ -14,6 +14,7 @@ import {
   fitStateContext,
   parseStateResult,
   recordKey,
+  recordsToChange,
   stateWindows,
 } from './stateframing.js';
 
@@ -43,6 +44,7 @@ describe('state framing', () => {
     );
     expect(recs.map((r) => r.text)).toEqual(['d /root/p 755', 'f /root/p/a.txt 644 3\nhi\n', 'f /root/bin 755 5000 ?', 'l /root/l -> p', 'x /etc/motd', 'v OLDPWD=/root', 'v X=1', 'u Y', 'g f', 'a ll=ls -l', 'A la']);
     for (const r of recs) expect(recordKey(r.text)).toBe(r.key);
+    expect(diffRecords(recordsToChange(recs)).map((r) => r.text)).toEqual(recs.map((r) => r.text));
   });
 
   it('cuts long contents and counts the file records past the per-turn limit', () => {
@@ -92,7 +94,7 @@ describe('state framing', () => {
     expect(p.diff).toEqual(diff);
     const bad = parseStateResult([...enc.encode('x'), EXIT, ...enc.encode('0 /'), DIFF, REC, ...enc.encode('garbage'), REC, ...enc.encode('v Y=2')]);
     expect([bad.complete, bad.badRecords, bad.diff.map((r) => r.key)]).toEqual([false, 1, ['v:Y']]);
-    expect(parseStateResult(enc.encode('no status')).exit).toBeNull();
+    expect(parseStateResult([...enc.encode('no status')]).exit).toBeNull();
   });
 
   const turns = (n: number): StateTurn[] =>

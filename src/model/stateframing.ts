@@ -361,3 +361,48 @@ export function fitStateContext(
   if (ctx.length > budget) ctx = [...ctx.slice(0, Math.max(0, budget - prompt.length)), ...prompt].slice(-budget);
   return { tokens: ctx, start: r };
 }
+
+/**
+ * Records back as a StateChange (what a learned turn reports in Turn.state), so that
+ * diffRecords(recordsToChange(r)) gives the same record texts. Files become op 'modified' (the
+ * records do not say whether a path is new) or 'deleted'.
+ */
+export function recordsToChange(recs: readonly StateRecord[]): StateChange {
+  const s: StateChange = { files: [], vars: {}, unset: [], functions: { added: [], removed: [] }, aliases: { set: {}, unset: [] } };
+  for (const { text } of recs) {
+    const k = text[0];
+    const rest = text.slice(2);
+    if (k === 'f') {
+      const nl = rest.indexOf('\n');
+      const head = nl < 0 ? rest : rest.slice(0, nl);
+      const m = /^(.*) ([0-7]+) (\d+)( [~?])?$/.exec(head);
+      if (!m) continue;
+      const [, path, mode, size, flag] = m as unknown as [string, string, string, string, string | undefined];
+      s.files.push({
+        path,
+        op: 'modified',
+        kind: 'file',
+        mode: parseInt(mode, 8),
+        size: Number(size),
+        ...(flag === ' ?' ? {} : { content: nl < 0 ? '' : rest.slice(nl + 1) }),
+        ...(flag === ' ~' ? { contentTruncated: true } : {}),
+      });
+    } else if (k === 'd') {
+      const m = /^(.*) ([0-7]+)$/.exec(rest);
+      if (m) s.files.push({ path: m[1] as string, op: 'modified', kind: 'dir', mode: parseInt(m[2] as string, 8) });
+    } else if (k === 'l') {
+      const i = rest.indexOf(' -> ');
+      if (i > 0) s.files.push({ path: rest.slice(0, i), op: 'modified', kind: 'symlink', target: rest.slice(i + 4) });
+    } else if (k === 'x') s.files.push({ path: rest, op: 'deleted', kind: 'file' });
+    else if (k === 'v' || k === 'a') {
+      const i = rest.indexOf('=');
+      if (i <= 0) continue;
+      if (k === 'v') s.vars[rest.slice(0, i)] = rest.slice(i + 1);
+      else s.aliases.set[rest.slice(0, i)] = rest.slice(i + 1);
+    } else if (k === 'u') s.unset.push(rest);
+    else if (k === 'g') s.functions.added.push(rest);
+    else if (k === 'G') s.functions.removed.push(rest);
+    else if (k === 'A') s.aliases.unset.push(rest);
+  }
+  return s;
+}

@@ -18,7 +18,7 @@ describe('shipModel', () => {
     const run = join(dir, 'run');
     await train({ data, config: { ...c, train: { ...c.train, steps: 20, evalEvery: 10, checkpointEvery: 10, threads: 1 } }, out: run, progress: false, log: () => {} });
     const out = join(dir, 'model');
-    const card = shipModel(run, out);
+    const card = await shipModel(run, out);
     expect(card.format).toBe(CARD_FORMAT);
     expect(card.step).toBe(20);
     expect(typeof card.finalValidLoss).toBe('number');
@@ -27,8 +27,8 @@ describe('shipModel', () => {
     expect(loadModel(out).info.step).toBe(20);
   });
 
-  it('names the problem when the run folder holds no checkpoint', () => {
+  it('names the problem when the run folder holds no checkpoint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-ship-'));
-    expect(() => shipModel(dir, join(dir, 'out'))).toThrow(TwError);
+    await expect(shipModel(dir, join(dir, 'out'))).rejects.toThrow(TwError);
   });
 });

@@ -3,7 +3,7 @@
  *   config.json + model.safetensors   the checkpoint (loads without the training code)
  *   card.json                         config, seed, commit, corpus hash and manifest, steps, final losses, time
  *   metrics.jsonl                     the whole training curve
- *   training-curve.svg                train loss (smoothed) and held-out loss over steps
+ *   training-curve.svg                train loss (smoothed) and held-out loss over steps (vega-lite)
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,7 +42,7 @@ function thin<T>(xs: readonly T[], n: number): T[] {
   return out;
 }
 
-export function trainingCurveSvg(metrics: readonly MetricLine[], title: string): string {
+export async function trainingCurveSvg(metrics: readonly MetricLine[], title: string): Promise<string> {
   const train = metrics.filter((m) => m.kind === 'train' && typeof m.loss === 'number').map((m) => [m.step, m.loss as number] as const);
   const valid = metrics.filter((m) => m.kind === 'eval' && typeof m.validLoss === 'number').map((m) => [m.step, m.validLoss as number] as const);
   return lineChartSvg(
@@ -65,7 +65,7 @@ function initCard(init: { path?: string }): Record<string, unknown> | null {
   return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
 }
 
-export function shipModel(runDir: string, outDir: string): Record<string, unknown> {
+export async function shipModel(runDir: string, outDir: string): Promise<Record<string, unknown>> {
   const ckpt = resolveModelDir(runDir);
   const meta = JSON.parse(readFileSync(join(runDir, 'meta.json'), 'utf8')) as Record<string, unknown>;
   const metrics = readMetrics(runDir);
@@ -96,6 +96,6 @@ export function shipModel(runDir: string, outDir: string): Record<string, unknow
     init: meta.init ? { ...(meta.init as Record<string, unknown>), card: initCard(meta.init as { path?: string }) } : null,
   };
   writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
-  writeFileSync(join(outDir, 'training-curve.svg'), trainingCurveSvg(metrics, `training curve: ${String((meta.config as { name?: string }).name ?? dirname(runDir))}`));
+  writeFileSync(join(outDir, 'training-curve.svg'), await trainingCurveSvg(metrics, `training curve: ${String((meta.config as { name?: string }).name ?? dirname(runDir))}`));
   return card;
 }

@@ -21,7 +21,7 @@ import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
 import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult, type FramedTurn } from '../../model/framing.js';
-import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, SessionState, type StateTurn } from '../../model/stateframing.js';
+import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, recordsToChange, SessionState, type StateTurn } from '../../model/stateframing.js';
 import type { SeqCache } from '../../model/sampler.js';
 import type { BatchScheduler } from './scheduler.js';
 
@@ -129,9 +129,10 @@ export class LearnedTerminal implements Terminal {
     const full = Buffer.from(parsed.output);
     const capped = full.length > this.settings.maxOutputBytes;
     const output = capped ? full.subarray(0, this.settings.maxOutputBytes) : full;
-    this.history.push({ cmd, output, exit, cwd, diff: parsed.complete ? parsed.diff : [] });
+    const diff = parsed.complete ? parsed.diff : [];
+    this.history.push({ cmd, output, exit, cwd, diff });
     const truncated = capped || (!r.stopped && !r.tokens.includes(EXIT));
-    return { cmd, output, exit, cwd, ms: performance.now() - t0, timedOut: false, truncated, logprobs: r.logprobs };
+    return { cmd, output, exit, cwd, ms: performance.now() - t0, timedOut: false, truncated, logprobs: r.logprobs, ...(stateful ? { state: recordsToChange(diff) } : {}) };
   }
 
   /**

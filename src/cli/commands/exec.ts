@@ -13,6 +13,10 @@ export interface SessionCliOptions {
   deterministic?: boolean;
   image?: string;
   state?: boolean;
+  endpointUrl?: string;
+  endpointModel?: string;
+  endpointKeyEnv?: string;
+  endpointStyle?: string;
 }
 
 export function parseMode(m: string): Mode {
@@ -35,6 +39,9 @@ export function specFromCli(o: SessionCliOptions): SessionSpec {
   if (t !== undefined) spec.timeoutMs = t;
   if (o.image !== undefined) spec.options = { ...spec.options, image: o.image };
   if (o.state === true) spec.options = { ...spec.options, recordState: true };
+  // endpoint backend (src/backends/endpoint/options.ts; also TW_ENDPOINT_* variables)
+  const ep = { url: o.endpointUrl, model: o.endpointModel, apiKeyEnv: o.endpointKeyEnv, style: o.endpointStyle };
+  for (const [k, v] of Object.entries(ep)) if (v !== undefined) spec.options = { ...spec.options, [k]: v };
   return spec;
 }
 
@@ -46,7 +53,11 @@ export function addSessionOptions(c: Command): Command {
     .option('--timeout <ms>', 'per-command timeout in milliseconds (default 10000)')
     .option('--no-deterministic', 'real clock and randomness (determinism mode is on by default)')
     .option('--state', 'real backend: record what each turn changed in the session state (files, variables, aliases, functions)')
-    .option('--image <image>', 'real backend: "workstation" (default), an image manifest (.yaml/.json) or an OCI / docker-save tarball (built once, cached)');
+    .option('--image <image>', 'real backend: "workstation" (default), an image manifest (.yaml/.json) or an OCI / docker-save tarball (built once, cached)')
+    .option('--endpoint-url <url>', 'endpoint backend: the OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1 (or TW_ENDPOINT_URL)')
+    .option('--endpoint-model <name>', 'endpoint backend: the model to ask (default: the server\'s first; or TW_ENDPOINT_MODEL)')
+    .option('--endpoint-key-env <NAME>', 'endpoint backend: the environment variable holding the API key (or TW_ENDPOINT_KEY_ENV)')
+    .option('--endpoint-style <style>', 'endpoint backend: worldmodel (the export\'s framing, default) or prompted (a general chat model told to act as bash)');
 }
 
 /**

@@ -13,6 +13,10 @@ import { registerSample } from './sample.js';
 import { registerCorpus } from './corpus.js';
 import { registerDemo } from './demo.js';
 import { registerModel } from './model.js';
+import { registerGym } from './gym.js';
+import { registerReport } from './report.js';
+import { registerView } from './view.js';
+import { registerServe } from './serve.js';
 
 /** One line per subcommand module. */
-export const COMMANDS: ((program: Command) => void)[] = [registerBackends, registerEval, registerSandbox, registerProbe, registerConformance, registerExec, registerShell, registerRecord, registerBench, registerTrain, registerSample, registerCorpus, registerDemo, registerModel];
+export const COMMANDS: ((program: Command) => void)[] = [registerBackends, registerEval, registerSandbox, registerProbe, registerConformance, registerExec, registerShell, registerRecord, registerBench, registerTrain, registerSample, registerCorpus, registerDemo, registerModel, registerServe, registerReport, registerGym, registerView];

@@ -14,7 +14,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../../core/errors.js';
-import type { Mode, SessionSpec, Turn } from '../../core/terminal.js';
+import type { Mode, SessionSpec, StateChange, Turn } from '../../core/terminal.js';
 import { parseSweAgentRow } from '../../corpus/import/swe-agent/index.js';
 import { bytesToText, decodeBytes, type Session } from '../../session/format.js';
 import { parseSessionLine } from '../../session/io.js';
@@ -33,6 +33,8 @@ export interface EvalTurn {
   scored: boolean;
   /** Why the static rule calls this turn nondeterministic; null when it is deterministic. */
   nondeterministic: string | null;
+  /** The recorded change of state (sessions recorded with --state); teacher forcing passes it on. */
+  state?: StateChange;
 }
 
 export interface EvalSession {
@@ -54,7 +56,7 @@ export function historyTurns(s: EvalSession, n: number): Turn[] {
   let cwd = '/root';
   for (const t of s.turns.slice(0, n)) {
     cwd = t.cwd ?? cwd;
-    out.push({ cmd: t.cmd, output: t.output, exit: t.exit ?? 0, cwd, ms: 0, timedOut: false, truncated: false });
+    out.push({ cmd: t.cmd, output: t.output, exit: t.exit ?? 0, cwd, ms: 0, timedOut: false, truncated: false, ...(t.state ? { state: t.state } : {}) });
   }
   return out;
 }
@@ -114,6 +116,7 @@ function sessionToEval(text: string, file: string, line: number): EvalSession {
       family: t.family ?? 'untagged',
       scored: true,
       nondeterministic: t.timedOut ? 'timed out' : t.truncated ? 'truncated' : staticNondeterminism(t.cmd, t.family),
+      ...(t.state ? { state: t.state } : {}),
     })),
   };
 }

@@ -6,6 +6,7 @@
  *   (d) ECE, Brier, reliability diagram                  -> scoreSection
  *   (e) all of it by depth T in {1, 3, 10, 25, 50}, teacher-forced (k = 1) and free-running (k = inf)
  *   (f) recovery: reseed with the real transcript every k turns, k in {1, 5, 10, inf}
+ *   (g) state accuracy: the backend's own state vs the recorded one after each turn -> stateSection
  * The null backend runs beside the target on the same turns (the floor); `real` is the oracle.
  */
 import { rate, type Rate } from '../../core/stats.js';
@@ -26,6 +27,7 @@ import {
 import type { EvalData } from './data.js';
 import { probeByHistory, probeByReplay, probesAt } from './probes.js';
 import { mapPool, runPass, type PassResult } from './runner.js';
+import { stateSection, type StateSection } from './state.js';
 
 export const TIER1_FORMAT = 'terminalworld.tier1';
 export const TIER1_VERSION = 1;
@@ -66,6 +68,8 @@ export interface Tier1Results {
   teacherForced: ModeSection;
   freeRunning: ModeSection;
   recovery: Record<string, RecoveryEntry>;
+  /** Free-running state accuracy (sessions recorded with state; null without any). */
+  state: StateSection | null;
   errors: { pass: string; session: string; depth: number; error: string }[];
   seconds: number;
 }
@@ -169,6 +173,7 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
     teacherForced: { exact: teacherExact, scores: scoreSection(teacher, data, o.bins), functional: functionalTeacher },
     freeRunning: { exact: freeExact, scores: scoreSection(free, data, o.bins), functional: functionalFree },
     recovery: recoverySection(passes, base, det),
+    state: stateSection(data, free.own, base.own),
     errors,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -55,6 +55,14 @@ export function summary(r: Tier1Results): string {
   for (const [k, e] of Object.entries(r.recovery)) {
     L.push(`  k=${k.padEnd(4)} ${pct(e.overall).padEnd(30)} by depth: ${DEPTHS.map((d) => `${d}: ${(e.byDepth[String(d)]?.total ?? 0) > 0 ? num(e.byDepth[String(d)]?.rate, 2) : '—'}`).join('  ')}`);
   }
+  if (r.state) {
+    const st = r.state;
+    const row = (label: string, p: { target: Rate; baseline: Rate } | undefined): string => `  ${label.padEnd(14)} ${pct(p?.target).padEnd(30)} null ${pct(p?.baseline)}`;
+    L.push('', `state accuracy, free-running (own state = real state after the turn), ${st.turns} turns of ${st.sessions} sessions recorded with state:`);
+    L.push(row('all depths', st.overall));
+    for (const d of DEPTHS) L.push(row(`T=${d}`, st.byDepth[String(d)]));
+    L.push(row('cwd', st.parts.cwd), row('files', st.parts.files), row('variables etc.', st.parts.shell));
+  }
   if (r.errors.length) L.push('', `${r.errors.length} errors (first: ${r.errors[0]?.pass} ${r.errors[0]?.session} T=${r.errors[0]?.depth}: ${r.errors[0]?.error})`);
   L.push('', `${r.seconds.toFixed(1)} s`);
   return L.join('\n') + '\n';
