@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
-import { FRAMINGS } from './framing.js';
+import { FRAMINGS, VOCAB } from './framing.js';
 
 export const CONFIG_FORMAT = 'terminalworld.config';
 export const CONFIG_VERSION = 1;
@@ -26,7 +26,8 @@ export const modelSchema = z
     framing: z.enum(FRAMINGS).default('turns'),
   })
   .strict()
-  .refine((m) => m.d % m.heads === 0, { message: 'd must be a multiple of heads' });
+  .refine((m) => m.d % m.heads === 0, { message: 'd must be a multiple of heads' })
+  .refine((m) => m.vocab >= VOCAB, { message: `vocab must hold the ${VOCAB} token ids of the framings (framing "turns" uses 260, "state" 263): set vocab to 264` });
 
 export const trainSchema = z
   .object({
