@@ -7,13 +7,14 @@
 #   3. evaluate each arm and the warm start on the same held-out turns (EVAL_LIMIT sessions of the
 #      v4 test split, teacher-forced and free-running, with state accuracy) and on the probe suite
 # Results: runs/ablation-state/<arm>/{tier1,probes}.json and a table on stdout.
+# ARMS="name:model-dir ..." evaluates other models the same way (e.g. a later stage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-runs/corpus-v4}
 INIT=${INIT:-runs/init-stage3}
 OUT=${OUT:-runs/ablation-state}
 EVAL_LIMIT=${EVAL_LIMIT:-20}
-node bin/tw.js corpus generate --sessions 12000 --seed 1 --out "$CORPUS" --state
+[ -f "$CORPUS/test.jsonl" ] || node bin/tw.js corpus generate --sessions 12000 --seed 1 --out "$CORPUS" --state
 if [ ! -f "$INIT/model.safetensors" ]; then
   mkdir -p "$INIT"
   for f in config.json model.safetensors card.json; do git show "25b0c2c:models/terminal-small/$f" > "$INIT/$f"; done
@@ -28,7 +29,8 @@ if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   done
   for p in "${pids[@]}"; do wait "$p"; done
 fi
-for arm in init:"$INIT" turns-v4:runs/train-turns-v4 state:runs/train-state; do
+ARMS=${ARMS:-init:$INIT turns-v4:runs/train-turns-v4 state:runs/train-state}
+for arm in $ARMS; do
   name=${arm%%:*}; model=${arm#*:}
   mkdir -p "$OUT/$name"
   [ -f "$OUT/$name/tier1.json" ] || node bin/tw.js eval tier1 --backend learned --model "$model" --data "$CORPUS" --limit "$EVAL_LIMIT" \

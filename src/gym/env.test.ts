@@ -128,7 +128,7 @@ describe('in-process gym on justbash', () => {
     await env.reset({ seed: 5, task: 'none' });
     await env.step({ command: 'echo free' });
     await env.close();
-    store.close();
+    await store.close();
     const { episodes, torn } = listEpisodes(dir);
     expect(torn).toBe(0);
     expect(episodes.map((s) => gymMeta(s)?.done_reason)).toEqual(['submit', 'submit', 'closed']);
@@ -144,13 +144,28 @@ describe('in-process gym on justbash', () => {
     expect(gymMeta(episodes[2]!)?.done).toBe(false);
   });
 
+  it('the store writes off the event loop: concurrent episode ends share fsyncs (group commit), every line lands', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-gym-group-'));
+    const store = new TrajectoryStore(dir);
+    const envs = await Promise.all(Array.from({ length: 20 }, () => openEnv({ backend: 'null', store, observation: 'structured' })));
+    await Promise.all(envs.map((e) => e.reset()));
+    const ends = await Promise.all(envs.map((e, i) => e.step({ command: `echo ${i}`, submit: true })));
+    expect(ends.every((r) => r.done)).toBe(true);
+    // Every reply came after its episode was on disk.
+    expect(store.appended).toBe(20);
+    expect(store.fsyncs).toBeLessThan(20);
+    await store.close();
+    await expect(store.append(listEpisodes(dir).episodes[0]!)).rejects.toThrow(/closed/);
+    expect(listEpisodes(dir).episodes.map((e) => e.turns[0]?.cmd).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `echo ${i}`).sort());
+  });
+
   it('the store survives a torn last line (a crash mid-write): it is skipped and the next episode starts on its own line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-gym-torn-'));
     const s1 = new TrajectoryStore(dir);
     const env = await openEnv({ backend: 'null', store: s1, observation: 'structured' });
     await env.reset();
     await env.step({ command: 'a', submit: true });
-    s1.close();
+    await s1.close();
     const good = readFileSync(s1.file, 'utf8');
     appendFileSync(s1.file, good.slice(0, 40)); // a line cut short
     expect(listEpisodes(dir)).toMatchObject({ torn: 1 });
@@ -158,7 +173,7 @@ describe('in-process gym on justbash', () => {
     const env2 = await openEnv({ backend: 'null', store: s2, observation: 'structured' });
     await env2.reset();
     await env2.step({ command: 'b', submit: true });
-    s2.close();
+    await s2.close();
     const l = listEpisodes(dir);
     expect(l.torn).toBe(1);
     expect(l.episodes.map((e) => e.turns[0]?.cmd)).toEqual(['a', 'b']);

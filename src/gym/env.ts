@@ -161,7 +161,7 @@ export class GymEnv {
       void c.finally(() => this.closing.delete(c));
     }
     return this.serial(async () => {
-      this.finish(reason, false);
+      await this.finish(reason, false);
       this.screen?.dispose();
       this.screen = null;
       await Promise.all(this.closing);
@@ -185,7 +185,8 @@ export class GymEnv {
     const parsed = resetSchema.safeParse(raw);
     if (!parsed.success) throw new GymError('VALIDATION_ERROR', `invalid reset parameters: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(parsed.error) });
     const p = parsed.data;
-    this.finish('reset', false);
+    // The previous episode (if any) is cut off: queued for the store, not waited for (see below).
+    this.finish('reset', false).catch(() => undefined);
     const seed = p.seed ?? this.spec.seed ?? 0;
     const task = this.pickTask({ seed, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.task_index !== undefined ? { task_index: p.task_index } : {}) });
     const options: Record<string, unknown> = { ...(this.spec.options ?? {}) };
@@ -221,6 +222,8 @@ export class GymEnv {
       this.screen.feed(promptFor(cwd));
       terminal = terminusText(await this.screen.render());
     }
+    // An episode cut off by this reset (not done) is queued for the store, not waited for: it
+    // lands with the next group commit. Episodes that reached done were stored before their reply.
     const observation: GymObservation = {
       output: '', exit: null, cwd, timedOut: false, truncated: false, episode_id: this.ep.id, step: 0,
       ...(terminal !== undefined ? { terminal } : {}),
@@ -251,21 +254,21 @@ export class GymEnv {
     } catch (e) {
       // The sandbox failed under this step: the episode ends, the session slot stays usable.
       if (this.closed) {
-        this.finish(this.closeReason, false);
+        await this.finish(this.closeReason, false);
         throw new GymError('SESSION_ERROR', `this session was closed (${this.closeReason}) during the step`);
       }
-      this.finish('died', true);
+      await this.finish('died', true);
       throw new GymError('EXECUTION_ERROR', `the ${this.backend.name} session failed during this step: ${(e as Error).message}; send reset and retry`, { episode_id: ep.id }, true);
     }
     const last = ran[ran.length - 1];
     if (last) exit = last.exit;
     if (this.closed && !ep.done) {
-      this.finish(this.closeReason, false);
+      await this.finish(this.closeReason, false);
       throw new GymError('SESSION_ERROR', `this session was closed (${this.closeReason}) during the step`);
     }
     const died = ep.term.dead || ran.some((t) => t.incident?.code === 'died');
     if (died && !ep.done) {
-      this.finish('died', true);
+      await this.finish('died', true);
       throw new GymError('EXECUTION_ERROR', `the ${this.backend.name} session died during this step (${ep.term.deadReason ?? last?.incident?.message ?? 'unknown'}); send reset and retry`, { episode_id: ep.id }, true);
     }
     if (!ep.done) {
@@ -370,27 +373,30 @@ export class GymEnv {
         ep.reward = 0;
       }
     } else if (ep.task) ep.reward = 0;
-    this.finish(reason, true);
+    await this.finish(reason, true);
   }
 
-  /** Record the episode's end (stored, fsynced) and close its terminal in the background. */
-  private finish(reason: string, done: boolean): void {
+  /** Record the episode's end and close its terminal in the background; resolves once the
+   *  episode is stored (written and fsynced). */
+  private finish(reason: string, done: boolean): Promise<void> {
     const ep = this.ep;
-    if (!ep) return;
+    if (!ep) return Promise.resolve();
+    let stored: Promise<void> = Promise.resolve();
     if (!ep.done || ep.doneReason === undefined) {
       ep.done = true;
       ep.doneReason = reason;
-      this.store(ep, done);
+      stored = this.store(ep, done);
     }
     if (this.ep === ep && reason !== 'submit' && reason !== 'max_steps' && reason !== 'exit' && reason !== 'died') this.ep = null;
     const c = closeOnce(ep.term);
     this.closing.add(c);
     void c.finally(() => this.closing.delete(c));
+    return stored;
   }
 
-  private store(ep: Episode, done: boolean): void {
+  private store(ep: Episode, done: boolean): Promise<void> {
     const st = this.spec.store;
-    if (!st) return;
+    if (!st) return Promise.resolve();
     const gym: GymEpisodeMeta = {
       format: GYM_EPISODE_FORMAT, version: GYM_EPISODE_VERSION, episode_id: ep.id, done_reason: ep.doneReason ?? 'closed', done,
       reward: ep.task ? (ep.reward ?? 0) : null, steps: ep.steps, started_at: ep.startedAt.toISOString(), ended_at: new Date().toISOString(),
@@ -398,7 +404,7 @@ export class GymEnv {
     };
     const info = ep.term.info as { image?: unknown };
     const image = isImage(info.image) ? info.image : null;
-    st.append(newSession({
+    return st.append(newSession({
       id: `gym-${ep.id}`, backend: this.backend.name, mode: this.spec.mode ?? 'pty', seed: ep.task?.seed ?? ep.seed, image,
       setup: ep.task?.setup ?? [], turns: ep.turns.map((t) => turnToRecord(t)),
       meta: { gym, ...(ep.task ? { task: { id: ep.task.id, family: ep.task.family, instruction: ep.task.instruction, success: ep.verifier?.passed ?? false } } : {}) },

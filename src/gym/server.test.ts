@@ -99,7 +99,6 @@ describe('gym server: OpenEnv WebSocket protocol', () => {
     const { s, ws } = await serve({ idleTimeoutS: 0.3, storeDir: store, maxMessageBytes: 4096 });
     const c = await WsClient.open(ws);
     await c.call({ type: 'reset', data: {} });
-    await c.call({ type: 'step', data: { command: 'echo 1' } });
     const note = await c.next();
     expect(note).toMatchObject({ type: 'error', data: { code: 'SESSION_ERROR', reason: 'expired' } });
     expect(await c.next()).toBeNull();

@@ -154,7 +154,7 @@ export class GymServer {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     if (this.o.backend === 'real') await (await import('../backends/real/pool.js')).closePools();
-    this.store?.close();
+    await this.store?.close();
   }
 
   // ---------------------------------------------------------------- sessions

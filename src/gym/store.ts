@@ -8,11 +8,15 @@
  * After a kill -9 only a line being written can be torn: `listEpisodes` skips a torn last line and
  * says so, and the next writer starts on a fresh line.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, statSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TwError } from '../core/errors.js';
 import { parseSessionLine } from '../session/io.js';
-import { SessionWriter } from '../session/io.js';
-import type { Session } from '../session/format.js';
+import { sessionSchema, type Session } from '../session/format.js';
+
+const writeAsync = promisify(write);
+const fsyncAsync = promisify(fsync);
 
 export const GYM_EPISODE_FORMAT = 'terminalworld.gym-episode';
 export const GYM_EPISODE_VERSION = 1;
@@ -36,28 +40,59 @@ export interface GymEpisodeMeta {
   request_ids: (string | null)[];
 }
 
+/**
+ * Append-only, fsynced, off the event loop: `append` resolves once the line is on disk. Lines
+ * that arrive while a write is in flight are written and fsynced together (group commit), so
+ * many sessions ending at once cost one fsync, and the server never blocks on the disk.
+ */
 export class TrajectoryStore {
   readonly file: string;
-  private writer: SessionWriter | null;
+  private fd: number | null;
+  private queue: { line: string; done: (e: Error | null) => void }[] = [];
+  private flushing: Promise<void> | null = null;
   appended = 0;
+  fsyncs = 0;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, EPISODES_FILE);
     endOnNewline(this.file);
-    this.writer = new SessionWriter(this.file);
+    this.fd = openSync(this.file, 'a');
   }
 
-  /** Append one episode and fsync it (synchronous: done before the reply goes out). */
-  append(s: Session): void {
-    if (!this.writer) throw new Error('trajectory store is closed');
-    this.writer.append(s);
-    this.appended++;
+  /** Append one episode; resolves when it is written and fsynced. */
+  append(s: Session): Promise<void> {
+    if (this.fd === null) return Promise.reject(new TwError('the trajectory store is closed'));
+    const ok = sessionSchema.safeParse(s);
+    if (!ok.success) return Promise.reject(new TwError(`refusing to store an invalid episode ${s.id}: ${ok.error.issues[0]?.message ?? ''}`));
+    const p = new Promise<void>((resolve, reject) => this.queue.push({ line: JSON.stringify(s) + '\n', done: (e) => (e ? reject(e) : resolve()) }));
+    if (!this.flushing) this.flushing = this.flush();
+    return p;
   }
 
-  close(): void {
-    this.writer?.close();
-    this.writer = null;
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0 && this.fd !== null) {
+      const batch = this.queue.splice(0);
+      try {
+        const data = Buffer.from(batch.map((b) => b.line).join(''));
+        let off = 0;
+        while (off < data.length) off += (await writeAsync(this.fd, data, off, data.length - off)).bytesWritten;
+        await fsyncAsync(this.fd);
+        this.fsyncs++;
+        this.appended += batch.length;
+        for (const b of batch) b.done(null);
+      } catch (e) {
+        for (const b of batch) b.done(e as Error);
+      }
+    }
+    this.flushing = null;
+  }
+
+  /** Wait for pending appends, then close. */
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 

@@ -100,7 +100,7 @@ export class SessionClock {
   /** Whether stamps needed a wait for the coarse clock to move (kernels without multigrain times). */
   coarse = false;
 
-  private constructor(private readonly fd: number) {}
+  private constructor(private fd: number) {}
 
   /** `path`: the clock file as the host sees it (through /proc/PID/root of the sandbox). */
   static open(path: string): SessionClock {
@@ -131,9 +131,13 @@ export class SessionClock {
     writeSync(this.fd, this.word, 0, 4, 8);
   }
 
+  /** Idempotent: the descriptor is closed once (a second closeSync could close a reused number). */
   close(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
     try {
-      closeSync(this.fd);
+      closeSync(fd);
     } catch {
       /* already closed */
     }

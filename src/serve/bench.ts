@@ -33,9 +33,12 @@ interface Arm {
   meanBatch: number;
   /** CPU seconds of this process (client, server and model) during the arm: less disturbed by other load than wall time */
   cpuSeconds: number;
+  /** served arm: the batch window's rounds, the time the first waiter of each waited (summed), rounds started by timeout */
+  gate?: { rounds: number; waitMs: number; timeouts: number };
 }
 
-async function play(backend: Backend, spec: SessionSpec, scripts: string[][], arm: Arm['arm'], model: string): Promise<Arm> {
+async function play(backend: Backend, spec: SessionSpec, scripts: string[][], arm: Arm['arm'], model: string, gate?: { rounds: number; waitMs: number; timeouts: number }): Promise<Arm> {
+  const g0 = gate ? { ...gate } : null;
   const sched = await schedulerFor({ options: { model } });
   const before = { ...sched.stats };
   const cpu0 = process.cpuUsage();
@@ -50,6 +53,7 @@ async function play(backend: Backend, spec: SessionSpec, scripts: string[][], ar
   const batches = sched.stats.batches - before.batches;
   const cpu = process.cpuUsage(cpu0);
   return {
+    ...(gate && g0 ? { gate: { rounds: gate.rounds - g0.rounds, waitMs: Math.round(gate.waitMs - g0.waitMs), timeouts: gate.timeouts - g0.timeouts } } : {}),
     cpuSeconds: (cpu.user + cpu.system) / 1e6, arm, seconds: (performance.now() - t0) / 1000, turns: scripts.reduce((n, s) => n + s.length, 0), meanBatch: (sched.stats.sequences - before.sequences) / Math.max(1, batches) };
 }
 
@@ -83,8 +87,8 @@ export async function runServeBench(o: { clients: number; turns: number; rounds:
     await play(learnedBackend, direct, scripts.slice(0, 1), 'direct', model); // load the model once, outside the timings
     for (let r = 0; r < o.rounds; r++) {
       for (const [arm, backend, spec] of [['direct', learnedBackend, direct], ['served', endpointBackend, served]] as const) {
-        const a = await play(backend, spec, scripts, arm, model);
-        log(`serve bench: ${arm}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(2)} turns/s (${scripts.length} clients), ${a.meanBatch.toFixed(1)} sequences per decode batch, ${(a.cpuSeconds / a.turns * 1000).toFixed(0)} CPU ms per turn`);
+        const a = await play(backend, spec, scripts, arm, model, arm === 'served' ? srv.server.gateStats : undefined);
+        log(`serve bench: ${arm}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(2)} turns/s (${scripts.length} clients), ${a.meanBatch.toFixed(1)} sequences per decode batch, ${(a.cpuSeconds / a.turns * 1000).toFixed(0)} CPU ms per turn${a.gate ? `; batch window: ${a.gate.rounds} rounds, ${(a.gate.waitMs / 1000).toFixed(1)} s waited, ${a.gate.timeouts} by timeout` : ''}`);
         arms.push(a);
       }
     }

@@ -130,6 +130,9 @@ describe('tw serve with the official openai client', () => {
   });
 
   it('concurrent clients decode in one batch (the batch window keeps their rounds together)', async () => {
+    // a window wide enough for a loaded 2-core machine (the default, 3 ms, is for the shipped model's longer rounds)
+    const wide = await startServe({ backend: learnedBackend, backendName: 'learned', modelId: MODEL, baseOptions: { model: tinyModelDir() }, port: 0, batchWindowMs: 25 });
+    const client = new OpenAI({ baseURL: wide.url, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
     const sched = await schedulerFor({ options: { model: tinyModelDir() } });
     const before = { ...sched.stats };
     const clients = 6;
@@ -139,13 +142,14 @@ describe('tw serve with the official openai client', () => {
         const msgs: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'system', content: WORLDMODEL_SYSTEM }];
         for (let i = 0; i < turns; i++) {
           msgs.push({ role: 'user', content: `echo ${c}-${i}` });
-          const r = await ai.chat.completions.create({ model: MODEL, messages: msgs, max_tokens: 8 });
+          const r = await client.chat.completions.create({ model: MODEL, messages: msgs, max_tokens: 8 });
           msgs.push({ role: 'assistant', content: r.choices[0]?.message.content ?? '' });
         }
       }),
     );
     const batches = sched.stats.batches - before.batches;
     const sequences = sched.stats.sequences - before.sequences;
+    await wide.close();
     expect(sequences).toBe(clients * turns);
     // without the window the clients' requests trickle in and split into many small batches
     expect(batches).toBeLessThanOrEqual(turns + 1);

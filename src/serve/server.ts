@@ -26,10 +26,11 @@
  * Loopback by default; another host needs a bearer token (`--token-env NAME`), checked on every
  * request when set. Errors are OpenAI error objects: {"error": {message, type, param, code}}.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { describeError, TwError } from '../core/errors.js';
@@ -38,6 +39,8 @@ import { SessionPool, withCwds, type KnownTurn, type SessionSettings } from './s
 import { byteToken, ConversationError, inferCwd, parseChatML, parseConversation, parseReply, renderChatML, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
 
 export const OWNED_BY = 'terminalworld';
+/** the largest request body accepted (a conversation of a few thousand turns) */
+export const MAX_BODY_BYTES = 32 << 20;
 
 export interface ServeOptions {
   backend: Backend;
@@ -160,6 +163,12 @@ function replyTokens(turn: Turn, reply: string): TokenEntry[] | null {
   return out;
 }
 
+/** Constant-time comparison (of the digests, so the lengths do not leak either). */
+function sameSecret(a: string, b: string): boolean {
+  const d = (x: string): Buffer => createHash('sha256').update(x).digest();
+  return timingSafeEqual(d(a), d(b));
+}
+
 function textBytes(msgs: readonly ChatMessage[]): number {
   return msgs.reduce((a, m) => a + Buffer.byteLength(m.content, 'utf8'), 0);
 }
@@ -176,7 +185,11 @@ export class TwServer {
   private running = 0;
   private roundStart = 0;
   private lastRoundMs = 0;
+  private firstWaitAt = 0;
   readonly created = Math.floor(Date.now() / 1000);
+  /** batch-window rounds: how many, how long turns waited in all (from the first waiter to the start), how many ended by timeout */
+  readonly gateStats = { rounds: 0, waitMs: 0, timeouts: 0 };
+  private waitSince = 0;
 
   constructor(readonly o: ServeOptions) {
     this.pool = new SessionPool(o.backend, o.baseOptions ?? {}, o.maxSessions ?? 64);
@@ -189,10 +202,11 @@ export class TwServer {
     app.use('*', async (c, next) => {
       if (o.token !== undefined) {
         const h = c.req.header('authorization') ?? '';
-        if (h !== `Bearer ${o.token}`) throw new ApiError(401, h === '' ? 'no API key: send Authorization: Bearer <token>' : 'wrong API key', null, 'invalid_api_key');
+        if (!sameSecret(h, `Bearer ${o.token}`)) throw new ApiError(401, h === '' ? 'no API key: send Authorization: Bearer <token>' : 'wrong API key', null, 'invalid_api_key');
       }
       await next();
     });
+    app.use('/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json(new ApiError(400, `the request body is over ${MAX_BODY_BYTES} bytes`, null, 'request_too_large').body(), 400) }));
     app.get('/health', (c) => c.json({ ok: true, model: o.modelId, sessions: this.pool.size, inflight: this.inflight }));
     app.get('/v1/models', (c) => c.json({ object: 'list', data: [this.modelObject()] }));
     app.get('/v1/models/:id', (c) => {
@@ -277,8 +291,9 @@ export class TwServer {
    * stay split. So turns start in rounds: while turns are running new ones wait (the model is busy:
    * they would queue behind the running batch anyway); once none runs, they start when the session
    * of every turn of the last round has its next request waiting (every client is back), else after
-   * a quarter of the last round's time, within [8 x `ms`, 100 ms] (a client that did not come
-   * back: the cost is bounded), or after `ms` on the first round.
+   * a quarter of the last round's time, at least 8 x `ms` (a client that did not come back costs
+   * that round at most a quarter more; the clients still waiting are then released with the next
+   * round); a first round starts once no request arrived for `ms` (at most 8 x `ms` after the first).
    * All of a round go on in one macrotask, into one batch.
    */
   private together(term: Terminal): Promise<void> {
@@ -288,6 +303,7 @@ export class TwServer {
     }
     this.awaitingReturn.delete(term);
     return new Promise<void>((resolve) => {
+      if (this.gateWaiting.length === 0) this.waitSince = performance.now();
       this.gateWaiting.push(resolve);
       this.tryOpen();
     });
@@ -297,8 +313,20 @@ export class TwServer {
     const ms = this.o.batchWindowMs ?? 0;
     if (this.gateWaiting.length === 0 || this.running > 0) return;
     if (this.roundsDone > 0 && this.awaitingReturn.size === 0) return this.openGate();
-    // waiting for clients to come back: a quarter of the last round's time, within [8 x ms, 100 ms]
-    if (!this.gateTimer) this.gateTimer = setTimeout(() => this.openGate(), this.awaitingReturn.size > 0 ? Math.min(Math.max(8 * ms, this.lastRoundMs / 4), 100) : ms);
+    if (this.awaitingReturn.size > 0) {
+      // waiting for clients to come back: a quarter of the last round's time, at least 8 x ms
+      if (!this.gateTimer)
+        this.gateTimer = setTimeout(() => {
+          this.gateStats.timeouts++;
+          this.openGate();
+        }, Math.max(8 * ms, this.lastRoundMs / 4));
+      return;
+    }
+    // a first round: until no request arrived for ms, at most 8 x ms after the first
+    const now = performance.now();
+    if (this.gateWaiting.length === 1) this.firstWaitAt = now;
+    if (this.gateTimer) clearTimeout(this.gateTimer);
+    this.gateTimer = setTimeout(() => this.openGate(), Math.max(0, Math.min(ms, this.firstWaitAt + 8 * ms - now)));
   }
 
   private openGate(): void {
@@ -309,6 +337,8 @@ export class TwServer {
     this.awaitingReturn.clear();
     this.running += all.length;
     this.roundStart = performance.now();
+    this.gateStats.rounds++;
+    this.gateStats.waitMs += this.roundStart - this.waitSince;
     for (const r of all) r();
   }
 

@@ -60,7 +60,8 @@ afterEach(() => {
   forgetServers();
 });
 
-const FAST = { timeoutMs: 400, retries: 2, backoffMs: 10 };
+// A generous timeout per attempt (a starved CI machine must not time out a good reply); the slow-server case sets its own.
+const FAST = { timeoutMs: 15_000, retries: 2, backoffMs: 10 };
 const start = (options: Record<string, unknown> = {}, spec: SessionSpec = {}): Promise<EndpointTerminal> =>
   endpointBackend.start({ mode: 'pty', ...spec, options: { url, ...FAST, ...options } }) as Promise<EndpointTerminal>;
 
@@ -87,11 +88,12 @@ describe('endpoint backend: faults', () => {
   });
 
   it('slow server: each attempt times out, retried, then a clear error (bounded)', async () => {
-    handler = () => undefined; // never answers
-    const t = await start();
+    handler = () => undefined; // never answers (GET /models still does)
+    await (await start()).close(); // the model list, fetched once per server, with the generous timeout
+    const t = await start({ timeoutMs: 400 });
     const t0 = Date.now();
     await expect(t.run('ls')).rejects.toThrow(/no complete reply within 400 ms.*after 3 attempts/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(calls).toBe(3);
   });
 
@@ -203,6 +205,27 @@ describe('endpoint backend: faults', () => {
     const t = await start();
     expect(t.score).toBeUndefined();
     expect(JSON.stringify(t.info.endpoint)).toMatch(/scoring.*none.*echo/);
+  });
+
+  it('scoring by echo on any server (vLLM-style /v1/completions logprobs): only the tokens of the reply, output tokens counted', async () => {
+    handler = (_q, res, body) => {
+      const prompt = String(body.prompt);
+      const reply = 'hi\r\n[exit 0]';
+      const start = prompt.length - reply.length;
+      // the prompt's tokens: one for everything before the reply, then 'hi', '\r\n', '[exit', ' 0]'
+      const toks = [prompt.slice(0, start), 'hi', '\r\n', '[exit', ' 0]'];
+      const offs = [0, start, start + 2, start + 4, start + 9];
+      json(res, 200, { choices: [{ index: 0, text: prompt, finish_reason: 'length', logprobs: { tokens: toks, token_logprobs: [null, -0.5, -0.1, -0.2, -0.3], text_offset: offs, top_logprobs: [null, { hi: -0.5 }, { '\n': -0.05, '\r\n': -0.1 }, { '[exit': -0.2 }, { ' 0]': -0.3 }] } }] });
+    };
+    const t = await start({ scoring: 'echo' });
+    expect(t.score).toBeDefined();
+    const sc = await t.score?.('echo hi', { output: Buffer.from('hi\r\n'), exit: 0, cwd: '/root' });
+    expect([...(sc?.logp ?? [])]).toEqual([-0.5, -0.1, -0.2, -0.3]);
+    expect(sc?.outputTokens).toBe(2);
+    expect([...(sc?.argmaxCorrect ?? [])]).toEqual([1, 0, 1, 1]);
+    expect(sc?.pMax[1]).toBeCloseTo(Math.exp(-0.05), 9);
+    expect(bodies[0]).toMatchObject({ echo: true, logprobs: 1 });
+    expect(String(bodies[0]?.prompt)).toMatch(/<\|im_start\|>user\necho hi<\|im_end\|>\n<\|im_start\|>assistant\nhi\r\n\[exit 0\]$/);
   });
 
   it('prompted style: the documented system prompt; output, exit and cwd from the trailer', async () => {

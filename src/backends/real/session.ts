@@ -728,7 +728,16 @@ export class RealSession implements Terminal {
     }
   }
 
+  /** Idempotent: a second call returns at once (its cleanup must run once; see SessionClock.close). */
   async close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.closeOnce();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | null = null;
+
+  private async closeOnce(): Promise<void> {
     if (!this._dead) this.markDead('closed');
     if (!this.exited) {
       this.killNow();

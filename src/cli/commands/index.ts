@@ -17,6 +17,7 @@ import { registerGym } from './gym.js';
 import { registerReport } from './report.js';
 import { registerView } from './view.js';
 import { registerServe } from './serve.js';
+import { registerTier3 } from './tier3.js';
 
 /** One line per subcommand module. */
-export const COMMANDS: ((program: Command) => void)[] = [registerBackends, registerEval, registerSandbox, registerProbe, registerConformance, registerExec, registerShell, registerRecord, registerBench, registerTrain, registerSample, registerCorpus, registerDemo, registerModel, registerServe, registerReport, registerGym, registerView];
+export const COMMANDS: ((program: Command) => void)[] = [registerBackends, registerEval, registerSandbox, registerProbe, registerConformance, registerExec, registerShell, registerRecord, registerBench, registerTrain, registerSample, registerCorpus, registerDemo, registerModel, registerServe, registerReport, registerGym, registerView, registerTier3];
