@@ -113,7 +113,7 @@ export function markdownTable(r: Results, c: Tier3Config): string {
   const splits = Object.keys(r.bounds['expert'] ?? {});
   for (const sp of splits) {
     L.push(`**${splitLabel(sp)}** (real sandbox, verifier-graded; arms pooled over seeds ${c.seeds.join(', ')})`, '');
-    L.push('| agent | success [95% CI] (passed/n) | per seed | first command = expert's | declared done | obs CE (nats/token) | action CE |', '|---|---|---|---|---|---|---|');
+    L.push('| agent | success [95% CI] (passed/n) | per seed | first command = expert’s | declared done | obs CE (nats/token) | action CE |', '|---|---|---|---|---|---|---|');
     const ex = r.bounds['expert']?.[sp];
     const nu = r.bounds['null']?.[sp];
     if (nu) L.push(`| null (floor) | ${formatRate(nu)} | | | | | |`);
