@@ -56,13 +56,24 @@ export async function trainingCurveSvg(metrics: readonly MetricLine[], title: st
   );
 }
 
-/** The lineage of a warm start: the source's card, trimmed to what identifies it. */
-function initCard(init: { path?: string }): Record<string, unknown> | null {
+/**
+ * The lineage of a warm start: the source's card, trimmed to what identifies it. A source that is
+ * a `tw train` run folder (no card.json) is described by its meta.json, and its own warm start
+ * followed the same way, so a chain of stages keeps every stage.
+ */
+function initCard(init: { path?: string; step?: unknown }): Record<string, unknown> | null {
   const f = init.path ? join(init.path, 'card.json') : '';
-  if (!f || !existsSync(f)) return null;
-  const c = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
-  const data = c.data as { hash?: string; sessions?: unknown; tokens?: unknown } | undefined;
-  return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
+  if (f && existsSync(f)) {
+    const c = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+    const data = c.data as { hash?: string; sessions?: unknown; tokens?: unknown } | undefined;
+    return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
+  }
+  const m = init.path ? join(init.path, 'meta.json') : '';
+  if (!m || !existsSync(m)) return null;
+  const meta = JSON.parse(readFileSync(m, 'utf8')) as Record<string, unknown>;
+  const data = meta.data as { hash?: string; sessions?: unknown; tokens?: unknown } | undefined;
+  const up = meta.init as { path?: string; step?: unknown } | undefined;
+  return { run: init.path, step: init.step ?? null, commit: meta.commit, seed: meta.seed, config: meta.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, init: up ? { ...up, card: initCard(up) } : null };
 }
 
 export async function shipModel(runDir: string, outDir: string): Promise<Record<string, unknown>> {
