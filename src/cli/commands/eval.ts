@@ -96,7 +96,7 @@ export function registerEval(program: Command): void {
       const results = await runTier1({ target, baseline, oracle, ...(why ? { oracleUnavailable: why } : {}), data, options, concurrency, bins, ks, log });
       const meta = runMeta('tw eval tier1', TIER1_VERSION, seed, config, { format: TIER1_FORMAT });
       const dir = f.out ?? join('runs', `tier1-${f.backend}-${meta.createdAt.replace(/[:.]/g, '-')}`);
-      writeRunFolder(dir, meta, results);
+      await writeRunFolder(dir, meta, results);
       if (f.json) writeFileSync(f.json, toJson({ meta, ...results }));
       process.stdout.write(summary(results));
       process.stdout.write(`run folder: ${dir}${f.json ? `; JSON: ${f.json}` : ''}\n`);

@@ -2,19 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { CalibrationAccumulator } from './calibration.js';
 import { curvesSvg, reliabilitySvg } from './svg.js';
 
-describe('svg charts', () => {
-  it('draws one bar per non-empty bin and escapes the title', () => {
+describe('run-folder charts (vega-lite)', () => {
+  it('draws a reliability diagram with a point per non-empty bin, and escapes the title', async () => {
     const acc = new CalibrationAccumulator(10);
     acc.addToken(0.95, true, 0.95, 0.9);
     acc.addToken(0.55, false, 0.2, 0.4);
-    const svg = reliabilitySvg(acc.result().bins, 'model <small> & co');
+    const svg = await reliabilitySvg(acc.result().bins, 'model <small> & co');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/class="bar"/g)?.length).toBe(2);
     expect(svg).toContain('model &lt;small&gt; &amp; co');
+    // the two non-empty bins: one symbol each in the layer sized by token count
+    expect(svg.match(/aria-label="[^"]*; tokens: \d+/g)?.length).toBe(2);
   });
 
-  it('draws one path per series with data, skipping missing points', () => {
-    const svg = curvesSvg(
+  it('draws one line per series with data, skipping missing points, with its intervals', async () => {
+    const svg = await curvesSvg(
       [
         { name: 'learned', points: [{ x: 1, y: 0.9, lo: 0.8, hi: 0.95 }, { x: 3, y: null }, { x: 10, y: 0.5 }] },
         { name: 'null', points: [{ x: 1, y: NaN }], dashed: true },
@@ -23,7 +24,10 @@ describe('svg charts', () => {
       'exact match',
       'rate',
     );
-    expect(svg.match(/class="series"/g)?.length).toBe(1);
-    expect(svg).toContain('M56,62.4 L233,184'); // x=1 at the left edge; y=0.9 -> 32 + 0.1 * 304 px; x=10 mid-plot (3rd of 5), y=0.5
+    const lines = svg.match(/aria-roledescription="line mark" d="[^"]+"/g) ?? [];
+    expect(lines.length).toBe(1); // 'null' has no finite point
+    expect(lines[0]).toMatch(/d="M[\d.]+,[\d.]+L[\d.]+,[\d.]+"/); // two points: x=3 is skipped
+    expect(svg).toContain('series: learned');
+    expect(svg).not.toContain('series: null');
   });
 });

@@ -74,7 +74,7 @@ const pts = (get: (d: number) => Rate | undefined): CurveSeries['points'] =>
     return r && r.total > 0 ? { x: d, y: r.rate, lo: r.lo, hi: r.hi } : { x: d, y: null };
   });
 
-export function writeRunFolder(dir: string, meta: RunMeta, r: Tier1Results): void {
+export async function writeRunFolder(dir: string, meta: RunMeta, r: Tier1Results): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'meta.json'), toJson(meta));
   writeFileSync(join(dir, 'results.json'), toJson({ meta, ...r }));
@@ -82,7 +82,7 @@ export function writeRunFolder(dir: string, meta: RunMeta, r: Tier1Results): voi
   const fr = r.freeRunning;
   for (const [name, m] of [['teacher', tf], ['free', fr]] as const) {
     const cal = m.scores?.calibration.overall;
-    if (cal) writeFileSync(join(dir, `reliability-${name}.svg`), reliabilitySvg(cal.bins, `${r.backend}: next-token reliability (${name === 'teacher' ? 'teacher-forced' : 'free-running'})`, `ECE ${cal.ece.toFixed(4)}, Brier ${cal.brier.toFixed(4)}, ${cal.tokens} tokens`));
+    if (cal) writeFileSync(join(dir, `reliability-${name}.svg`), await reliabilitySvg(cal.bins, `${r.backend}: next-token reliability (${name === 'teacher' ? 'teacher-forced' : 'free-running'})`, `ECE ${cal.ece.toFixed(4)}, Brier ${cal.brier.toFixed(4)}, ${cal.tokens} tokens`));
   }
   const byD = (m: typeof tf, nonEmpty: boolean, base: boolean) => (d: number): Rate | undefined => {
     const c = m.exact.byDepth[String(d)];
@@ -91,7 +91,7 @@ export function writeRunFolder(dir: string, meta: RunMeta, r: Tier1Results): voi
   };
   writeFileSync(
     join(dir, 'exact-by-depth.svg'),
-    curvesSvg(
+    await curvesSvg(
       [
         { name: 'teacher-forced', points: pts(byD(tf, false, false)) },
         { name: 'free-running', points: pts(byD(fr, false, false)) },
@@ -110,7 +110,7 @@ export function writeRunFolder(dir: string, meta: RunMeta, r: Tier1Results): voi
     };
     writeFileSync(
       join(dir, 'functional-by-depth.svg'),
-      curvesSvg(
+      await curvesSvg(
         [
           { name: 'teacher-forced', points: pts(f(tf, false)) },
           { name: 'free-running', points: pts(f(fr, false)) },
@@ -130,14 +130,14 @@ export function writeRunFolder(dir: string, meta: RunMeta, r: Tier1Results): voi
       }));
     const bits = series((m, d) => m.scores?.crossEntropy.byDepth[String(d)]?.bitsPerByte);
     const maxBits = Math.max(0.5, ...bits.flatMap((s) => s.points.map((p) => (p.y !== null && Number.isFinite(p.y) ? p.y : 0))));
-    writeFileSync(join(dir, 'bits-by-depth.svg'), curvesSvg(bits, DEPTHS, `${r.backend}: bits per output byte`, 'bits per byte', Math.ceil(maxBits * 2) / 2));
+    writeFileSync(join(dir, 'bits-by-depth.svg'), await curvesSvg(bits, DEPTHS, `${r.backend}: bits per output byte (max ${maxBits.toFixed(2)})`, 'bits per byte'));
     const ece = series((m, d) => m.scores?.calibration.byDepth[String(d)]?.ece);
     const brier = series((m, d) => m.scores?.calibration.byDepth[String(d)]?.brier).map((s) => ({ ...s, name: `Brier, ${s.name}`, dashed: true }));
-    writeFileSync(join(dir, 'calibration-by-depth.svg'), curvesSvg([...ece.map((s) => ({ ...s, name: `ECE, ${s.name}` })), ...brier], DEPTHS, `${r.backend}: calibration by depth`, 'ECE / Brier', 1));
+    writeFileSync(join(dir, 'calibration-by-depth.svg'), await curvesSvg([...ece.map((s) => ({ ...s, name: `ECE, ${s.name}` })), ...brier], DEPTHS, `${r.backend}: calibration by depth`, 'ECE / Brier'));
   }
   writeFileSync(
     join(dir, 'recovery.svg'),
-    curvesSvg(
+    await curvesSvg(
       Object.entries(r.recovery).map(([k, e]) => ({ name: `reseed every ${k}`, points: pts((d) => e.byDepth[String(d)]) })),
       DEPTHS,
       `${r.backend}: recovery (exact match, deterministic turns)`,

@@ -119,7 +119,7 @@ describe('tier1 runner', () => {
     const text = summary(r);
     expect(text).toContain('k=5');
     const dir = mkdtempSync(join(tmpdir(), 'tw-tier1-'));
-    writeRunFolder(dir, runMeta('test', 1, 0, {}), r);
+    await writeRunFolder(dir, runMeta('test', 1, 0, {}), r);
     for (const f of ['meta.json', 'results.json', 'reliability-teacher.svg', 'exact-by-depth.svg', 'recovery.svg', 'bits-by-depth.svg']) expect(existsSync(join(dir, f))).toBe(true);
     expect(toJson({ x: NaN, y: Infinity })).toBe('{\n  "x": null,\n  "y": null\n}\n');
   });
