@@ -293,7 +293,11 @@ function chatFromBody(body: unknown): Reply | { malformed: string } {
   return { text, logprobs: chatLogprobs(c?.logprobs), finish: typeof c?.finish_reason === 'string' ? c.finish_reason : null, tw: twOf(body) };
 }
 
-function chatFromStream(events: unknown[]): Reply | { malformed: string } {
+/** One streamed event's part of a reply, or null when the event holds no choice. */
+type Piece = { text: string; logprobs: number[] | null; finish: string | null };
+
+/** Join the pieces of a stream (chat deltas or completion chunks) into one reply. */
+function joinStream(events: unknown[], piece: (ev: unknown) => Piece | null): Reply | { malformed: string } {
   let text = '';
   const lps: number[] = [];
   let anyLp = false;
@@ -302,21 +306,28 @@ function chatFromStream(events: unknown[]): Reply | { malformed: string } {
   let choices = 0;
   for (const ev of events) {
     tw = twOf(ev) ?? tw;
-    const c = firstChoice(ev);
-    if (!c) continue;
+    const p = piece(ev);
+    if (!p) continue;
     choices++;
-    const d = c.delta;
-    const piece = typeof d === 'object' && d !== null ? (d as { content?: unknown }).content : undefined;
-    if (typeof piece === 'string') text += piece;
-    const l = chatLogprobs(c.logprobs);
-    if (l) {
+    text += p.text;
+    if (p.logprobs) {
       anyLp = true;
-      lps.push(...l);
+      lps.push(...p.logprobs);
     }
-    if (typeof c.finish_reason === 'string') finish = c.finish_reason;
+    if (p.finish) finish = p.finish;
   }
   if (choices === 0) return { malformed: '' };
   return { text, logprobs: anyLp ? lps : null, finish, tw };
+}
+
+function chatFromStream(events: unknown[]): Reply | { malformed: string } {
+  return joinStream(events, (ev) => {
+    const c = firstChoice(ev);
+    if (!c) return null;
+    const d = c.delta;
+    const piece = typeof d === 'object' && d !== null ? (d as { content?: unknown }).content : undefined;
+    return { text: typeof piece === 'string' ? piece : '', logprobs: chatLogprobs(c.logprobs), finish: typeof c.finish_reason === 'string' ? c.finish_reason : null };
+  });
 }
 
 function completionFromBody(body: unknown): Reply | { malformed: string } {
@@ -328,24 +339,8 @@ function completionFromBody(body: unknown): Reply | { malformed: string } {
 }
 
 function completionFromStream(events: unknown[]): Reply | { malformed: string } {
-  let text = '';
-  const lps: number[] = [];
-  let anyLp = false;
-  let finish: string | null = null;
-  let tw: Reply['tw'] = null;
-  let choices = 0;
-  for (const ev of events) {
-    tw = twOf(ev) ?? tw;
+  return joinStream(events, (ev) => {
     const r = completionFromBody(ev);
-    if ('malformed' in r) continue;
-    choices++;
-    text += r.text;
-    if (r.logprobs) {
-      anyLp = true;
-      lps.push(...r.logprobs);
-    }
-    if (r.finish) finish = r.finish;
-  }
-  if (choices === 0) return { malformed: '' };
-  return { text, logprobs: anyLp ? lps : null, finish, tw };
+    return 'malformed' in r ? null : r;
+  });
 }
