@@ -42,3 +42,12 @@ export async function runAll(cmds: string[], spec: SessionSpec = {}): Promise<Tu
 export function text(t: Turn | undefined): string {
   return t ? t.output.toString('utf8') : '<no turn>';
 }
+
+/**
+ * Sandbox tests skip, naming the reason, where the sandbox cannot run; on CI (the `CI` variable
+ * set) that would turn the run green with the sandbox untested, so there it is an error instead.
+ */
+export function ciSandboxCheck(ci: string | undefined, skipReason: string | null): void {
+  if (ci === undefined || ci === '' || ci === 'false' || ci === '0' || skipReason === null) return;
+  throw new Error(`CI is set but the sandbox cannot run here, so every sandbox and security test would be skipped: ${skipReason}\nfix: run scripts/setup.sh as root on a machine with user namespaces and overlayfs (or unset CI to let those tests skip)`);
+}
