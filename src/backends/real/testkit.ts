@@ -44,10 +44,11 @@ export function text(t: Turn | undefined): string {
 }
 
 /**
- * Sandbox tests skip, naming the reason, where the sandbox cannot run; on CI (the `CI` variable
- * set) that would turn the run green with the sandbox untested, so there it is an error instead.
+ * Sandbox tests skip, naming the reason, where the sandbox cannot run; where the sandbox is
+ * required (`flag`: TW_REQUIRE_SANDBOX set, test/sandbox.setup.ts) that would turn the run green
+ * with the sandbox untested, so there it is an error instead.
  */
-export function ciSandboxCheck(ci: string | undefined, skipReason: string | null): void {
-  if (ci === undefined || ci === '' || ci === 'false' || ci === '0' || skipReason === null) return;
-  throw new Error(`CI is set but the sandbox cannot run here, so every sandbox and security test would be skipped: ${skipReason}\nfix: run scripts/setup.sh as root on a machine with user namespaces and overlayfs (or unset CI to let those tests skip)`);
+export function ciSandboxCheck(flag: string | undefined, skipReason: string | null): void {
+  if (flag === undefined || flag === '' || flag === 'false' || flag === '0' || skipReason === null) return;
+  throw new Error(`TW_REQUIRE_SANDBOX is set but the sandbox cannot run here, so every sandbox and security test would be skipped: ${skipReason}\nfix: run scripts/setup.sh as root on a machine with user namespaces and overlayfs (or unset TW_REQUIRE_SANDBOX to let those tests skip)`);
 }
