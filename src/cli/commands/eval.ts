@@ -86,13 +86,16 @@ export function registerEval(program: Command): void {
       if (maxTokens !== undefined) options.maxTokens = maxTokens;
       const data = loadEvalData(f.data, limit);
       const target = await getBackend(f.backend);
-      // Fail fast (a missing model, a sandbox that cannot start) instead of failing every session.
-      await (await target.start({ ...(data.sessions[0]?.spec ?? {}), options })).close();
+      // Fail fast (a missing model, a sandbox that cannot start) instead of failing every session;
+      // the started terminal's info (its model, an endpoint's URL and model) goes into the run's config.
+      const first = await target.start({ ...(data.sessions[0]?.spec ?? {}), options });
+      const terminal = first.info;
+      await first.close();
       const baseline = await getBackend('null');
       const { oracle, why } = f.oracle ? await loadOracle() : { oracle: null, why: '--no-oracle' };
       const log = (l: string): void => void process.stderr.write(`tier1: ${l}\n`);
       if (!oracle && data.kind === 'sessions') log(`no real oracle (${why ?? ''}): state probes and the replay check are skipped`);
-      const config = { backend: f.backend, data: data.path, limit: limit ?? null, concurrency, bins, ks: ks.map((k) => (Number.isFinite(k) ? k : 'inf')), options, oracle: oracle ? 'real' : null };
+      const config = { backend: f.backend, terminal, data: data.path, limit: limit ?? null, concurrency, bins, ks: ks.map((k) => (Number.isFinite(k) ? k : 'inf')), options, oracle: oracle ? 'real' : null };
       const results = await runTier1({ target, baseline, oracle, ...(why ? { oracleUnavailable: why } : {}), data, options, concurrency, bins, ks, log });
       const meta = runMeta('tw eval tier1', TIER1_VERSION, seed, config, { format: TIER1_FORMAT });
       const dir = f.out ?? join('runs', `tier1-${f.backend}-${meta.createdAt.replace(/[:.]/g, '-')}`);

@@ -96,7 +96,11 @@ export function registerProbe(program: Command): void {
         process.exitCode = 1;
       }
       if (o.json) {
-        const meta = runMeta('tw probe', 1, seed, { backend: o.backend, categories: categories ?? 'all', jobs }, { seconds: secs });
+        // what exactly was graded: the started terminal's info (a learned model's folder, an endpoint's URL and model)
+        const one = await backend.start({ mode: 'pipe', seed });
+        const terminal = one.info;
+        await one.close();
+        const meta = runMeta('tw probe', 1, seed, { backend: o.backend, terminal, categories: categories ?? 'all', jobs }, { seconds: secs });
         writeFileSync(o.json, JSON.stringify(reportJson(summary, results, bounds, meta), null, 1) + '\n');
         process.stderr.write(`wrote ${o.json}\n`);
       }
