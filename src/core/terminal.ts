@@ -77,6 +77,9 @@ export interface StateChange {
   truncated?: true;
 }
 
+/** Where every session starts: the sandbox's HOME (the learned backend, the gym and the state framing start there too). */
+export const SESSION_HOME = '/root';
+
 export interface Turn {
   cmd: string;
   /** pty mode: everything the terminal showed. pipe mode: stdout only. */

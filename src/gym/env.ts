@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { getBackend } from '../backends/registry.js';
 import { TwError } from '../core/errors.js';
 import type { Backend, Mode, Terminal, Turn } from '../core/terminal.js';
-import { DEFAULT_TIMEOUT_MS } from '../core/terminal.js';
+import { DEFAULT_TIMEOUT_MS, SESSION_HOME } from '../core/terminal.js';
 import { newSession, turnToRecord } from '../session/format.js';
 import { TASK_FAMILIES } from '../corpus/tasks/index.js';
 import { familyByName, generateTask } from '../corpus/tasks/run.js';
@@ -209,7 +209,7 @@ export class GymEnv {
       await closeOnce(term);
       throw new GymError('SESSION_ERROR', 'this session was closed during reset');
     }
-    const cwd = '/root';
+    const cwd = SESSION_HOME;
     this.ep = {
       id: p.episode_id ?? randomUUID(), seed, task, term, turns: [], requestIds: [], steps: 0, done: false, reward: null,
       pending: '', cwd, startedAt: new Date(), maxSteps: task?.maxTurns ?? this.spec.maxSteps ?? DEFAULT_MAX_STEPS,

@@ -342,21 +342,22 @@ export function fitStateContext(
   let prompt = [CMD, ...enc.encode(cmd), OUT];
   if (prompt.length > budget) prompt = [...prompt.slice(0, budget - 1), OUT];
   const hb = Math.min(headerBudget(T), Math.max(1, budget - prompt.length));
-  const states: SessionState[] = [new SessionState(initialCwd)];
-  for (const t of turns) {
-    const s = (states[states.length - 1] as SessionState).clone();
-    s.apply(t.diff, t.cwd);
-    states.push(s);
-  }
-  const encoded = turns.map((t) => encodeStateTurn(t).tokens);
-  const build = (r: number): number[] => [...(states[r] as SessionState).header(hb), ...encoded.slice(r).flat(), ...prompt];
+  // the state before turn r, built once up to `start` and then moved forward a turn at a time
   let r = Math.min(Math.max(0, start), turns.length);
-  let ctx = build(r);
+  const state = new SessionState(initialCwd);
+  for (const t of turns.slice(0, r)) state.apply(t.diff, t.cwd);
+  const encoded = turns.slice(r).map((t) => encodeStateTurn(t).tokens);
+  const from = r;
+  const build = (): number[] => [...state.header(hb), ...encoded.slice(r - from).flat(), ...prompt];
+  let ctx = build();
   if (ctx.length <= budget) return { tokens: ctx, start: r };
   const target = budget - Math.floor((budget - prompt.length) / 2);
-  for (r = r + 1; r <= turns.length; r++) {
-    ctx = build(r);
-    if (ctx.length <= target || r === turns.length) break;
+  while (r < turns.length) {
+    const t = turns[r] as StateTurn;
+    state.apply(t.diff, t.cwd);
+    r++;
+    ctx = build();
+    if (ctx.length <= target) break;
   }
   if (ctx.length > budget) ctx = [...ctx.slice(0, Math.max(0, budget - prompt.length)), ...prompt].slice(-budget);
   return { tokens: ctx, start: r };

@@ -18,9 +18,10 @@
 import { posix } from 'node:path';
 import { observation, parseObservation } from '../corpus/export/trl/index.js';
 import { WORLDMODEL_SYSTEM } from '../corpus/export/worldmodel/index.js';
+import { SESSION_HOME } from '../core/terminal.js';
 
 export { WORLDMODEL_SYSTEM };
-export const DEFAULT_CWD = '/root';
+export const DEFAULT_CWD = SESSION_HOME;
 
 export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {

@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../core/errors.js';
+import { SESSION_HOME } from '../core/terminal.js';
 import { sha256, sha256File } from '../core/meta.js';
 import { Rng } from '../core/rng.js';
 import { type FramedTurn, type Framing, type MaskKind, type Window, encodeTurns, maskFor, windows } from '../model/framing.js';
@@ -39,11 +40,8 @@ export function sessionStateTurns(s: Session): StateTurn[] {
   return s.turns.map((t) => ({ cmd: t.cmd, output: decodeBytes(t.output), exit: t.exit, cwd: t.cwd, diff: diffRecords(t.state) }));
 }
 
-/** Where recorded sessions start: the sandbox's HOME. */
-export const SESSION_START_CWD = '/root';
-
 const toWindows = (ss: Session[], T: number, framing: Framing): Window[] =>
-  ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_START_CWD) : windows(encodeTurns(sessionTurns(s)), T)));
+  ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME) : windows(encodeTurns(sessionTurns(s)), T)));
 
 export async function loadDataset(path: string, T: number, seed: number, validFraction: number, framing: Framing = 'turns'): Promise<Dataset> {
   let trainS: Session[];

@@ -6,6 +6,7 @@
  * happened and what to do; nothing waits forever.
  */
 import { TwError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -74,8 +75,11 @@ export interface ClientStats {
 export class EndpointClient {
   readonly stats: ClientStats = { requests: 0, retries: 0 };
   private readonly sem: Semaphore;
+  /** backoff jitter from the project's seeded RNG, so that a run's retry timing is reproducible */
+  private readonly jitter: Rng;
 
   constructor(readonly o: ClientOptions) {
+    this.jitter = new Rng(0).fork(`endpoint-backoff:${o.baseUrl}`);
     this.sem = semaphoreFor(o.baseUrl, o.concurrency);
   }
 
@@ -194,7 +198,7 @@ export class EndpointClient {
         }
         this.stats.retries++;
         const hinted = (err as EndpointError & { retryAfterMs?: number }).retryAfterMs;
-        const backoff = hinted ?? this.o.backoffMs * 2 ** i * (0.5 + Math.random());
+        const backoff = hinted ?? this.o.backoffMs * 2 ** i * (0.5 + this.jitter.float());
         await sleep(backoff);
       }
     } finally {

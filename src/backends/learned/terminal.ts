@@ -19,13 +19,13 @@
  */
 import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, SESSION_HOME, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
 import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult, type FramedTurn } from '../../model/framing.js';
 import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, recordsToChange, SessionState, type StateTurn } from '../../model/stateframing.js';
 import type { SeqCache } from '../../model/sampler.js';
 import type { BatchScheduler } from './scheduler.js';
 
-export const DEFAULT_CWD = '/root';
+export const DEFAULT_CWD = SESSION_HOME;
 
 export interface LearnedSettings {
   temperature: number;
@@ -148,7 +148,8 @@ export class LearnedTerminal implements Terminal {
     const logprobs: number[] = [];
     for (;;) {
       const left = this.settings.maxTokens - tokens.length;
-      const head = this.fit(cmd, Math.min(T - promptOnly, this.settings.reserve + tokens.length));
+      const { tokens: head, start } = this.fit(cmd, Math.min(T - promptOnly, this.settings.reserve + tokens.length));
+      this.windowStart = start;
       const prompt = [...head, ...tokens];
       const maxNew = Math.min(left, T - prompt.length);
       if (maxNew <= 0) return { tokens, logprobs, stopped: false };
@@ -173,11 +174,9 @@ export class LearnedTerminal implements Terminal {
   }
 
   /** The context before this command's answer, in the model's framing, with `reserve` tokens left free. */
-  private fit(cmd: string, reserve: number): number[] {
-    if (this.sched.engine.framing !== 'state') return fitContext(this.history, cmd, this.context, reserve);
-    const r = fitStateContext(this.history, this.initialCwd, this.windowStart, cmd, this.context, reserve);
-    this.windowStart = r.start;
-    return r.tokens;
+  private fit(cmd: string, reserve: number): { tokens: number[]; start: number } {
+    if (this.sched.engine.framing !== 'state') return { tokens: fitContext(this.history, cmd, this.context, reserve), start: 0 };
+    return fitStateContext(this.history, this.initialCwd, this.windowStart, cmd, this.context, reserve);
   }
 
   /** The session state built from the turns' predicted changes (state framing; empty records otherwise). */
@@ -198,9 +197,7 @@ export class LearnedTerminal implements Terminal {
     const stateful = this.sched.engine.framing === 'state';
     const target = stateful ? encodeStateResult(truth.output, truth.exit, truth.cwd, []).slice(0, -1) : encodeResult(truth.output, truth.exit, truth.cwd);
     // Keep at least the prompt of this command; a target longer than the rest is scored in part.
-    const saved = this.windowStart;
-    const prefix = this.fit(cmd, Math.min(target.length, this.context - 2));
-    this.windowStart = saved;
+    const prefix = this.fit(cmd, Math.min(target.length, this.context - 2)).tokens;
     const room = Math.max(1, this.context - prefix.length);
     const scored = target.slice(0, room);
     const s = await this.sched.score(prefix, scored);

@@ -8,7 +8,7 @@
  * never changes anything, is the floor. Only sessions recorded with state count.
  */
 import { rate, type Rate } from '../../core/stats.js';
-import type { Turn } from '../../core/terminal.js';
+import { SESSION_HOME, type Turn } from '../../core/terminal.js';
 import { SessionState, diffRecords } from '../../model/stateframing.js';
 import { DEPTHS } from './aggregate.js';
 import type { EvalData } from './data.js';
@@ -26,8 +26,6 @@ export interface StateSection {
   parts: { cwd: StatePair; files: StatePair; shell: StatePair };
 }
 
-const START_CWD = '/root';
-
 function view(s: SessionState): { cwd: string; files: string; shell: string } {
   const recs = s.records();
   const pick = (p: (k: string) => boolean): string => recs.filter((r) => p(r.key)).map((r) => `${r.key}\u0000${r.text}`).sort().join('\u0001');
@@ -40,8 +38,8 @@ function compare(data: EvalData, own: readonly (readonly Turn[])[]): Hits[] {
   const out: Hits[] = [];
   data.sessions.forEach((s, si) => {
     if (!s.turns.some((t) => t.state !== undefined)) return;
-    const real = new SessionState(START_CWD);
-    const mine = new SessionState(START_CWD);
+    const real = new SessionState(SESSION_HOME);
+    const mine = new SessionState(SESSION_HOME);
     const turns = own[si] ?? [];
     s.turns.forEach((t, i) => {
       const o = turns[i];
