@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
 import { TwError } from '../../core/errors.js';
+import { intFlag } from '../options.js';
 import { MODES, type Mode } from '../../core/terminal.js';
 
-function int(name: string, v: string | undefined, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new TwError(`${name} must be an integer >= ${min}, got "${v}"`, `e.g. ${name} ${Math.max(min, 1)}`);
-  return n;
-}
 
 interface ServeOpts {
   host: string;
@@ -61,12 +56,12 @@ export function registerGym(program: Command): void {
       const token = o.token ?? process.env['TW_GYM_TOKEN'];
       const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
       if (timeout !== undefined && !(timeout > 0)) throw new TwError(`--timeout must be a positive number of seconds, got "${o.timeout}"`, 'e.g. --timeout 30');
-      const maxSessions = int('--max-sessions', o.maxSessions, 1);
-      const quota = int('--quota', o.quota, 1);
-      const seed = int('--seed', o.seed);
-      const maxSteps = int('--max-steps', o.maxSteps, 1);
+      const maxSessions = intFlag('--max-sessions', o.maxSessions, 1);
+      const quota = intFlag('--quota', o.quota, 1);
+      const seed = intFlag('--seed', o.seed, 0);
+      const maxSteps = intFlag('--max-steps', o.maxSteps, 1);
       const server = await startGymServer({
-        host: o.host, port: int('--port', o.port) ?? 8000, backend: o.backend, mode: o.mode as Mode,
+        host: o.host, port: intFlag('--port', o.port, 0) ?? 8000, backend: o.backend, mode: o.mode as Mode,
         ...(o.task !== undefined ? { task: o.task } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(maxSessions !== undefined ? { maxSessions } : {}),
@@ -75,9 +70,9 @@ export function registerGym(program: Command): void {
         ...(maxSteps !== undefined ? { maxSteps } : {}),
         ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
         ...(o.model !== undefined ? { backendOptions: { model: o.model } } : {}),
-        idleTimeoutS: int('--idle-timeout', o.idleTimeout) ?? 600, maxLifetimeS: int('--lifetime', o.lifetime, 1) ?? 21600,
+        idleTimeoutS: intFlag('--idle-timeout', o.idleTimeout, 0) ?? 600, maxLifetimeS: intFlag('--lifetime', o.lifetime, 1) ?? 21600,
         storeDir: o.store === false ? null : o.store, observation: o.observation as 'structured' | 'terminus' | 'both',
-        pool: int('--pool', o.pool) ?? 4, maxBodyBytes: int('--max-body', o.maxBody, 1024) ?? 1 << 20, maxMessageBytes: int('--max-body', o.maxBody, 1024) ?? 1 << 20,
+        pool: intFlag('--pool', o.pool, 0) ?? 4, maxBodyBytes: intFlag('--max-body', o.maxBody, 1024) ?? 1 << 20, maxMessageBytes: intFlag('--max-body', o.maxBody, 1024) ?? 1 << 20,
       });
       const a = server.address;
       const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;

@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
+import { intFlag } from '../options.js';
 import { startServe } from '../../serve/server.js';
 
 interface ServeFlags {
@@ -17,11 +18,6 @@ interface ServeFlags {
   maxBatch?: string;
 }
 
-function int(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new TwError(`${flag} must be an integer >= ${min}, got "${v}"`, `e.g. ${flag} ${Math.max(min, 8)}`);
-  return n;
-}
 
 export function registerServe(program: Command): void {
   program
@@ -43,7 +39,7 @@ export function registerServe(program: Command): void {
         if (f.backend !== 'learned') throw new TwError('--model is for the learned backend', 'drop --model, or use --backend learned');
         baseOptions.model = resolve(f.model);
       }
-      if (f.maxBatch !== undefined) baseOptions.maxBatch = int('--max-batch', f.maxBatch, 1);
+      if (f.maxBatch !== undefined) baseOptions.maxBatch = intFlag('--max-batch', f.maxBatch, 1);
       let token: string | undefined;
       if (f.tokenEnv !== undefined) {
         token = process.env[f.tokenEnv];
@@ -57,9 +53,9 @@ export function registerServe(program: Command): void {
         modelId,
         baseOptions,
         host: f.host,
-        port: int('--port', f.port, 0),
-        maxSessions: int('--max-sessions', f.maxSessions, 0),
-        maxConcurrent: int('--max-concurrent', f.maxConcurrent, 1),
+        port: intFlag('--port', f.port, 0),
+        maxSessions: intFlag('--max-sessions', f.maxSessions, 0),
+        maxConcurrent: intFlag('--max-concurrent', f.maxConcurrent, 1),
         ...(token !== undefined ? { token } : {}),
         ...(modelDir ? { info: { model_dir: modelDir } } : {}),
       });
