@@ -46,6 +46,8 @@ export interface GenerateOptions {
   caches?: readonly (SeqCache | null | undefined)[];
   /** return each sequence's KV cache in `Generation.cache` for the next call */
   keepCache?: boolean;
+  /** called with each generated token as it is picked (streaming), with the prompt's index */
+  onToken?: (prompt: number, token: number, logprob: number) => void;
 }
 
 export interface Generation {
@@ -69,6 +71,7 @@ interface Request {
   rng: Rng;
   cache: SeqCache | null;
   keepCache: boolean;
+  onToken: ((token: number, logprob: number) => void) | null;
   gen: Generation;
   done: () => void;
   fail: (e: unknown) => void;
@@ -262,6 +265,7 @@ export class Sampler {
         rng,
         cache: o.caches?.[i] ?? null,
         keepCache: o.keepCache ?? false,
+        onToken: o.onToken ? (tok, lp) => o.onToken?.(i, tok, lp) : null,
         gen: { tokens: [], logprobs: [], finish: 'length', reused: 0 },
         done: () => {},
         fail: () => {},
@@ -344,6 +348,7 @@ export class Sampler {
           }
           g.tokens.push(tok);
           g.logprobs.push(lpTok);
+          req.onToken?.(tok, lpTok);
           let finished = true;
           if (req.stop.has(tok)) g.finish = 'stop';
           else if (g.tokens.length >= req.maxTokens) g.finish = 'length';

@@ -84,6 +84,32 @@ describe('tw serve with the official openai client', () => {
     expect(usage?.completion_tokens).toBe(once.usage?.completion_tokens);
   });
 
+  it('streaming without logprobs sends the output as it is generated: many chunks, the same reply (chat and completions)', async () => {
+    const msgs = ask('cat notes.txt');
+    const once = await ai.chat.completions.create({ model: MODEL, messages: msgs });
+    const reply = once.choices[0]?.message.content ?? '';
+    let text = '';
+    let contentChunks = 0;
+    for await (const ch of await ai.chat.completions.create({ model: MODEL, messages: msgs, stream: true })) {
+      const piece = ch.choices[0]?.delta.content ?? '';
+      if (piece !== '') contentChunks++;
+      text += piece;
+    }
+    expect(text).toBe(reply);
+    // one chunk per generated character of the output (the untrained model writes bytes until its budget), then `[exit N]`
+    expect(contentChunks).toBeGreaterThan(2);
+    const prompt = renderChatML(msgs.map((m) => ({ role: m.role as 'system' | 'user', content: String(m.content) })));
+    let ctext = '';
+    let cchunks = 0;
+    for await (const ch of await ai.completions.create({ model: MODEL, prompt, stream: true })) {
+      const piece = ch.choices[0]?.text ?? '';
+      if (piece !== '') cchunks++;
+      ctext += piece;
+    }
+    expect(ctext).toBe(reply);
+    expect(cchunks).toBe(contentChunks);
+  });
+
   it('completions: a ChatML prompt gives the same reply as chat; echo + max_tokens 0 scores given text', async () => {
     const chat = await ai.chat.completions.create({ model: MODEL, messages: ask('ls') });
     const prompt = renderChatML([{ role: 'system', content: WORLDMODEL_SYSTEM }, { role: 'user', content: 'ls' }]);

@@ -163,6 +163,42 @@ function replyTokens(turn: Turn, reply: string): TokenEntry[] | null {
   return out;
 }
 
+/**
+ * A reply streamed as the backend produces it (RunOptions.onOutput): output bytes are decoded as
+ * UTF-8 across chunk boundaries and written in order; `end` sends what the reply holds beyond what
+ * was sent (its `[exit N]` line). Writes are chained, so a slow client never reorders them.
+ */
+class LiveText {
+  private readonly dec = new TextDecoder('utf-8');
+  private sent = '';
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly write: (text: string) => Promise<void>) {}
+
+  push(bytes: Buffer): void {
+    this.send(this.dec.decode(bytes, { stream: true }));
+  }
+
+  private send(text: string): void {
+    if (text === '') return;
+    this.sent += text;
+    this.chain = this.chain.then(() => this.write(text));
+  }
+
+  drain(): Promise<void> {
+    return this.chain.catch(() => undefined);
+  }
+
+  async end(reply: string): Promise<void> {
+    this.send(this.dec.decode());
+    // The output's text is the reply's start (replyText); should decoding ever differ, the reply's
+    // remainder still follows what was sent, so the stream's concatenation is what was generated.
+    const rest = reply.startsWith(this.sent) ? reply.slice(this.sent.length) : reply.slice(Math.min(this.sent.length, reply.length));
+    this.send(rest);
+    await this.chain;
+  }
+}
+
 /** Constant-time comparison (of the digests, so the lengths do not leak either). */
 function sameSecret(a: string, b: string): boolean {
   const d = (x: string): Buffer => createHash('sha256').update(x).digest();
@@ -185,6 +221,7 @@ export class TwServer {
   private running = 0;
   private roundStart = 0;
   private lastRoundMs = 0;
+  private lastRoundSize = 0;
   private firstWaitAt = 0;
   readonly created = Math.floor(Date.now() / 1000);
   /** batch-window rounds: how many, how long turns waited in all (from the first waiter to the start), how many ended by timeout */
@@ -259,7 +296,7 @@ export class TwServer {
   }
 
   /** Run the conversation's command in a session brought to its history; keep the session after. */
-  private async turn(s: SessionSettings, conv: Conversation, cwds: readonly string[] | undefined): Promise<{ turn: Turn; reply: string; hit: boolean }> {
+  private async turn(s: SessionSettings, conv: Conversation, cwds: readonly string[] | undefined, onOutput?: (chunk: Buffer) => void): Promise<{ turn: Turn; reply: string; hit: boolean }> {
     const history = withCwds(conv.history, cwds);
     let got: { term: Terminal; hit: boolean };
     try {
@@ -271,7 +308,7 @@ export class TwServer {
     try {
       await this.together(got.term);
       try {
-        turn = await got.term.run(conv.cmd);
+        turn = await got.term.run(conv.cmd, onOutput ? { onOutput } : undefined);
       } finally {
         this.turnDone(got.term);
       }
@@ -312,7 +349,8 @@ export class TwServer {
   private tryOpen(): void {
     const ms = this.o.batchWindowMs ?? 0;
     if (this.gateWaiting.length === 0 || this.running > 0) return;
-    if (this.roundsDone > 0 && this.awaitingReturn.size === 0) return this.openGate();
+    // every client of the last round is back, or that round was one turn alone (nobody to batch with)
+    if (this.roundsDone > 0 && (this.awaitingReturn.size === 0 || this.lastRoundSize <= 1)) return this.openGate();
     if (this.awaitingReturn.size > 0) {
       // waiting for clients to come back: a quarter of the last round's time, at least 8 x ms
       if (!this.gateTimer)
@@ -336,6 +374,7 @@ export class TwServer {
     this.gateWaiting = [];
     this.awaitingReturn.clear();
     this.running += all.length;
+    this.lastRoundSize = all.length;
     this.roundStart = performance.now();
     this.gateStats.rounds++;
     this.gateStats.waitMs += this.roundStart - this.waitSince;
@@ -399,16 +438,21 @@ export class TwServer {
         const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): Promise<void> =>
           stream.writeSSE({ data: JSON.stringify({ id, object: 'chat.completion.chunk', created, model: this.o.modelId, choices, ...extra }) });
         await chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+        // Without logprobs the output goes out as the backend produces it; with them, each chunk
+        // carries its token's log-probability, so they go out once the turn is done.
+        const live = wantLogprobs ? null : new LiveText((text) => chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]));
         let r: { turn: Turn; reply: string; hit: boolean };
         try {
-          r = await this.turn(s, conv, b.tw?.cwds);
+          r = await this.turn(s, conv, b.tw?.cwds, live ? (bytes) => live.push(bytes) : undefined);
         } catch (e) {
+          await live?.drain();
           const err = e instanceof ApiError ? e : this.backendError(e);
           await stream.writeSSE({ data: JSON.stringify(err.body()) });
           return;
         }
-        const tokens = replyTokens(r.turn, r.reply);
-        if (tokens) {
+        const tokens = live ? null : replyTokens(r.turn, r.reply);
+        if (live) await live.end(r.reply);
+        else if (tokens) {
           // Content is text: a non-ASCII character goes out with the token of its last byte.
           const dec = new TextDecoder('utf-8');
           for (const t of lpContent(tokens) ?? []) {
@@ -457,6 +501,7 @@ export class TwServer {
     if (b.max_tokens === 0) throw new ApiError(400, 'max_tokens 0 generates nothing; it is for scoring (echo: true and a prompt ending in an open assistant turn)', 'max_tokens', 'invalid_value');
     const conv = this.conversation(parsed.messages);
     const s = this.settings(b, b.max_tokens);
+    if (b.stream === true && k === null) return this.completionsLive(c, b, s, conv, id, created, promptTokens);
     const r = await this.turn(s, conv, b.tw?.cwds);
     const text = (b.echo === true ? b.prompt : '') + r.reply;
     let logprobs: Record<string, unknown> | null = null;
@@ -490,6 +535,30 @@ export class TwServer {
       });
     }
     return c.json(body);
+  }
+
+  /** /v1/completions streamed without logprobs: the reply goes out as the backend produces it. */
+  private completionsLive(c: Context, b: z.infer<typeof completionBody>, s: SessionSettings, conv: Conversation, id: string, created: number, promptTokens: number): Response {
+    return streamSSE(c, async (stream) => {
+      const chunk = (text: string, finish: string | null, extra: Record<string, unknown> = {}): Promise<void> =>
+        stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], ...extra }) });
+      if (b.echo === true) await chunk(b.prompt, null);
+      const live = new LiveText((text) => chunk(text, null));
+      let r: { turn: Turn; reply: string; hit: boolean };
+      try {
+        r = await this.turn(s, conv, b.tw?.cwds, (bytes) => live.push(bytes));
+      } catch (e) {
+        await live.drain();
+        const err = e instanceof ApiError ? e : this.backendError(e);
+        await stream.writeSSE({ data: JSON.stringify(err.body()) });
+        return;
+      }
+      await live.end(r.reply);
+      await chunk('', r.turn.truncated ? 'length' : 'stop', { tw: this.twReply(r.turn, r.hit) });
+      const completion = r.turn.logprobs?.length ?? Buffer.byteLength(r.reply, 'utf8');
+      if (b.stream_options?.include_usage === true) await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion } }) });
+      await stream.writeSSE({ data: '[DONE]' });
+    });
   }
 
   /** Teacher-forced scoring of the open assistant text, given the messages before it. */

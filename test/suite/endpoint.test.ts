@@ -45,7 +45,7 @@ for (const [variant, extra] of [
   });
 }
 
-const KEEP = ['info names the backend and the mode', 'close resolves'];
+const KEEP = ['info names the backend and the mode', 'onOutput chunks arrive before run resolves and concatenate to the output', 'close resolves'];
 const REASON = 'needs a trained model: the served model is the tiny untrained one of the tests (seeded noise)';
 runTerminalSuite({
   name: 'endpoint -> tw serve (learned, tiny model)',

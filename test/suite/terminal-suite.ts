@@ -152,6 +152,21 @@ export const CASES: Case[] = [
       expect(r.output.length).toBeLessThan(2000);
     });
   }],
+  ['onOutput chunks arrive before run resolves and concatenate to the output', async (make) => {
+    await session(make, { mode: 'pty' }, async (t) => {
+      for (const cmd of ['echo one; echo two >&2', 'true', "printf 'caf\\xc3\\xa9 %s\\n' ok"]) {
+        const chunks: Buffer[] = [];
+        let resolved = false;
+        const p = t.run(cmd, { onOutput: (c) => {
+          expect(resolved).toBe(false);
+          chunks.push(Buffer.from(c));
+        } });
+        const r = await p.then((x) => ((resolved = true), x));
+        expect(Buffer.concat(chunks).equals(r.output)).toBe(true);
+        if (r.output.length === 0) expect(chunks.length).toBe(0);
+      }
+    });
+  }],
   ['close resolves', async (make) => {
     const t = await make({ mode: 'pipe' });
     await expect(t.close()).resolves.toBeUndefined();

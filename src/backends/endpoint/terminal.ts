@@ -12,7 +12,7 @@
  * A context overflow (HTTP 400 naming the context length) drops the oldest history turns from the
  * request and tries again, as the learned backend drops them from its context.
  */
-import { DEFAULT_MAX_OUTPUT_BYTES, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, deliverWhole, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
 import { DEFAULT_CWD, inferCwd, parseReply, renderChatML, replyText, toMessages, WORLDMODEL_SYSTEM, type ChatMessage } from '../../serve/worldmodel.js';
 import { EndpointError, type EndpointClient } from './client.js';
 import type { EndpointSettings } from './options.js';
@@ -168,7 +168,7 @@ export class EndpointTerminal implements Terminal {
     if (stderr !== undefined) turn.stderr = stderr;
     else if (!this.pty) turn.stderr = Buffer.alloc(0);
     if (logprobs) turn.logprobs = logprobs;
-    return turn;
+    return deliverWhole(opts, turn);
   }
 
   private messages(history: readonly Hist[], cmd: string): ChatMessage[] {

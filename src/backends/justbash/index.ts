@@ -8,7 +8,7 @@
  * interleaving) and turns every "\n" into "\r\n", as the real pty's line discipline (onlcr) does.
  */
 import { Bash, defineCommand, stdoutAsBytes } from 'just-bash';
-import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, type Backend, type Mode, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, deliverWhole, type Backend, type Mode, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
 import { SANDBOX_PATH } from '../../sandbox/launch.js';
 import { SANDBOX_HOSTNAME } from '../../sandbox/rootfs.js';
 import { functionDefs, initialState, parseDump, prelude, type ShellState, sourcedFiles, STATE_COMMAND, TRAILER } from './state.js';
@@ -99,7 +99,7 @@ class JustBashTerminal implements Terminal {
     if (truncated) output = output.subarray(0, this.maxBytes);
     const turn: Turn = { cmd, output, exit: r.exitCode, cwd: this.state.cwd, ms: performance.now() - t0, timedOut, truncated };
     if (this.mode === 'pipe') turn.stderr = stderr;
-    return turn;
+    return deliverWhole(opts, turn);
   }
 
   /** Functions defined in files the command sourced (read back from just-bash's filesystem). */

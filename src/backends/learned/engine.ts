@@ -46,6 +46,7 @@ export class SamplerEngine implements LearnedEngine {
       caches: [r.cache],
       keepCache: r.keepCache ?? false,
       ...(r.rng ? { rng: r.rng } : {}),
+      ...(r.onToken ? { onToken: (_i: number, tok: number, lp: number) => r.onToken?.(tok, lp) } : {}),
     });
     if (!g) throw new Error('internal: the sampler returned no generation');
     return { tokens: g.tokens, logprobs: g.logprobs, reused: g.reused, ...(g.cache ? { cache: g.cache } : {}) };

@@ -32,6 +32,8 @@ export interface GenRequest {
   cache?: SeqCache | null;
   /** return the KV cache after this request in GenResult.cache (sessions that keep one) */
   keepCache?: boolean;
+  /** called with each generated token as it is picked (streaming) */
+  onToken?: (token: number, logprob: number) => void;
 }
 
 export interface GenResult {

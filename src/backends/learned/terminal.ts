@@ -114,7 +114,8 @@ export class LearnedTerminal implements Terminal {
     if (this.closed) throw new Error('learned session is closed');
     const t0 = performance.now();
     const temperature = this.settings.temperature > 0 ? this.settings.temperature : opts?.sample ? 1 : 0;
-    const r = await this.generateTurn(cmd, temperature);
+    const stream = opts?.onOutput ? new OutputStream(opts.onOutput, this.settings.maxOutputBytes) : null;
+    const r = await this.generateTurn(cmd, temperature, stream);
     const stateful = this.sched.engine.framing === 'state';
     const parsed = stateful ? parseStateResult(r.tokens.filter((t) => t !== CMD)) : { ...parseResult(r.tokens.filter((t) => t !== CMD)), diff: [], badRecords: 0 };
     this.badRecords += parsed.badRecords;
@@ -132,6 +133,7 @@ export class LearnedTerminal implements Terminal {
     const diff = parsed.complete ? parsed.diff : [];
     this.history.push({ cmd, output, exit, cwd, diff });
     const truncated = capped || (!r.stopped && !r.tokens.includes(EXIT));
+    stream?.finish(output);
     return { cmd, output, exit, cwd, ms: performance.now() - t0, timedOut: false, truncated, logprobs: r.logprobs, ...(stateful ? { state: recordsToChange(diff) } : {}) };
   }
 
@@ -141,7 +143,7 @@ export class LearnedTerminal implements Terminal {
    * fewer history turns, keep what was generated, and go on: short answers see the longest history,
    * long outputs still get (almost) the whole context.
    */
-  private async generateTurn(cmd: string, temperature: number): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
+  private async generateTurn(cmd: string, temperature: number, stream: OutputStream | null): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
     const T = this.context;
     const promptOnly = encodePrompt(cmd).length;
     const tokens: number[] = [];
@@ -162,6 +164,7 @@ export class LearnedTerminal implements Terminal {
         stop: [EOT, CMD],
         cache: this.kv,
         keepCache: this.settings.kvCache,
+        ...(stream ? { onToken: (t: number) => stream.token(t) } : {}),
       });
       this.kv = r.cache ?? null;
       tokens.push(...r.tokens);
@@ -207,5 +210,48 @@ export class LearnedTerminal implements Terminal {
   async close(): Promise<void> {
     this.closed = true;
     this.kv = null;
+  }
+}
+
+/**
+ * RunOptions.onOutput for a generating session: the output is every byte token before [EXIT]
+ * (framing.parseResult, stateframing.parseStateResult), so each is handed on as it is picked, up to
+ * the output cap. A callback that throws does not stop the batch other sessions decode in: the
+ * error is kept and thrown from run() once the turn is done.
+ */
+class OutputStream {
+  private sent = 0;
+  private ended = false;
+  private error: unknown = null;
+
+  constructor(
+    private readonly onOutput: (chunk: Buffer) => void,
+    private readonly cap: number,
+  ) {}
+
+  token(t: number): void {
+    if (this.ended) return;
+    if (t === EXIT || t === EOT || t === CMD) {
+      this.ended = true;
+      return;
+    }
+    if (t >= 256 || this.sent >= this.cap) return;
+    this.sent++;
+    this.emit(Buffer.of(t));
+  }
+
+  /** The turn is parsed: the bytes sent are its output's start; send the rest (none, unless parsing differs) and rethrow a callback's error. */
+  finish(output: Buffer): void {
+    if (output.length > this.sent) this.emit(output.subarray(this.sent));
+    if (this.error !== null) throw this.error;
+  }
+
+  private emit(chunk: Buffer): void {
+    if (this.error !== null) return;
+    try {
+      this.onOutput(chunk);
+    } catch (e) {
+      this.error = e;
+    }
   }
 }

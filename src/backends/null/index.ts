@@ -2,6 +2,8 @@
  *  It is the floor of every fidelity score (Terminal-Bench's "null agent", for terminals). */
 import type { Backend, SessionSpec, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
 
+// Its output is always empty, so RunOptions.onOutput is never called (see deliverWhole).
+
 class NullTerminal implements Terminal {
   readonly info: TerminalInfo;
   readonly dead = false;

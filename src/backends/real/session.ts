@@ -25,7 +25,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pty, { type IPty } from '@lydell/node-pty';
 import { TwError } from '../../core/errors.js';
-import type { Mode, RunOptions, Terminal, TerminalInfo, Turn } from '../../core/terminal.js';
+import { deliverWhole, type Mode, type RunOptions, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
 import { BODY, dropStrayPrompts, EOF_MSG, EOF_MSG_PTY, isFinalPrompt, promptNum, PS2_BODY, validateCommand } from './protocol.js';
@@ -643,7 +643,7 @@ export class RealSession implements Terminal {
       }
       if (this.clock && this.userTurns > 0) this.clock.stamp();
       this.userTurns++;
-      return this.runNow(cmd, opts?.timeoutMs ?? this.o.timeoutMs, false);
+      return deliverWhole(opts, await this.runNow(cmd, opts?.timeoutMs ?? this.o.timeoutMs, false));
     });
     this.queue = next.catch(() => undefined);
     return next;
