@@ -19,6 +19,20 @@ describe('training data', () => {
     expect(ds.sessions).toEqual({ train: 10, valid: 3 });
   });
 
+  it('several paths joined by commas pool their sessions (a mixture), and the hash covers each', async () => {
+    const d = join(dir, 'split');
+    const f = join(dir, 'mix.jsonl');
+    writeFileSync(f, lines(20, 5));
+    const one = await loadDataset(d, 64, 1, 0.1);
+    const other = await loadDataset(f, 64, 1, 0.1);
+    const mix = await loadDataset(`${d},${f}`, 64, 1, 0.1);
+    expect(mix.sessions).toEqual({ train: 10 + 18, valid: 3 + 2 });
+    expect(mix.train.length).toBe(one.train.length + other.train.length);
+    expect(mix.files).toEqual([...one.files, ...other.files]);
+    expect(mix.hash).not.toBe(one.hash);
+    expect((await loadDataset(`${f},${d}`, 64, 1, 0.1)).hash).not.toBe(mix.hash);
+  });
+
   it('otherwise holds out a seeded fraction of sessions', async () => {
     const f = join(dir, 'all.jsonl');
     writeFileSync(f, lines(40, 3));

@@ -1,7 +1,8 @@
 /**
  * Training data: session JSONL -> framed token windows -> batches.
  * --data DIR with train.jsonl and valid.jsonl uses that split; otherwise every session file is read
- * and a seeded fraction of sessions is held out. Batches come from a per-epoch seeded shuffle,
+ * and a seeded fraction of sessions is held out. Several paths joined by commas are a mixture: each
+ * is read so, and their windows pooled (the hash covers every file, in order). Batches come from a per-epoch seeded shuffle,
  * so the data cursor (epoch, index) is all that a resume needs.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -44,6 +45,22 @@ const toWindows = (ss: Session[], T: number, framing: Framing): Window[] =>
   ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME) : windows(encodeTurns(sessionTurns(s)), T)));
 
 export async function loadDataset(path: string, T: number, seed: number, validFraction: number, framing: Framing = 'turns'): Promise<Dataset> {
+  // A mixture: several corpora joined by commas, each read as below, their sessions pooled.
+  const parts = path.split(',').filter((p) => p !== '');
+  if (parts.length > 1) {
+    const all = await Promise.all(parts.map((p) => loadDataset(p, T, seed, validFraction, framing)));
+    const count = (ws: Window[]): number => ws.reduce((n, w) => n + w.tokens.length, 0);
+    const train = all.flatMap((d) => d.train);
+    const valid = all.flatMap((d) => d.valid);
+    return {
+      train,
+      valid,
+      files: all.flatMap((d) => d.files),
+      hash: sha256(all.map((d) => d.hash).join('\n')),
+      sessions: { train: all.reduce((n, d) => n + d.sessions.train, 0), valid: all.reduce((n, d) => n + d.sessions.valid, 0) },
+      tokens: { train: count(train), valid: count(valid) },
+    };
+  }
   let trainS: Session[];
   let validS: Session[];
   let files: string[];

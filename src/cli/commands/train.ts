@@ -7,7 +7,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train the byte-level GPT on session JSONL (run folder with meta.json, metrics.jsonl, checkpoints)')
-    .requiredOption('--data <path>', 'a session .jsonl file, or a folder (train.jsonl + valid.jsonl, or any .jsonl files)')
+    .requiredOption('--data <path>', 'a session .jsonl file, or a folder (train.jsonl + valid.jsonl, or any .jsonl files); several joined by commas are pooled (a mixture)')
     .option('--config <name|file>', 'a named config (configs/<name>.json) or a config file', 'terminal-small')
     .requiredOption('--out <dir>', 'run folder')
     .option('--steps <n>', 'override train.steps')
