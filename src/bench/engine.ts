@@ -17,7 +17,7 @@ import { CMD } from '../model/framing.js';
 import { initParams } from '../model/params.js';
 import { Sampler } from '../model/sampler.js';
 import { AdamW } from '../train/adamw.js';
-import type { BenchSuite } from './registry.js';
+import type { BenchSuite } from './types.js';
 import { type Batch, TrainStep } from '../train/step.js';
 
 /** Two-core FMA peak measured on this machine class (shared/notes/measurements.md: 331-345 GFLOP/s). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { benchSuiteNames, formatTable, getBenchSuite, meetsTarget, percentile } from './registry.js';
+import { percentile } from '../core/stats.js';
+import { benchSuiteNames, formatTable, getBenchSuite, meetsTarget } from './registry.js';
 
 describe('bench registry', () => {
   it('lists the sandbox suite and rejects unknown names with the choices', async () => {

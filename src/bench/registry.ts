@@ -1,41 +1,20 @@
 /**
  * Benchmark suites by name, with lazy loaders (like the backend registry). Adding a suite =
- * one file under src/bench/ (or in its area) exporting a BenchSuite, and one line here.
+ * one file under src/bench/ (or in its area) exporting a BenchSuite (src/bench/types.ts), its name in
+ * BENCH_SUITE_NAMES and one line in SUITES.
  * `tw bench <suite>` runs one, `tw bench all` runs every suite; `npm run bench` writes
  * bench/results/latest.json.
  */
 import { TwError } from '../core/errors.js';
-
-export interface BenchMetric {
-  /** e.g. "session start p50". */
-  name: string;
-  value: number;
-  unit: string;
-  /** Target, if any, e.g. {op: '<=', value: 20}. */
-  target?: { op: '<=' | '>='; value: number };
-}
-
-export interface BenchResult {
-  suite: string;
-  metrics: BenchMetric[];
-  /** Suite-specific details (raw samples, configuration). */
-  details?: Record<string, unknown>;
-}
-
-export interface BenchOptions {
-  /** Fewer repetitions (CI smoke runs). */
-  quick: boolean;
-}
-
-export interface BenchSuite {
-  name: string;
-  description: string;
-  run(opts: BenchOptions): Promise<BenchResult>;
-}
+import type { BenchMetric, BenchResult, BenchSuite } from './types.js';
 
 type Loader = () => Promise<BenchSuite>;
 
-const SUITES: Record<string, { description: string; load: Loader }> = {
+/** Every suite: a typo in a name fails to compile. */
+export const BENCH_SUITE_NAMES = ['sandbox', 'corpus', 'learned', 'gym', 'serve', 'engine'] as const;
+export type BenchSuiteName = (typeof BENCH_SUITE_NAMES)[number];
+
+const SUITES: Record<BenchSuiteName, { description: string; load: Loader }> = {
   sandbox: { description: 'real sandbox: session start, per-command latency, commands/s at 1-16 sessions', load: async () => (await import('./sandbox.js')).sandboxBench },
   corpus: { description: 'corpus: script generation, recording 2,000 sessions on the sandbox, task expert success', load: async () => (await import('../corpus/bench.js')).corpusBench },
   learned: { description: 'learned backend: turns/s with 32 concurrent sessions on the shipped model, KV cache kept vs re-fed', load: async () => (await import('../backends/learned/bench.js')).learnedBench },
@@ -44,30 +23,18 @@ const SUITES: Record<string, { description: string; load: Loader }> = {
   engine: { description: 'learned-model engine: train tokens/s, sampling bytes/s (batch 1, 32), peak RSS, contexts 512-2048', load: async () => (await import('./engine.js')).engineBench },
 };
 
-export function registerBenchSuite(name: string, description: string, load: Loader): void {
-  SUITES[name] = { description, load };
+export function benchSuiteNames(): BenchSuiteName[] {
+  return [...BENCH_SUITE_NAMES];
 }
 
-export function benchSuiteNames(): string[] {
-  return Object.keys(SUITES);
+export function isBenchSuiteName(name: string): name is BenchSuiteName {
+  return (BENCH_SUITE_NAMES as readonly string[]).includes(name);
 }
 
-export function benchSuiteDescriptions(): { name: string; description: string }[] {
-  return Object.entries(SUITES).map(([name, { description }]) => ({ name, description }));
-}
-
+/** The suite of a name given on the command line (checked: an unknown one is named, with the choices). */
 export async function getBenchSuite(name: string): Promise<BenchSuite> {
-  const entry = SUITES[name];
-  if (!entry) throw new TwError(`unknown bench suite "${name}"`, `use one of: ${benchSuiteNames().join(', ')}, or all`);
-  return entry.load();
-}
-
-/** Percentile of a sample (nearest rank on the sorted copy). */
-export function percentile(xs: readonly number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i] ?? Number.NaN;
+  if (!isBenchSuiteName(name)) throw new TwError(`unknown bench suite "${name}"`, `use one of: ${benchSuiteNames().join(', ')}, or all`);
+  return SUITES[name].load();
 }
 
 export function meetsTarget(m: BenchMetric): boolean | null {

@@ -13,7 +13,8 @@ import { realBackend } from '../backends/real/index.js';
 import { closePools } from '../backends/real/pool.js';
 import { RealSession } from '../backends/real/session.js';
 import type { Terminal } from '../core/terminal.js';
-import { percentile, type BenchMetric, type BenchOptions, type BenchResult, type BenchSuite } from './registry.js';
+import { percentile } from '../core/stats.js';
+import type { BenchMetric, BenchOptions, BenchResult, BenchSuite } from './types.js';
 
 /** A mix of navigation, builtins and coreutils, as agents type them. */
 export const COMMAND_MIX = [

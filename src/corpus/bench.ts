@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { realBackend } from '../backends/real/index.js';
-import type { BenchOptions, BenchResult, BenchSuite } from '../bench/registry.js';
+import type { BenchOptions, BenchResult, BenchSuite } from '../bench/types.js';
 import { generateCorpus } from './record/corpus.js';
 import { generateScript, sessionId, sessionSeed } from './generate/session.js';
 import { runPool } from './record/record.js';

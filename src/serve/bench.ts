@@ -16,7 +16,7 @@
 import { join } from 'node:path';
 import { endpointBackend, forgetServers } from '../backends/endpoint/index.js';
 import { DEFAULT_MODEL_DIR, learnedBackend, schedulerFor, unloadAll } from '../backends/learned/index.js';
-import type { BenchSuite } from '../bench/registry.js';
+import type { BenchSuite } from '../bench/types.js';
 import type { Backend, SessionSpec } from '../core/terminal.js';
 import { readAllSessions } from '../session/io.js';
 import { startServe } from './server.js';

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { TwError } from '../../core/errors.js';
 import { readAllSessions } from '../../session/io.js';
-import type { BenchSuite } from '../../bench/registry.js';
+import type { BenchSuite } from '../../bench/types.js';
 import { DEFAULT_MODEL_DIR, learnedBackend, schedulerFor, unloadAll } from './index.js';
 
 export interface LearnedArm {

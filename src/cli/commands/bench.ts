@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { benchSuiteNames, formatTable, getBenchSuite, type BenchResult } from '../../bench/registry.js';
+import { benchSuiteNames, formatTable, getBenchSuite } from '../../bench/registry.js';
+import type { BenchResult } from '../../bench/types.js';
 import { runMeta } from '../../core/meta.js';
 
 export const BENCH_FORMAT = 'terminalworld.bench';
