@@ -2,7 +2,7 @@
  * Run one script on several backends and show the sessions side by side: for each command, the
  * real output and whether each other backend matched it byte for byte (output and exit code).
  */
-import { getBackend } from '../backends/registry.js';
+import { getBackend, type BackendName } from '../backends/registry.js';
 import type { SessionSpec, Turn } from '../core/terminal.js';
 import { rate, type Rate } from '../core/stats.js';
 
@@ -20,7 +20,7 @@ export function sameTurn(a: Turn, b: Turn): boolean {
   return a.exit === b.exit && a.output.equals(b.output);
 }
 
-export async function runSideBySide(script: readonly string[], backends: string[], spec: SessionSpec = {}): Promise<SideBySide> {
+export async function runSideBySide(script: readonly string[], backends: readonly BackendName[], spec: SessionSpec = {}): Promise<SideBySide> {
   const perBackend: Turn[][] = [];
   for (const name of backends) {
     const term = await (await getBackend(name)).start(spec);
@@ -49,7 +49,7 @@ export async function runSideBySide(script: readonly string[], backends: string[
     exact[backends[b] as string] = rate(k, turns.length);
     exactNonEmpty[backends[b] as string] = rate(kn, nn);
   }
-  return { backends, turns, exact, exactNonEmpty };
+  return { backends: [...backends], turns, exact, exactNonEmpty };
 }
 
 /** Terminal rendering: `$ cmd`, the reference output, then one line per other backend. */

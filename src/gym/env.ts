@@ -10,7 +10,7 @@
  *   await env.close();
  */
 import { randomUUID } from 'node:crypto';
-import { getBackend } from '../backends/registry.js';
+import { getBackend, type BackendName } from '../backends/registry.js';
 import { TwError } from '../core/errors.js';
 import type { Backend, Mode, Terminal, Turn } from '../core/terminal.js';
 import { DEFAULT_TIMEOUT_MS, SESSION_HOME } from '../core/terminal.js';
@@ -26,8 +26,8 @@ import { GYM_EPISODE_FORMAT, GYM_EPISODE_VERSION, type GymEpisodeMeta, type Traj
 export type ObservationShape = 'structured' | 'terminus' | 'both';
 
 export interface GymSpec {
-  /** A registered backend name: real, learned, justbash, null, ... */
-  backend: string;
+  /** A registered backend (src/backends/registry.ts); openEnv(spec, backend) runs a Backend of your own under this name. */
+  backend: BackendName;
   mode?: Mode;
   /** Default seed of episodes whose reset names none. */
   seed?: number;
@@ -92,10 +92,9 @@ export class GymEnv {
     private readonly backend: Backend,
   ) {}
 
-  static async open(spec: GymSpec): Promise<GymEnv> {
+  static async open(spec: GymSpec, backend?: Backend): Promise<GymEnv> {
     if (spec.task !== undefined && spec.task !== 'none' && spec.task !== 'any') familyOrError(spec.task);
-    const backend = await getBackend(spec.backend);
-    return new GymEnv(spec, backend);
+    return new GymEnv(spec, backend ?? (await getBackend(spec.backend)));
   }
 
   get shape(): ObservationShape {
@@ -437,7 +436,7 @@ function familyOrError(name: string): (typeof TASK_FAMILIES)[number] {
   }
 }
 
-/** Open an environment (alias of GymEnv.open). */
-export function openEnv(spec: GymSpec): Promise<GymEnv> {
-  return GymEnv.open(spec);
+/** Open an environment (alias of GymEnv.open); `backend` overrides the registry's (a Backend of your own). */
+export function openEnv(spec: GymSpec, backend?: Backend): Promise<GymEnv> {
+  return GymEnv.open(spec, backend);
 }

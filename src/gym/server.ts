@@ -16,6 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { BackendName } from '../backends/registry.js';
 import { TwError } from '../core/errors.js';
 import { GymEnv, type GymSpec, type ObservationShape } from './env.js';
 import { Metrics } from './metrics.js';
@@ -26,7 +27,7 @@ import type { Mode } from '../core/terminal.js';
 export interface GymServerOptions {
   host?: string;
   port?: number;
-  backend: string;
+  backend: BackendName;
   mode?: Mode;
   task?: string;
   seed?: number;

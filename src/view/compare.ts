@@ -5,7 +5,7 @@
  * differences, exit and cwd, and where the backend reports token log-probabilities (learned), a
  * per-character confidence for the heat map.
  */
-import { getBackend } from '../backends/registry.js';
+import { getBackend, type BackendName } from '../backends/registry.js';
 import type { Terminal, Turn } from '../core/terminal.js';
 import { diffSegments, firstDifference, type Segment } from '../report/bytesDiff.js';
 import { decodeBytes, type Session } from '../session/format.js';
@@ -89,7 +89,7 @@ export function heatRuns(output: Buffer, logprobs: readonly number[]): { heat: H
 
 const MAX_TURNS = 80;
 
-export async function compareSession(s: Session, backendName: string, mode: CompareMode, options?: Record<string, unknown>): Promise<CompareResult> {
+export async function compareSession(s: Session, backendName: BackendName, mode: CompareMode, options?: Record<string, unknown>): Promise<CompareResult> {
   const t0 = performance.now();
   const backend = await getBackend(backendName);
   const turns = s.turns.slice(0, MAX_TURNS);

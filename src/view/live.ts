@@ -4,7 +4,7 @@
  * most a few groups are open at a time (the oldest is closed first).
  */
 import { randomUUID } from 'node:crypto';
-import { getBackend } from '../backends/registry.js';
+import { getBackend, type BackendName } from '../backends/registry.js';
 import type { Terminal } from '../core/terminal.js';
 import { diffSegments, type Segment } from '../report/bytesDiff.js';
 import { visibleText } from './compare.js';
@@ -40,7 +40,7 @@ export class LiveSessions {
     this.timer.unref();
   }
 
-  async start(backends: readonly string[]): Promise<{ id: string; backends: { backend: string; error?: string }[] }> {
+  async start(backends: readonly BackendName[]): Promise<{ id: string; backends: { backend: string; error?: string }[] }> {
     if (backends.length === 0) throw new Error('name at least one backend');
     while (this.groups.size >= MAX_GROUPS) {
       const oldest = [...this.groups.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0];

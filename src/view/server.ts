@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { backendNames } from '../backends/registry.js';
+import { backendNames, isBackendName, type BackendName } from '../backends/registry.js';
 import { diffSegments } from '../report/bytesDiff.js';
 import { loadFile } from '../report/sources.js';
 import type { ProbeJson } from '../report/sources.js';
@@ -36,9 +36,9 @@ export interface ViewOptions {
   host?: string;
   port?: number;
   /** Backend a session is compared against by default. */
-  compareBackend?: string;
+  compareBackend?: BackendName;
   /** Backends of live mode, the first being the reference. */
-  liveBackends?: readonly string[];
+  liveBackends?: readonly BackendName[];
   /** SessionSpec.options per backend (e.g. {learned: {model: DIR}}). */
   backendOptions?: Record<string, Record<string, unknown>>;
   log?: (line: string) => void;
@@ -116,7 +116,6 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
   const names = backendNames();
   const compareBackend = o.compareBackend ?? 'learned';
   const liveBackends = o.liveBackends ?? ['real', 'learned', 'null'];
-  for (const b of [compareBackend, ...liveBackends]) if (!names.includes(b)) throw new Error(`unknown backend "${b}" (valid: ${names.join(', ')})`);
   const live = new LiveSessions(o.backendOptions ?? {});
   const cache = new Map<string, Promise<CompareResult>>();
   const host = o.host ?? '127.0.0.1';
@@ -173,7 +172,7 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
       const ix = index(u);
       const i = intParam(u, 'index');
       const backend = u.searchParams.get('backend') ?? compareBackend;
-      if (!names.includes(backend)) throw new HttpError(400, `unknown backend "${backend}" (valid: ${names.join(', ')})`);
+      if (!isBackendName(backend)) throw new HttpError(400, `unknown backend "${backend}" (valid: ${names.join(', ')})`);
       const mode = (u.searchParams.get('mode') ?? 'teacher') as CompareMode;
       if (mode !== 'teacher' && mode !== 'free') throw new HttpError(400, 'mode is teacher or free');
       let s;
@@ -200,8 +199,9 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
     }
     if (req.method === 'POST' && p === '/api/live/start') {
       const b = await readJson(req);
-      const backends = Array.isArray(b.backends) ? b.backends.filter((x): x is string => typeof x === 'string') : [...liveBackends];
-      for (const x of backends) if (!names.includes(x)) throw new HttpError(400, `unknown backend "${x}" (valid: ${names.join(', ')})`);
+      const asked = Array.isArray(b.backends) ? b.backends.filter((x): x is string => typeof x === 'string') : [...liveBackends];
+      const backends = asked.filter(isBackendName);
+      for (const x of asked) if (!isBackendName(x)) throw new HttpError(400, `unknown backend "${x}" (valid: ${names.join(', ')})`);
       return await live.start(backends);
     }
     if (req.method === 'POST' && p === '/api/live/run') {

@@ -1,7 +1,7 @@
 /** `tw conformance`: external Oils spec cases (evaluation only) run as `bash -c` on a backend. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
 import { formatRate, rate } from '../../core/stats.js';
@@ -44,7 +44,7 @@ export function registerConformance(program: Command): void {
     .action(async (o: Opts) => {
       const jobs = Number(o.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) throw new TwError(`--jobs must be a positive integer, got "${o.jobs}"`, 'e.g. --jobs 8');
-      const backend = await getBackend(o.backend);
+      const backend = await getBackend(backendName(o.backend));
       let cases = loadCases(o.cases);
       if (o.file) {
         const sub = o.file;

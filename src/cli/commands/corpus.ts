@@ -1,7 +1,7 @@
 /** `tw corpus ...`: generate and record sessions, stats, tasks, import and export. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { MODES, type Mode } from '../../core/terminal.js';
 import { progressBar } from '../../corpus/cli/progress.js';
@@ -39,7 +39,7 @@ export function registerCorpus(program: Command): void {
     .option('--state', 'record what each turn changed in the session state (files, variables, aliases, functions)')
     .option('--image <image>', 'real backend: "workstation" (default), an image manifest or an OCI / docker-save tarball')
     .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean; image?: string }) => {
-      const backend = await getBackend(o.backend);
+      const backend = await getBackend(backendName(o.backend));
       const bar = progressBar('recording');
       const r = await generateCorpus({
         sessions: intArg('--sessions', o.sessions), seed: intArg('--seed', o.seed), out: o.out, jobs: intArg('--jobs', o.jobs),

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR } from '../../backends/learned/index.js';
+import { backendName } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
 import { formatRate } from '../../core/stats.js';
@@ -15,7 +16,7 @@ export function registerDemo(program: Command): void {
     .option('--backends <list>', 'comma-separated; the first is the reference', 'real,learned,justbash,null')
     .option('--out <dir>', 'where to write the run folder', 'runs')
     .action(async (o: { backends: string; out: string }) => {
-      const backends = o.backends.split(',').map((s) => s.trim()).filter(Boolean);
+      const backends = o.backends.split(',').map((s) => s.trim()).filter(Boolean).map(backendName);
       if (backends.length < 2) throw new TwError('--backends needs at least two names', 'e.g. --backends real,learned');
       if (backends.includes('learned') && !process.env.TW_MODEL && !existsSync(DEFAULT_MODEL_DIR)) {
         throw new TwError(`the shipped model is missing (${DEFAULT_MODEL_DIR})`, 'check out the full repository, or train it: see "Reproduce the shipped checkpoint" in the README');

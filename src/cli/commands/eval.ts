@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { describeError, TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
 import type { Backend } from '../../core/terminal.js';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { DEFAULT_BINS } from '../../eval/metrics/calibration.js';
 import { loadEvalData } from '../../eval/tier1/data.js';
 import { runTier1, TIER1_FORMAT, TIER1_VERSION } from '../../eval/tier1/index.js';
@@ -85,7 +85,7 @@ export function registerEval(program: Command): void {
       const maxTokens = intOpt('max-tokens', f.maxTokens, 1);
       if (maxTokens !== undefined) options.maxTokens = maxTokens;
       const data = loadEvalData(f.data, limit);
-      const target = await getBackend(f.backend);
+      const target = await getBackend(backendName(f.backend));
       // Fail fast (a missing model, a sandbox that cannot start) instead of failing every session;
       // the started terminal's info (its model, an endpoint's URL and model) goes into the run's config.
       const first = await target.start({ ...(data.sessions[0]?.spec ?? {}), options });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { MODES, type Mode, type SessionSpec, type Turn } from '../../core/terminal.js';
 import { encodeBytes } from '../../session/format.js';
@@ -78,7 +78,7 @@ export function registerExec(program: Command): void {
     .option('--raw', RAW_OPTION_HELP)
     .action(async (cmds: string[], o: SessionCliOptions & { json?: boolean; raw?: boolean }) => {
       const spec = specFromCli(o);
-      const backend = await getBackend(o.backend);
+      const backend = await getBackend(backendName(o.backend));
       const term = await backend.start(spec);
       const turns: Turn[] = [];
       try {

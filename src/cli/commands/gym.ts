@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { backendName } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { intFlag } from '../options.js';
 import { MODES, type Mode } from '../../core/terminal.js';
@@ -32,7 +33,7 @@ export function registerGym(program: Command): void {
     .description('serve OpenEnv\'s protocol: WS /ws, HTTP /reset /step /state /health /schema /metadata /metrics')
     .option('--host <addr>', 'bind address (any other than loopback needs --token)', '127.0.0.1')
     .option('--port <n>', 'port (0: any free one)', '8000')
-    .option('--backend <name>', 'real, learned, justbash, null, or any registered backend', 'real')
+    .option('--backend <name>', 'real, learned, justbash, null or endpoint', 'real')
     .option('--mode <mode>', 'pty or pipe', 'pty')
     .option('--task <family>', 'task episodes: a family name, or "any" (families in turn); default: free sessions')
     .option('--seed <n>', 'default seed of episodes whose reset names none')
@@ -61,7 +62,7 @@ export function registerGym(program: Command): void {
       const seed = intFlag('--seed', o.seed, 0);
       const maxSteps = intFlag('--max-steps', o.maxSteps, 1);
       const server = await startGymServer({
-        host: o.host, port: intFlag('--port', o.port, 0) ?? 8000, backend: o.backend, mode: o.mode as Mode,
+        host: o.host, port: intFlag('--port', o.port, 0) ?? 8000, backend: backendName(o.backend), mode: o.mode as Mode,
         ...(o.task !== undefined ? { task: o.task } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(maxSessions !== undefined ? { maxSessions } : {}),

@@ -1,7 +1,7 @@
 /** `tw probe`: the Tier-2 probe suite on a backend, with the real (100%) and null (floor) bounds beside it. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
 import { checkCategory, DEFAULT_PROBE_ROOT, loadProbes } from '../../probes/loader.js';
@@ -45,7 +45,7 @@ export function registerProbe(program: Command): void {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed)) throw new TwError(`--seed must be an integer, got "${o.seed}"`, 'e.g. --seed 1');
       const categories: Category[] | undefined = o.category?.flatMap((c) => c.split(',')).map(checkCategory);
-      const backend = await getBackend(o.backend); // unknown names list the valid ones
+      const backend = await getBackend(backendName(o.backend)); // unknown names list the valid ones
       const probes = loadProbes({ root: o.root, categories });
       if (!probes.length) throw new TwError(`no probes found under ${o.root}`, 'check --root and --category');
 
@@ -77,7 +77,7 @@ export function registerProbe(program: Command): void {
 
       const bounds: Record<string, BoundRow> = {};
       if (o.bounds) {
-        for (const name of ['real', 'null'].filter((n) => n !== o.backend)) {
+        for (const name of (['real', 'null'] as const).filter((n) => n !== o.backend)) {
           try {
             const b = await getBackend(name);
             bounds[name] = { summary: summarise(name, await runProbes(b, probes, fixtures, { jobs, seed })) };

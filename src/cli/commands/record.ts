@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
 import type { DeterminismSettings } from '../../core/terminal.js';
@@ -74,7 +74,7 @@ export function registerRecord(program: Command): void {
       if (!o.stdin && (o.script ?? []).length === 0) throw new TwError('nothing to record', 'pass --script FILE or --stdin');
       if (blocks.length === 0) throw new TwError('the script has no commands', 'write one command per line; `---` separates sessions');
       const spec = specFromCli(o);
-      const backend = await getBackend(o.backend);
+      const backend = await getBackend(backendName(o.backend));
       const writer = new SessionWriter(o.out);
       let n = 0;
       try {

@@ -1,7 +1,7 @@
 /** `tw serve --model DIR [--port N]`: a learned model (or any backend) as an OpenAI-compatible server (src/serve). */
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { intFlag } from '../options.js';
 import { startServe } from '../../serve/server.js';
@@ -33,7 +33,7 @@ export function registerServe(program: Command): void {
     .option('--max-concurrent <n>', 'requests answered at once; more get 429', '256')
     .option('--max-batch <n>', 'learned: sequences decoded in one batch')
     .action(async (f: ServeFlags) => {
-      const backend = await getBackend(f.backend);
+      const backend = await getBackend(backendName(f.backend));
       const baseOptions: Record<string, unknown> = {};
       if (f.model !== undefined) {
         if (f.backend !== 'learned') throw new TwError('--model is for the learned backend', 'drop --model, or use --backend learned');

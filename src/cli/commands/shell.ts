@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { describeError } from '../../core/errors.js';
 import { visibleBytes } from '../visible.js';
 import { addSessionOptions, printTurn, RAW_OPTION_HELP, specFromCli, type SessionCliOptions } from './exec.js';
@@ -11,7 +11,7 @@ export function registerShell(program: Command): void {
     .option('--raw', RAW_OPTION_HELP)
     .action(async (o: SessionCliOptions & { showExit?: boolean; raw?: boolean }) => {
       const raw = o.raw === true;
-      const backend = await getBackend(o.backend);
+      const backend = await getBackend(backendName(o.backend));
       const term = await backend.start(specFromCli(o));
       const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
       let cwd = '/root';

@@ -1,7 +1,7 @@
 /** `tw view [--port N] [--corpus FILE...]`: the session viewer, a local web app. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { backendNames } from '../../backends/registry.js';
+import { backendName } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { startViewServer } from '../../view/server.js';
 import { resolveViewSources } from '../../view/sources.js';
@@ -38,11 +38,10 @@ export function registerView(program: Command): void {
       const sources = resolveViewSources(named.length ? named : DEFAULT_CORPORA.filter((f) => existsSync(f)));
       const corpora = sources.map((s) => ({ file: s.file, label: s.label }));
       const fromRun = sources.find((s) => s.backend);
-      const compare = o.compare ?? fromRun?.backend ?? 'learned';
+      // an unknown name is named, with the choices
+      const compare = backendName(o.compare ?? fromRun?.backend ?? 'learned');
       const model = o.model ?? fromRun?.model;
-      const live = o.live.split(',').map((s) => s.trim()).filter(Boolean);
-      const names = backendNames();
-      for (const b of [compare, ...live]) if (!names.includes(b)) throw new TwError(`unknown backend "${b}"`, `use one of: ${names.join(', ')}`);
+      const live = o.live.split(',').map((s) => s.trim()).filter(Boolean).map(backendName);
       const v = await startViewServer({
         corpora,
         probeReports: o.probes ?? DEFAULT_PROBES.filter((f) => existsSync(f)),

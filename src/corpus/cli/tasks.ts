@@ -1,7 +1,7 @@
 /** `tw corpus tasks`: generate tasks (versioned JSONL) and check that the experts solve them. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { getBackend } from '../../backends/registry.js';
+import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { formatRate, rate } from '../../core/stats.js';
 import { SessionWriter } from '../../session/io.js';
@@ -45,7 +45,7 @@ export function registerCorpusTasks(corpus: Command): void {
         if (!o.out) for (const t of tasks.slice(0, 5)) process.stdout.write(`${t.id}: ${t.instruction}\n`);
         return;
       }
-      const backend = await getBackend(o.backend);
+      const backend = await getBackend(backendName(o.backend));
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const writer = o.rollouts ? new SessionWriter(o.rollouts) : null;
       const results: TaskResult[] = [];
