@@ -139,17 +139,28 @@ export interface Terminal {
   readonly dead: boolean;
   readonly deadReason?: string;
   close(): Promise<void>;
-  /**
-   * Learned backends only: replace the history the model conditions on with these turns
-   * (teacher forcing, and reseeding for the Tier-1 recovery curve). Backends whose state is
-   * real (the sandbox) do not implement it; replay the commands instead.
-   */
-  setHistory?(turns: readonly Turn[]): Promise<void>;
-  /**
-   * Learned backends only: teacher-forced scoring of the true result of `cmd` given the current
-   * history (Tier-1 cross-entropy and calibration). Does not change the history.
-   */
-  score?(cmd: string, truth: Pick<Turn, 'output' | 'exit' | 'cwd'>): Promise<TokenScores>;
+}
+
+/**
+ * What a model's terminal offers beyond the contract (the learned backend; an endpoint, where its
+ * server allows): its history can be replaced by given turns (teacher forcing, and reseeding for the
+ * Tier-1 recovery curve). Backends whose state is real (the sandbox) do not; replay the commands instead.
+ */
+export interface HistorySetter {
+  setHistory(turns: readonly Turn[]): Promise<void>;
+}
+
+/** Teacher-forced scoring of the true result of `cmd` given the current history (Tier-1 cross-entropy and calibration); the history is unchanged. */
+export interface Scorer {
+  score(cmd: string, truth: Pick<Turn, 'output' | 'exit' | 'cwd'>): Promise<TokenScores>;
+}
+
+export function canSetHistory(t: Terminal): t is Terminal & HistorySetter {
+  return typeof (t as Partial<HistorySetter>).setHistory === 'function';
+}
+
+export function canScore(t: Terminal): t is Terminal & Scorer {
+  return typeof (t as Partial<Scorer>).score === 'function';
 }
 
 /** Per-token teacher-forced scores over the predicted part of a turn (output, exit, cwd, end). */

@@ -34,7 +34,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { describeError, TwError } from '../core/errors.js';
-import { MODES, type Backend, type Terminal, type TokenScores, type Turn } from '../core/terminal.js';
+import { canScore, MODES, type Backend, type Terminal, type TokenScores, type Turn } from '../core/terminal.js';
 import { SessionPool, withCwds, type KnownTurn, type SessionSettings } from './sessions.js';
 import { byteToken, ConversationError, inferCwd, parseChatML, parseConversation, parseReply, renderChatML, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
 
@@ -578,7 +578,7 @@ export class TwServer {
     }
     let sc: TokenScores;
     try {
-      if (!got.term.score) throw new ApiError(400, `this server's backend (${this.o.backendName}) cannot score given text`, 'echo', 'logprobs_unsupported');
+      if (!canScore(got.term)) throw new ApiError(400, `this server's backend (${this.o.backendName}) cannot score given text`, 'echo', 'logprobs_unsupported');
       sc = await got.term.score(conv.cmd, { output: Buffer.from(truth.output, 'utf8'), exit: truth.exit < 0 ? 0 : truth.exit, cwd });
     } catch (e) {
       this.pool.discard(got.term);
@@ -624,7 +624,7 @@ export class TwServer {
 export async function probeLogprobs(backend: Backend, baseOptions: Record<string, unknown>): Promise<boolean> {
   const t = await backend.start({ mode: 'pty', options: baseOptions });
   try {
-    return typeof t.score === 'function';
+    return canScore(t);
   } finally {
     await t.close();
   }

@@ -10,7 +10,7 @@
  * closes sessions idle longer than `idleMs`.
  */
 import { createHash } from 'node:crypto';
-import type { Backend, Mode, SessionSpec, Terminal, Turn } from '../core/terminal.js';
+import { canSetHistory, type Backend, type Mode, type SessionSpec, type Terminal, type Turn } from '../core/terminal.js';
 import { DEFAULT_CWD, inferCwd, type ConvTurn } from './worldmodel.js';
 
 export interface SessionSettings {
@@ -80,7 +80,7 @@ export class SessionPool {
     const term = await this.backend.start(spec);
     try {
       if (history.length > 0) {
-        if (term.setHistory) {
+        if (canSetHistory(term)) {
           const turns: Turn[] = history.map((t) => ({ cmd: t.cmd, output: Buffer.from(t.output, 'utf8'), exit: t.exit < 0 ? 0 : t.exit, cwd: t.cwd, ms: 0, timedOut: false, truncated: false }));
           await term.setHistory(turns);
         } else {

@@ -6,7 +6,7 @@
  * per-character confidence for the heat map.
  */
 import { getBackend, type BackendName } from '../backends/registry.js';
-import type { Terminal, Turn } from '../core/terminal.js';
+import { canSetHistory, type Terminal, type Turn } from '../core/terminal.js';
 import { diffSegments, firstDifference, type Segment } from '../report/bytesDiff.js';
 import { decodeBytes, type Session } from '../session/format.js';
 
@@ -113,7 +113,7 @@ export async function compareSession(s: Session, backendName: BackendName, mode:
       if (!term || startError) sim = { error: `${backendName} did not start: ${startError ?? 'unknown'}` };
       else {
         try {
-          if (mode === 'teacher' && term.setHistory && i > 0) {
+          if (mode === 'teacher' && canSetHistory(term) && i > 0) {
             await term.setHistory(realTurns.slice(0, i));
             reseeded = true;
           }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionSpec, Turn } from '../../core/terminal.js';
+import { canScore, canSetHistory, type SessionSpec, type Turn } from '../../core/terminal.js';
 import { getBackend } from '../registry.js';
 import { learnedBackend, schedulerFor, unloadAll } from './index.js';
 import { SamplerEngine } from './engine.js';
@@ -90,10 +90,11 @@ describe('learned backend (tiny random model)', () => {
   it('scores the truth teacher-forced without changing the history', async () => {
     const t = await learnedBackend.start(spec());
     const hist: Turn[] = [{ cmd: 'cd /tmp', output: Buffer.alloc(0), exit: 0, cwd: '/tmp', ms: 0, timedOut: false, truncated: false }];
-    await t.setHistory?.(hist);
+    if (!canSetHistory(t) || !canScore(t)) throw new Error('a learned terminal sets its history and scores');
+    await t.setHistory(hist);
     const truth = { output: Buffer.from('/tmp\r\n'), exit: 0, cwd: '/tmp' };
-    const a = await t.score?.('pwd', truth);
-    const b = await t.score?.('pwd', truth);
+    const a = await t.score('pwd', truth);
+    const b = await t.score('pwd', truth);
     expect(a?.outputTokens).toBe(6);
     expect(a?.logp.length).toBe(6 + 1 + '0 /tmp'.length + 1);
     expect([...(a?.logp ?? [])]).toEqual([...(b?.logp ?? [])]);

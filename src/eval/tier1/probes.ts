@@ -15,7 +15,7 @@
  */
 import { posix } from 'node:path';
 import { describeError } from '../../core/errors.js';
-import type { Backend, Terminal, Turn } from '../../core/terminal.js';
+import { canSetHistory, type Backend, type Terminal, type Turn } from '../../core/terminal.js';
 import { historyTurns, type EvalSession } from './data.js';
 
 export const BASE_PROBES: readonly { kind: string; cmd: string }[] = [
@@ -115,7 +115,7 @@ export async function probeByHistory(
   let term: Terminal | undefined;
   try {
     term = await backend.start({ ...s.spec, ...(options ? { options } : {}) });
-    const setHistory = term.setHistory?.bind(term);
+    const setHistory = canSetHistory(term) ? term.setHistory.bind(term) : undefined;
     if (!setHistory) throw new Error(`backend ${backend.name} has no setHistory; use probeByReplay`);
     for (const T of depths) {
       if (T > s.turns.length) continue;

@@ -12,7 +12,7 @@
  * backend holds at that moment, before it runs the command.
  */
 import { describeError } from '../../core/errors.js';
-import type { Backend, Terminal, TokenScores, Turn } from '../../core/terminal.js';
+import { canScore, canSetHistory, type Backend, type Terminal, type TokenScores, type Turn } from '../../core/terminal.js';
 import { compareTurns, normalizeLoose, type TurnComparison } from '../metrics/exact.js';
 import { historyTurns, type EvalData, type EvalSession } from './data.js';
 
@@ -102,7 +102,7 @@ async function runSession(backend: Backend, s: EvalSession, si: number, o: PassO
   }
   try {
     term = await backend.start({ ...s.spec, ...(o.options ? { options: o.options } : {}) });
-    const setHistory = term.setHistory?.bind(term);
+    const setHistory = canSetHistory(term) ? term.setHistory.bind(term) : undefined;
     reseedSupported = setHistory !== undefined;
     if (start > 0 && !setHistory) throw new Error('internal: reuse of a free-running pass needs setHistory');
     let lastReseed = 0;
@@ -115,7 +115,7 @@ async function runSession(backend: Backend, s: EvalSession, si: number, o: PassO
         lastReseed = i;
       }
       let scores: TokenScores | undefined;
-      if (o.score && truth.scored && term.score) {
+      if (o.score && truth.scored && canScore(term)) {
         scores = await term.score(truth.cmd, { output: truth.output, exit: truth.exit ?? 0, cwd: truth.cwd ?? '/' });
       }
       const pred = term.dead ? EMPTY_TURN(truth.cmd) : await term.run(truth.cmd, o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {});
