@@ -91,6 +91,16 @@ const cases: Case[] = [
   { name: 'layerNorm', shapes: [[2, 3, 6], [6], [6]], build: (t, [x, g, b]) => t.layerNorm(x as V, g as V, b as V) },
   { name: 'gelu', shapes: [[3, 7]], build: (t, [a]) => t.gelu(a as V) },
   {
+    // any cos/sin values: the backward formula holds for arbitrary tables, not only rotations
+    name: 'rope (tables broadcast over the heads axis)',
+    shapes: [[2, 3, 2, 6]],
+    fixed: [
+      { shape: [2, 3, 1, 6], values: (rng) => Array.from({ length: 36 }, () => rng.normal()) },
+      { shape: [2, 3, 1, 6], values: (rng) => Array.from({ length: 36 }, () => rng.normal()) },
+    ],
+    build: (t, [x, c, s]) => t.rope(x as V, c as V, s as V),
+  },
+  {
     name: 'softmaxCrossEntropy',
     shapes: [[4, 6]],
     fixed: [

@@ -10,7 +10,7 @@
  * be symbolic strings in forward-only graphs (inference); backward needs numeric shapes.
  *
  * Ops: matmul, add, mul, scale, transpose, reshape, split, softmax, layerNorm, gelu (tanh),
- * softmaxCrossEntropy. Each has a float64 finite-difference test in autodiff.test.ts.
+ * rope (rotary positions), softmaxCrossEntropy. Each has a float64 finite-difference test in autodiff.test.ts.
  */
 import { type AttrValue, type Dim, type DType, type ElemName, OnnxGraph } from './onnx.js';
 
@@ -239,6 +239,31 @@ export class Tape {
       const d = this.n('Add', [half1pt, this.n('Mul', [this.n('Mul', [x.name, one_t2]), dinner])]);
       return [this.n('Mul', [gy, d])];
     });
+  }
+
+  /**
+   * Rotary position embedding over the last axis (size D, half-split pairs (i, i + D/2); see rope.ts):
+   * y = x * cos + swap(x) * sin, swap = the two halves of the last axis exchanged.
+   * cos = [c, c] and sin = [-s, s] (..., D) are constants (no gradient) that broadcast to x's shape.
+   * swap is a Gather of [1, 0] on x viewed as (..., 2, D/2): blocks of D/2 contiguous floats (a
+   * Gather of D single elements on the last axis ran ~10x slower in onnxruntime).
+   * Backward: y = C x + S P x with C, S diagonal and P the swap, so
+   *   dX = C dY + P^T S dY = dY * cos + swap(dY * sin)   (the swap is its own inverse).
+   * `out` names the result (e.g. a graph output); forward-only graphs may use symbolic dims.
+   */
+  rope(x: V, cos: V, sin: V, out?: string): V {
+    if (cos.grad || sin.grad) throw new Error('internal: rope tables take no gradient');
+    const D = x.shape[x.shape.length - 1];
+    if (typeof D !== 'number' || D % 2 !== 0) throw new Error(`internal: rope needs an even, fixed last dim, got ${String(D)}`);
+    const lead = new Array<number>(x.shape.length - 1).fill(0); // Reshape: 0 = keep that dim
+    const halves = this.ints([...lead, 2, D / 2]);
+    const whole = this.ints([...lead, D]);
+    const order = this.ints([1, 0]);
+    const swap = (z: string): string => this.n('Reshape', [this.n('Gather', [this.n('Reshape', [z, halves]), order], { axis: x.shape.length - 1 }), whole]);
+    const terms = [this.n('Mul', [x.name, cos.name]), this.n('Mul', [swap(x.name), sin.name])];
+    const [y] = this.g.node('Add', terms, {}, out === undefined ? 1 : [out]);
+    const res: V = { name: y as string, shape: x.shape, grad: x.grad };
+    return this.op1(res, [x, cos, sin], (gy) => [this.n('Add', [this.n('Mul', [gy, cos.name]), swap(this.n('Mul', [gy, sin.name]))]), null, null]);
   }
 
   /** Forward-only gelu(x + bias), tanh approximation, as onnxruntime's fused com.microsoft.FastGelu. */

@@ -1,7 +1,9 @@
 /**
  * Model checkpoints: a versioned folder
- *   DIR/config.json        {"format":"terminalworld.checkpoint","version":1,"model":{d,layers,heads,context,vocab},"step":N,...}
+ *   DIR/config.json        {"format":"terminalworld.checkpoint","version":1,"model":{d,layers,heads,context,vocab,framing[,positions]},"step":N,...}
  *   DIR/model.safetensors  every parameter, float32, named as in config.paramShapes
+ * "positions" is written only for 'rotary' (no wpe tensor); absent means 'learned' (a wpe tensor), so
+ * learned-position checkpoints are written exactly as before the option existed.
  * A training run folder (see ../train/run.ts) holds checkpoints/step-XXXXXXX/ folders like this one plus
  * optimizer state; `resolveModelDir` accepts either and picks the run's latest checkpoint.
  * Loading needs nothing from the training code.
@@ -34,7 +36,10 @@ export function saveModel(dir: string, m: ModelConfig, params: Params, extra: Re
     tensors.set(name, { shape, data });
   }
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: CHECKPOINT_FORMAT, version: String(CHECKPOINT_VERSION) });
-  const info = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: m, step: 0, ...extra };
+  // learned positions are the default: leave the field out, as checkpoints did before it existed
+  const { positions, ...rest } = m;
+  const model = positions === 'learned' ? rest : m;
+  const info = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model, step: 0, ...extra };
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(info, null, 2) + '\n');
 }
 
@@ -77,6 +82,13 @@ export function loadModel(dirOrRun: string): { dir: string; info: CheckpointInfo
   const file = join(dir, 'model.safetensors');
   const { tensors } = readSafetensors(file);
   const params: Params = new Map();
+  const pos = info.model.positions;
+  if (tensors.has('wpe') !== (pos === 'learned')) {
+    throw new TwError(
+      `config and weights do not match in ${dir}: config.json says positions "${pos}"${pos === 'learned' ? ' (the default when the field is absent)' : ''}, but the weights ${tensors.has('wpe') ? 'hold wpe, i.e. positions "learned"' : 'have no wpe, i.e. positions "rotary"'}`,
+      'use the config.json that was saved with these weights (model.positions: "learned" has a wpe tensor, "rotary" has none)',
+    );
+  }
   const expected = paramShapes(info.model);
   for (const [name, shape] of expected) {
     const t = tensors.get(name);

@@ -1,7 +1,7 @@
 /**
  * Model and training configuration. Named configs live in configs/<name>.json:
  *   {"format":"terminalworld.config","version":1,"name":"reference",
- *    "model":{"d":256,"layers":4,"heads":4,"context":256},
+ *    "model":{"d":256,"layers":4,"heads":4,"context":256},   (optional: "framing", "positions")
  *    "train":{"batch":8,"steps":2000,"lr":0.001,...}}
  * `tw train --config NAME|FILE` takes a name (looked up in configs/) or a path.
  */
@@ -15,6 +15,15 @@ import { FRAMINGS, VOCAB } from './framing.js';
 export const CONFIG_FORMAT = 'terminalworld.config';
 export const CONFIG_VERSION = 1;
 
+/**
+ * How the model knows where a token is: 'learned' absolute position embeddings (a wpe (T,C)
+ * parameter added to the token embedding), or 'rotary' (RoPE: no wpe; q and k of every attention
+ * layer are rotated by an angle proportional to the position, see rope.ts). Configs and
+ * checkpoints without the field are 'learned'.
+ */
+export const POSITIONS = ['learned', 'rotary'] as const;
+export type Positions = (typeof POSITIONS)[number];
+
 export const modelSchema = z
   .object({
     d: z.number().int().positive(),
@@ -24,9 +33,12 @@ export const modelSchema = z
     vocab: z.number().int().default(264),
     /** how sessions become tokens: 'turns' (src/model/framing.ts) or 'state' (src/model/stateframing.ts) */
     framing: z.enum(FRAMINGS).default('turns'),
+    /** position encoding: 'learned' (wpe) or 'rotary' (RoPE on q and k); see POSITIONS */
+    positions: z.enum(POSITIONS).default('learned'),
   })
   .strict()
   .refine((m) => m.d % m.heads === 0, { message: 'd must be a multiple of heads' })
+  .refine((m) => m.positions !== 'rotary' || (m.d / m.heads) % 2 === 0, { message: 'positions "rotary" rotates pairs of dims: the head size d/heads must be even' })
   .refine((m) => m.vocab >= VOCAB, { message: `vocab must hold the ${VOCAB} token ids of the framings (framing "turns" uses 260, "state" 263): set vocab to 264` });
 
 export const trainSchema = z
@@ -109,10 +121,8 @@ export function loadConfig(nameOrFile: string): Config {
 /** Parameter names and shapes, in a fixed order (the order of graph inputs and of the safetensors file). */
 export function paramShapes(m: ModelConfig): [string, number[]][] {
   const C = m.d;
-  const out: [string, number[]][] = [
-    ['wte', [m.vocab, C]],
-    ['wpe', [m.context, C]],
-  ];
+  const out: [string, number[]][] = [['wte', [m.vocab, C]]];
+  if (m.positions === 'learned') out.push(['wpe', [m.context, C]]); // rotary: no position parameter
   for (let l = 0; l < m.layers; l++) {
     out.push(
       [`h${l}.ln1.g`, [C]],
@@ -139,6 +149,6 @@ export function paramCount(m: ModelConfig): number {
 
 /** Approximate training FLOPs per token (6 N + attention). */
 export function trainFlopsPerToken(m: ModelConfig): number {
-  const nonEmb = paramCount(m) - m.context * m.d;
+  const nonEmb = paramCount(m) - (m.positions === 'learned' ? m.context * m.d : 0);
   return 6 * nonEmb + 12 * m.layers * m.context * m.d;
 }

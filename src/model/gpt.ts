@@ -3,7 +3,13 @@
  *
  * Legend: B batch, T context (training), S new tokens this call, P cache capacity (inference),
  * C width d, H heads, D = C / H head size, Vp padded vocab (264), N = B*T.
- * Pre-LN blocks, tanh-GELU MLP (4C), learned absolute positions, tied input/output embedding.
+ * Pre-LN blocks, tanh-GELU MLP (4C), tied input/output embedding, and positions per
+ * config.model.positions: 'learned' absolute (a wpe (T,C) parameter added to the token embedding)
+ * or 'rotary' (no wpe; q and k rotated by RoPE in every layer, half-split pairs, see rope.ts).
+ * The graph inputs are the same for both: rotary takes its angles from the same positions
+ * (pos_onehot when training, pos when inferring), via constant cos/sin tables. Training uses the
+ * tape's rope op (forward and backward); inference the fused com.microsoft.RotaryEmbedding kernel
+ * (same formula, half-split, no backward needed).
  *
  *  trainGraph: inputs  every parameter (see config.paramShapes), x_onehot (N,Vp), y_onehot (N,Vp),
  *                      weight (N,1) = mask / sum(mask), pos_onehot (N,T) position within its segment,
@@ -18,6 +24,7 @@
 import { type V, Tape } from './autodiff.js';
 import { type ModelConfig, paramShapes } from './config.js';
 import type { AttrValue, DType } from './onnx.js';
+import { ropeCaches, ropeTables } from './rope.js';
 
 type Params = Map<string, V>;
 
@@ -34,6 +41,30 @@ function mlp(t: Tape, p: Params, l: number, x: V, fused = false): V {
     ? t.fastGeluBias(t.matmul(h, param(p, `h${l}.fc.w`)), param(p, `h${l}.fc.b`)) // forward only: one fused kernel
     : t.gelu(t.add(t.matmul(h, param(p, `h${l}.fc.w`)), param(p, `h${l}.fc.b`))); // (B,T,4C)
   return t.add(x, t.add(t.matmul(f, param(p, `h${l}.out.w`)), param(p, `h${l}.out.b`)));
+}
+
+/** The rotary tables (T,D) as constant graph values (float32 or float64, as the tape). */
+function ropeConsts(t: Tape, m: ModelConfig): { cos: V; sin: V } {
+  const D = m.d / m.heads;
+  const r = ropeTables(m.context, D);
+  const c = (prefix: string, a: Float64Array): V => ({ name: t.g.constant(prefix, t.elem, [m.context, D], a), shape: [m.context, D], grad: false });
+  return { cos: c('rope_cos', r.cos), sin: c('rope_sin', r.sin) };
+}
+
+/**
+ * Forward-only RoPE with onnxruntime's fused kernel: x (B,S,C) with num_heads H (heads are
+ * contiguous D-blocks of C), or (B,H,1,D) (one token: the same memory as (B,1,H,D)); pos (B,S) int64.
+ */
+function ropeFused(t: Tape, m: ModelConfig, x: string, pos: string, caches: { cos: string; sin: string }, out?: string): string {
+  const [y] = t.g.node('RotaryEmbedding', [x, pos, caches.cos, caches.sin], { num_heads: m.heads, interleaved: 0 }, out === undefined ? 1 : [out], 'com.microsoft');
+  return y as string;
+}
+
+/** The (T,D/2) cos/sin caches of the fused kernel as float32 constants. */
+function ropeCacheConsts(t: Tape, m: ModelConfig): { cos: string; sin: string } {
+  const D = m.d / m.heads;
+  const c = ropeCaches(m.context, D);
+  return { cos: t.g.constant('rope_cos', 'float32', [m.context, D / 2], c.cos), sin: t.g.constant('rope_sin', 'float32', [m.context, D / 2], c.sin) };
 }
 
 function lmHead(t: Tape, p: Params, x: V, m: ModelConfig): V {
@@ -65,15 +96,30 @@ export function trainGraph(m: ModelConfig, B: number, dtype: DType = 'float32', 
   const posOh = t.input('pos_onehot', [N, T]);
   const amask = t.input('attn_mask', [B, 1, T, T]);
 
-  // embeddings: one-hot (N,Vp) @ wte (Vp,C) + one-hot positions (N,T) @ wpe (T,C) -> (B,T,C)
-  let x = t.reshape(t.add(t.matmul(xOh, param(p, 'wte')), t.matmul(posOh, param(p, 'wpe'))), [B, T, C], [B, T, C]);
+  // embeddings, learned: one-hot (N,Vp) @ wte (Vp,C) + one-hot positions (N,T) @ wpe (T,C) -> (B,T,C)
+  //             rotary:  one-hot (N,Vp) @ wte (Vp,C) -> (B,T,C); positions enter in attention (below)
+  const tok = t.matmul(xOh, param(p, 'wte'));
+  let x = t.reshape(m.positions === 'rotary' ? tok : t.add(tok, t.matmul(posOh, param(p, 'wpe'))), [B, T, C], [B, T, C]);
+  // rotary: each token's cos/sin row by its position within its segment, one-hot (N,T) @ table (T,D)
+  // -> (N,D) -> (B,T,1,D), broadcast over the heads of (B,T,H,D); no gradient (constants)
+  let rot: { cos: V; sin: V } | null = null;
+  if (m.positions === 'rotary') {
+    const tab = ropeConsts(t, m);
+    const rows = (a: V): V => t.reshape(t.matmul(posOh, a), [B, T, 1, D], [B, T, 1, D]);
+    rot = { cos: rows(tab.cos), sin: rows(tab.sin) };
+  }
   for (let l = 0; l < m.layers; l++) {
     const h = t.layerNorm(x, param(p, `h${l}.ln1.g`), param(p, `h${l}.ln1.b`));
     const qkv = t.add(t.matmul(h, param(p, `h${l}.attn.w`)), param(p, `h${l}.attn.b`)); // (B,T,3C)
     const [q, k, v] = t.split(qkv, [C, C, C]) as [V, V, V];
-    const heads = (z: V, perm: number[]): V => t.transpose(t.reshape(z, [B, T, H, D], [B, T, H, D]), perm);
-    const qh = heads(t.scale(q, 1 / Math.sqrt(D)), [0, 2, 1, 3]); // (B,H,T,D)
-    const kh = heads(k, [0, 2, 3, 1]); // (B,H,D,T)
+    // (B,T,C) -> (B,T,H,D), rotated (q and k, rotary only), then the heads' layout `perm`. The
+    // rope op's backward (autodiff.ts) rotates the gradient back: dx = dy * cos + swap(dy * sin)
+    const heads = (z: V, perm: number[], rotate = false): V => {
+      const z4 = t.reshape(z, [B, T, H, D], [B, T, H, D]);
+      return t.transpose(rot && rotate ? t.rope(z4, rot.cos, rot.sin) : z4, perm);
+    };
+    const qh = heads(t.scale(q, 1 / Math.sqrt(D)), [0, 2, 1, 3], true); // (B,H,T,D)
+    const kh = heads(k, [0, 2, 3, 1], true); // (B,H,D,T)
     const vh = heads(v, [0, 2, 1, 3]); // (B,H,T,D)
     const att = t.softmax(t.add(t.matmul(qh, kh), amask)); // (B,H,T,T)
     const y = t.reshape(t.transpose(t.matmul(att, vh), [0, 2, 1, 3]), [B, T, C], [B, T, C]);
@@ -113,8 +159,10 @@ export function inferGraph(m: ModelConfig, weights?: ReadonlyMap<string, Float32
   const mask = g.input('mask', 'float32', ['B', 1, 'S', 'PS']);
   const one = (op: string, ins: string[], attrs: Record<string, AttrValue> = {}, domain = ''): string => g.node(op, ins, attrs, 1, domain)[0] as string;
 
-  const emb = one('Add', [one('Gather', [param(p, 'wte').name, ids]), one('Gather', [param(p, 'wpe').name, pos])]);
+  // learned: wte[ids] + wpe[pos]; rotary: wte[ids] only (q and k are rotated by pos in every layer)
+  const emb = m.positions === 'rotary' ? one('Gather', [param(p, 'wte').name, ids]) : one('Add', [one('Gather', [param(p, 'wte').name, ids]), one('Gather', [param(p, 'wpe').name, pos])]);
   let x: V = { name: emb, shape: ['B', 'S', C], grad: false };
+  const rot = m.positions === 'rotary' ? ropeCacheConsts(t, m) : null;
   // cache length P as a 1-D int64 tensor, for slicing the attention weights into [cache | new]
   const capLen = one('Slice', [one('Shape', [`k0`]), t.ints([2]), t.ints([3])]);
   for (let l = 0; l < m.layers; l++) {
@@ -123,10 +171,12 @@ export function inferGraph(m: ModelConfig, weights?: ReadonlyMap<string, Float32
     const h = t.layerNorm(x, param(p, `h${l}.ln1.g`), param(p, `h${l}.ln1.b`));
     const qkv = t.add(t.matmul(h, param(p, `h${l}.attn.w`)), param(p, `h${l}.attn.b`)); // (B,S,3C)
     const [q, k, v] = t.split(qkv, [C, C, C]) as [V, V, V];
-    const heads = (z: V): string => one('Transpose', [one('Reshape', [z.name, t.ints([0, 0, H, D])])], { perm: [0, 2, 1, 3] }); // (B,H,S,D)
-    const qh = heads(q);
-    const kh = heads(k);
-    const vh = heads(v);
+    const heads = (z: string): string => one('Transpose', [one('Reshape', [z, t.ints([0, 0, H, D])])], { perm: [0, 2, 1, 3] }); // (B,H,S,D)
+    // rotary: q and k (B,S,C) rotated by their own positions; the cache keeps rotated keys (see kvcache.ts)
+    const rotate = (z: V): string => (rot ? ropeFused(t, m, z.name, pos, rot) : z.name);
+    const qh = heads(rotate(q));
+    const kh = heads(rotate(k));
+    const vh = heads(v.name);
     g.alias(kh, `newk${l}`, 'float32', ['B', H, 'S', D]);
     g.alias(vh, `newv${l}`, 'float32', ['B', H, 'S', D]);
     const qk = (k: string): string => one('FusedMatMul', [qh, k], { transB: 1, alpha: { float: 1 / Math.sqrt(D) } }, 'com.microsoft'); // q k^T / sqrt(D)
@@ -168,8 +218,11 @@ export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32
   const ids = g.input('ids', 'int64', ['B']);
   const pos = g.input('pos', 'int64', ['B']);
   const mask = g.input('mask', 'float32', ['B', 1, 1, 'P1']);
-  let x = one('Add', [one('Gather', ['wte', ids]), one('Gather', ['wpe', pos])]); // (B,C)
+  // learned: wte[ids] + wpe[pos]; rotary: wte[ids] only (q and k are rotated by pos in every layer)
+  let x = m.positions === 'rotary' ? one('Gather', ['wte', ids]) : one('Add', [one('Gather', ['wte', ids]), one('Gather', ['wpe', pos])]); // (B,C)
   const heads = t.ints([0, H, 1, D]);
+  const rot = m.positions === 'rotary' ? ropeCacheConsts(t, m) : null;
+  const pos1 = rot ? one('Unsqueeze', [pos, t.ints([1])]) : ''; // (B,1): one new token per sequence
   const flat = t.ints([0, C]);
   const capLen = one('Slice', [one('Shape', ['k0']), t.ints([2]), t.ints([3])]);
   const alpha = { float: 1 / Math.sqrt(D) };
@@ -178,8 +231,10 @@ export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32
     const vc = g.input(`v${l}`, 'float32', ['B', H, 'P', D]);
     const qkv = one('Gemm', [ln(x, `h${l}.ln1`), `h${l}.attn.w`, `h${l}.attn.b`]); // (B,3C) = [q | k | v]
     const [q, k, v] = g.node('Split', [qkv, t.ints([C, C, C])], { axis: 1 }, 3) as [string, string, string];
-    const qh = one('Reshape', [q, heads]); // (B,H,1,D)
-    const [kh] = g.node('Reshape', [k, heads], {}, [`newk${l}`]) as [string];
+    const qr = one('Reshape', [q, heads]); // (B,H,1,D)
+    // rotary: q and k (B,H,1,D) rotated by the new token's position (its cache slot); the rotated k is what the cache keeps
+    const qh = rot ? ropeFused(t, m, qr, pos1, rot) : qr;
+    const [kh] = rot ? [ropeFused(t, m, one('Reshape', [k, heads]), pos1, rot, `newk${l}`)] : (g.node('Reshape', [k, heads], {}, [`newk${l}`]) as [string]);
     const [vh] = g.node('Reshape', [v, heads], {}, [`newv${l}`]) as [string];
     g.output(kh, 'float32', ['B', H, 1, D]);
     g.output(vh, 'float32', ['B', H, 1, D]);

@@ -5,6 +5,15 @@
  *               drops rows, all in place, in buffers taken from and given back to a BufferPool
  *   SeqCache    one sequence's cache on its own (H,n,D), kept between calls (Sampler keepCache)
  *   prefillGroups  how to split a prefill of rows sorted longest first into graph runs
+ *
+ * Positions: a token's position is its slot in its row, 0 .. len-1 (the sampler feeds pos = len(b) + i
+ * for the i-th new token of row b). With learned positions (wpe) the position is already mixed into
+ * k and v by the embedding; with rotary positions (config.positions 'rotary', rope.ts) the graphs
+ * rotate each new key by ITS OWN position before it is returned, and the cache keeps these rotated
+ * keys (v is not rotated): a cached key is never rotated again, only the new query is rotated by the
+ * new token's position, so q.k sees the difference of the two. Hence nothing here depends on the
+ * position encoding, and a cache may only be reused for the same tokens at the same slots (a prefix,
+ * as SeqCache reuse does), never shifted to other slots.
  */
 import type { ModelConfig } from './config.js';
 

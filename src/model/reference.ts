@@ -2,6 +2,8 @@
  * Pure-TypeScript reference forward of the GPT in float64: plain loops, no ONNX, written
  * independently of gpt.ts so that the engine can be checked against it (reference.test.ts).
  * Slow (for tiny configs only). Legend: T tokens, C width, H heads, D head size, Vp vocab.
+ * Positions: learned (wte + wpe) or rotary (RoPE on q and k, half-split pairs (d, d + D/2),
+ * angle t * 10000^(-2d/D); computed here on its own, not from rope.ts).
  */
 import { type ModelConfig } from './config.js';
 
@@ -42,6 +44,27 @@ function linear(x: Mat, w: ArrayLike<number>, bias: ArrayLike<number> | null, N:
   });
 }
 
+/**
+ * Rotary positions, in place on one row of qkv (3C) at position t: in q and k of every head, the
+ * pair (d, d + D/2) is rotated by t * 10000^(-2d/D).
+ */
+function rotateRow(row: Float64Array, t: number, C: number, H: number): void {
+  const D = C / H;
+  for (const base of [0, C]) {
+    for (let hd = 0; hd < H; hd++) {
+      for (let d = 0; d < D / 2; d++) {
+        const angle = t / 10000 ** ((2 * d) / D);
+        const i = base + hd * D + d;
+        const j = i + D / 2;
+        const a = row[i] as number;
+        const b = row[j] as number;
+        row[i] = a * Math.cos(angle) - b * Math.sin(angle);
+        row[j] = b * Math.cos(angle) + a * Math.sin(angle);
+      }
+    }
+  }
+}
+
 const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 
 /** Logits (T, Vp) for one sequence of token ids. */
@@ -50,12 +73,14 @@ export function referenceLogits(m: ModelConfig, p: AnyParams, tokens: readonly n
   const H = m.heads;
   const D = C / H;
   const wte = get(p, 'wte');
-  const wpe = get(p, 'wpe');
-  let x: Mat = tokens.map((tok, t) => Float64Array.from({ length: C }, (_, c) => (wte[tok * C + c] as number) + (wpe[t * C + c] as number)));
+  const rotary = m.positions === 'rotary';
+  const wpe = rotary ? null : get(p, 'wpe');
+  let x: Mat = tokens.map((tok, t) => Float64Array.from({ length: C }, (_, c) => (wte[tok * C + c] as number) + (wpe ? (wpe[t * C + c] as number) : 0)));
   const T = tokens.length;
   for (let l = 0; l < m.layers; l++) {
     const h = layerNorm(x, get(p, `h${l}.ln1.g`), get(p, `h${l}.ln1.b`));
     const qkv = linear(h, get(p, `h${l}.attn.w`), get(p, `h${l}.attn.b`), 3 * C);
+    if (rotary) qkv.forEach((row, t) => rotateRow(row, t, C, H));
     const y: Mat = Array.from({ length: T }, () => new Float64Array(C));
     for (let hd = 0; hd < H; hd++) {
       for (let i = 0; i < T; i++) {

@@ -13,8 +13,10 @@
  * (they are recomputed identically). A NaN/inf loss stops the run naming the step; the last checkpoint stays.
  *
  * Warm start (--init DIR): the weights come from a model checkpoint of the same shape instead of the seeded init;
- * the optimizer, schedule and data cursor start fresh. meta.json records the source (path, step, weights sha256),
- * and a resume before the first checkpoint re-applies it from there.
+ * the optimizer, schedule and data cursor start fresh. The framing and the positions may differ: from learned to
+ * rotary positions wpe is dropped (every other tensor copied), from rotary to learned wpe keeps its seeded init.
+ * meta.json records the source (path, step, weights sha256, any positions change), and a resume before the first
+ * checkpoint re-applies it from there.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,22 +122,35 @@ export interface InitSource {
   step: number | null;
   /** sha256 of the source's model.safetensors */
   sha256: string;
+  /** when the source's positions differ from the run's: e.g. "learned -> rotary: wpe dropped" */
+  positions?: string;
 }
 
 /**
  * Load a warm start's weights for a run of `cfg`'s shape (checked against `expectSha`, the hash
  * meta.json recorded, when resuming); returns them with the source record that meta.json keeps.
  */
-function loadInit(path: string, cfg: Config, expectSha?: string): { source: InitSource; weights: Params } {
+function loadInit(path: string, cfg: Config, log: (line: string) => void, expectSha?: string): { source: InitSource; weights: Params } {
   const { dir, info, params } = loadModel(path);
-  // the shape must match; the framing may differ (a warm start can learn a new framing)
+  // the shape must match; the framing and the positions may differ (a warm start can learn a new framing,
+  // or move between learned and rotary positions: see below)
   const shape = (m: Config['model']): string => JSON.stringify([m.d, m.layers, m.heads, m.context, m.vocab]);
   if (shape(info.model) !== shape(cfg.model)) {
     throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
   }
   const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
   if (expectSha !== undefined && hash !== expectSha) throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
-  return { source: { path, step: typeof info.step === 'number' ? info.step : null, sha256: hash }, weights: params };
+  const source: InitSource = { path, step: typeof info.step === 'number' ? info.step : null, sha256: hash };
+  const from = info.model.positions;
+  const to = cfg.model.positions;
+  if (from !== to) {
+    // learned -> rotary: the run has no wpe, drop it; rotary -> learned: the run's wpe keeps its seeded init
+    const what = from === 'learned' ? `wpe dropped (${cfg.model.context}x${cfg.model.d}), every other tensor copied` : `wpe initialised fresh (seeded init), every other tensor copied`;
+    if (from === 'learned') params.delete('wpe');
+    source.positions = `${from} -> ${to}: ${what}`;
+    log(`warm start: --init ${path} has positions "${from}", --config ${cfg.name} "${to}": ${what}`);
+  }
+  return { source, weights: params };
 }
 
 /** Mean loss over fixed validation batches (forward only). */
@@ -163,8 +178,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const saved = JSON.parse(readFileSync(metaFile, 'utf8')) as { config: Config; init?: InitSource };
     init = saved.init ?? null;
     if (o.init !== undefined && init?.path !== o.init) throw new TwError(`--init ${o.init} differs from the warm start this run began with (${init?.path ?? 'none'})`, 'resume without --init, or start a new --out');
-    if (JSON.stringify(modelSchema.parse(saved.config.model)) !== JSON.stringify(cfg.model)) {
-      throw new TwError(`--config ${cfg.name} has another model shape than the run in ${o.out}`, 'resume with the same config, or start a new --out');
+    const savedModel = modelSchema.parse(saved.config.model);
+    if (JSON.stringify(savedModel) !== JSON.stringify(cfg.model)) {
+      const pos = savedModel.positions !== cfg.model.positions ? ` (positions "${cfg.model.positions}"; the run's are "${savedModel.positions}")` : '';
+      throw new TwError(`--config ${cfg.name} has another model shape than the run in ${o.out}${pos}`, 'resume with the same config, or start a new --out');
     }
     cfg = { ...saved.config, model: modelSchema.parse(saved.config.model) };
   }
@@ -174,7 +191,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const latest = o.resume ? readLatest(o.out) : null;
   // the warm start's weights: from --init on a new run, from the source meta.json names on a resume
   // that has no checkpoint yet; a resume from a checkpoint restores its own weights instead
-  const warm = latest ? null : init ? loadInit(init.path, cfg, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg) : null;
+  const warm = latest ? null : init ? loadInit(init.path, cfg, log, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg, log) : null;
   if (warm) init = warm.source;
   const data = await loadDataset(o.data, T, tc.seed, tc.validFraction, cfg.model.framing);
 
@@ -192,7 +209,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const params = initParams(cfg.model, tc.seed);
-  for (const [k, a] of warm?.weights ?? []) (params.get(k) as Float32Array).set(a);
+  for (const [k, a] of warm?.weights ?? []) {
+    const dst = params.get(k);
+    if (!dst) throw new Error(`internal: warm-start tensor ${k} has no place in the model`);
+    dst.set(a);
+  }
   const opt = new AdamW(params, tc);
   const stream = new BatchStream(data.train, tc.batch, T, tc.mask, tc.seed, { epoch: 0, index: 0 }, tc.pack);
   let start = 0;

@@ -12,7 +12,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--out <dir>', 'run folder')
     .option('--steps <n>', 'override train.steps')
     .option('--resume', 'continue the run in --out from its latest checkpoint', false)
-    .option('--init <dir>', 'warm start: take the weights of this model checkpoint (same shape as --config); optimizer and schedule start fresh')
+    .option('--init <dir>', 'warm start: take the weights of this model checkpoint (same shape as --config; across positions learned/rotary, wpe is dropped or initialised); optimizer and schedule start fresh')
     .option('--quiet', 'no progress bar', false)
     .action(async (o: { data: string; config: string; out: string; steps?: string; resume: boolean; quiet: boolean; init?: string }) => {
       const steps = o.steps === undefined ? undefined : Number(o.steps);
