@@ -17,6 +17,12 @@ export function intArg(name: string, v: string): number {
   return n;
 }
 
+function shareArg(name: string, v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new TwError(`${name} must be a number from 0 to 1, got "${v}"`, `e.g. ${name} 0.3`);
+  return x;
+}
+
 function modeArg(v: string): Mode {
   if (!(MODES as readonly string[]).includes(v)) throw new TwError(`unknown mode "${v}"`, `use one of: ${MODES.join(', ')}`);
   return v as Mode;
@@ -38,7 +44,8 @@ export function registerCorpus(program: Command): void {
     .option('--timeout-ms <ms>', 'per-command timeout', '5000')
     .option('--state', 'record what each turn changed in the session state (files, variables, aliases, functions)')
     .option('--image <image>', 'real backend: "workstation" (default), an image manifest or an OCI / docker-save tarball')
-    .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean; image?: string }) => {
+    .option('--grammar-share <x>', 'share of grammar sessions, 0..1: bash drawn from a grammar over ~100 utilities, with far-back reads (src/corpus/generate/grammar.ts)', '0')
+    .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean; image?: string; grammarShare: string }) => {
       const backend = await getBackend(backendName(o.backend));
       const bar = progressBar('recording');
       const r = await generateCorpus({
@@ -46,6 +53,7 @@ export function registerCorpus(program: Command): void {
         backend, mode: modeArg(o.mode), median: intArg('--median', o.median), maxTurns: intArg('--max-turns', o.maxTurns),
         timeoutMs: intArg('--timeout-ms', o.timeoutMs),
         recordState: o.state === true,
+        grammarShare: shareArg('--grammar-share', o.grammarShare),
         ...(o.image !== undefined ? { image: o.image } : {}),
         onProgress: (d, t) => bar(d, t),
       });

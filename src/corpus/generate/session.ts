@@ -3,6 +3,10 @@
  * and a recorded corpus re-created exactly.
  *
  *   seed -> Rng -> length n (log-normal, median 12, clamped to 1..60)
+ *        -> with `grammarShare` > 0 (`tw corpus generate --grammar-share X`; default 0), that share
+ *           of sessions: a grammar session (grammar.ts: bash drawn from a small grammar over ~100
+ *           utilities, far-back reads), twice the median length; decided on a stream of its own,
+ *           so every other session is the same as with share 0, and share 0 changes nothing
  *        -> half the sessions: a scratch session (scratch.ts: random folder, open-ended names)
  *        -> the other half: a project session, as follows
  *        -> optional orientation (pwd/ls) and project bootstrap (mkdir -p, cd)
@@ -13,6 +17,7 @@ import { Rng } from '../../core/rng.js';
 import { ALL_FAMILIES } from '../families/index.js';
 import { runFamily, type Family } from '../families/types.js';
 import { DIRS, PROJECTS } from './content.js';
+import { grammarTurns } from './grammar.js';
 import { scratchTurns } from './scratch.js';
 import { World, type FamilyName } from './world.js';
 
@@ -35,6 +40,8 @@ export interface GenerateOptions {
   median?: number;
   /** Share of scratch sessions, 0..1 (default SCRATCH_SHARE). */
   scratchShare?: number;
+  /** Share of grammar sessions (grammar.ts), 0..1 (default 0: the corpus is what it was without it). */
+  grammarShare?: number;
 }
 
 /** The i-th session's seed in a corpus seeded with `corpusSeed` (stable, order-free). */
@@ -73,6 +80,12 @@ export function generateScript(seed: number, id: string, o: GenerateOptions = {}
   const r = new Rng(seed);
   const w = new World();
   const n = sessionLength(r, o);
+  const grammar = o.grammarShare ?? 0;
+  if (grammar > 0) {
+    // a stream of its own (r is untouched), so the other sessions do not depend on the share
+    const g = new Rng(seed).fork('grammar');
+    if (g.bool(grammar)) return { id, seed, setup: [], turns: grammarTurns(g.fork('turns'), sessionLength(g, { ...o, median: 2 * (o.median ?? 12) })) };
+  }
   if (r.bool(o.scratchShare ?? SCRATCH_SHARE)) return { id, seed, setup: [], turns: scratchTurns(r.fork('scratch'), n) };
   const themes = new Set<FamilyName>();
   for (let i = r.int(1, 2); i > 0; i--) themes.add(r.weighted<FamilyName>([['git', 3], ['archive', 2], ['python', 3], ['text', 3], ['env', 2], ['inspect', 2], ['operators', 2], ['errors', 1.5], ['navigation', 1]]));

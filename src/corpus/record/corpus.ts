@@ -2,7 +2,8 @@
  * `tw corpus generate`: generate N scripts from a seed, record them on a backend in parallel,
  * then write train/valid/test splits.
  *
- *   DIR/raw/run.json          what this run is (seed, generator version, backend, mode)
+ *   DIR/raw/run.json          what this run is (seed, generator version, backend, mode, grammarShare:
+ *                             the share of grammar sessions, --grammar-share, default 0)
  *   DIR/raw/sessions.jsonl    append-only, one line per finished session (resume skips these ids)
  *   DIR/{train,valid,test}.jsonl  written at the end (tmp + rename), by the rule in splits.ts
  *   DIR/manifest.json         counts, the split check, the rule's constants, run metadata
@@ -82,14 +83,19 @@ function readRaw(file: string): Session[] {
 
 export async function generateCorpus(o: GenerateCorpusOptions): Promise<GenerateCorpusResult> {
   if (!Number.isInteger(o.sessions) || o.sessions < 1) throw new TwError(`--sessions must be a positive integer, got ${o.sessions}`, 'e.g. --sessions 2000');
+  const grammarShare = o.grammarShare ?? 0;
+  if (!Number.isFinite(grammarShare) || grammarShare < 0 || grammarShare > 1) throw new TwError(`--grammar-share must be a number from 0 to 1, got ${grammarShare}`, 'e.g. --grammar-share 0.3');
   const rawDir = join(o.out, 'raw');
   mkdirSync(rawDir, { recursive: true });
   const runFile = join(rawDir, 'run.json');
-  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false, image: o.image ?? 'workstation' };
+  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false, image: o.image ?? 'workstation', grammarShare };
   if (existsSync(runFile)) {
     const prev = JSON.parse(readFileSync(runFile, 'utf8')) as Record<string, unknown>;
     if ((prev['image'] ?? 'workstation') !== run.image) {
       throw new TwError(`${o.out} holds a run on image ${String(prev['image'] ?? 'workstation')}, this one asks for ${run.image}`, 'resume with the same --image, or choose a new --out folder');
+    }
+    if ((prev['grammarShare'] ?? 0) !== run.grammarShare) {
+      throw new TwError(`${o.out} holds a run with grammarShare=${String(prev['grammarShare'] ?? 0)}, this one has grammarShare=${String(run.grammarShare)}`, 'resume with the same --grammar-share, or choose a new --out folder');
     }
     if ((prev['recordState'] ?? false) !== run.recordState) {
       throw new TwError(`${o.out} holds a run with recordState=${String(prev['recordState'] ?? false)}, this one has recordState=${String(run.recordState)}`, 'resume with the same --state setting, or choose a new --out folder');
@@ -118,6 +124,7 @@ export async function generateCorpus(o: GenerateCorpusOptions): Promise<Generate
     const gen: GenerateOptions = {};
     if (o.median !== undefined) gen.median = o.median;
     if (o.maxTurns !== undefined) gen.maxTurns = o.maxTurns;
+    if (grammarShare > 0) gen.grammarShare = grammarShare;
     await runPool(
       todo,
       o.jobs,

@@ -5,7 +5,7 @@ import type { SessionScript } from '../generate/session.js';
 
 export const GENERATOR = 'terminalworld.corpus.generate';
 /** Bump when the generator's output for a given seed changes (a resumed run refuses to mix versions). */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export interface RecordOptions {
   mode?: SessionSpec['mode'];
