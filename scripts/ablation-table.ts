@@ -1,6 +1,7 @@
 /**
  * The ablation table of scripts/ablation-state.sh: one row per arm (runs/ablation-state/<arm>/),
- * from its tier1.json and probes.json, as Markdown. Usage: node --import tsx scripts/ablation-table.ts DIR
+ * from its tier1.json (or another Tier-1 file: FILE) and probes.json, as Markdown.
+ * Usage: node --import tsx scripts/ablation-table.ts DIR [FILE]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { formatRate, type Rate } from '../src/core/stats.js';
 import type { Tier1Results } from '../src/eval/tier1/index.js';
 
 const dir = process.argv[2] ?? 'runs/ablation-state';
+const file = process.argv[3] ?? 'tier1.json';
 const pct = (r: Rate | undefined): string => (r && r.total > 0 ? formatRate(r) : '—');
 const rows: string[] = [
   '| arm | exact, teacher-forced | exact, free-running | non-empty outputs, free | T=10 free | T=25 free | state accuracy, free | bits/byte (tf) | Tier 2 |',
@@ -15,7 +17,7 @@ const rows: string[] = [
 ];
 let nullRow = '';
 for (const arm of readdirSync(dir).sort()) {
-  const t1f = join(dir, arm, 'tier1.json');
+  const t1f = join(dir, arm, file);
   const prf = join(dir, arm, 'probes.json');
   if (!existsSync(t1f)) continue;
   const t = JSON.parse(readFileSync(t1f, 'utf8')) as Tier1Results;
