@@ -7,11 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { TwError } from '../core/errors.js';
+import { TwError } from '../../core/errors.js';
 import { CATEGORIES, type Category, type Probe, ProbeSchema } from './schema.js';
 
 /** The repository's probes/ folder. */
-export const DEFAULT_PROBE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../probes');
+export const DEFAULT_PROBE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../probes');
 
 export function checkCategory(name: string): Category {
   if ((CATEGORIES as readonly string[]).includes(name)) return name as Category;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, Terminal, Turn } from '../core/terminal.js';
+import type { Backend, Terminal, Turn } from '../../core/terminal.js';
 import { limiter, runProbeSession } from './exec.js';
 import { parseProbeFile } from './loader.js';
 

@@ -3,10 +3,10 @@
  * suite and its fixtures) and on just-bash, concurrently, plus the null floor.
  */
 import { describe, expect, it } from 'vitest';
-import { justbashBackend } from '../backends/justbash/index.js';
-import { nullBackend } from '../backends/null/index.js';
-import { realBackend } from '../backends/real/index.js';
-import { noSandbox } from '../backends/real/testkit.js';
+import { justbashBackend } from '../../backends/justbash/index.js';
+import { nullBackend } from '../../backends/null/index.js';
+import { realBackend } from '../../backends/real/index.js';
+import { noSandbox } from '../../backends/real/testkit.js';
 import { DEFAULT_PROBE_ROOT, loadProbes } from './loader.js';
 import { summarise } from './report.js';
 import { loadFixtureSet, runProbes } from './runner.js';

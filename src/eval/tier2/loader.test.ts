@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TwError } from '../core/errors.js';
+import { TwError } from '../../core/errors.js';
 import { checkCategory, loadProbes, parseProbeFile } from './loader.js';
 import { CATEGORIES } from './schema.js';
 

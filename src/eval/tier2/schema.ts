@@ -13,6 +13,11 @@
  *
  * Probe files are YAML lists under probes/<category>/*.yaml; expected answers live beside them in
  * probes/<category>/fixtures.json, recorded from the real backend (see fixtures.ts).
+ *
+ * Words across src/eval: a *probe* is only this (a Tier 2 scripted session, graded against its fixture);
+ * a *state probe* is one read-only command asked after a turn to read the state it left (the `state`
+ * list here, and Tier 1's pwd / ls -A / env / cat in src/eval/tier1/stateprobes.ts); the external suite's
+ * items are *cases* (src/eval/conformance).
  */
 import { z } from 'zod';
 

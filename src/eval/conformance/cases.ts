@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TwError } from '../core/errors.js';
+import { TwError } from '../../core/errors.js';
 
 export const DEFAULT_CASES = '/work/shared/external/oils-spec-bash.jsonl';
 

@@ -4,7 +4,7 @@
  * with the reason). A case agrees when the exit status matches and, where an expectation exists,
  * stdout matches byte for byte.
  */
-import type { Backend, Terminal } from '../core/terminal.js';
+import type { Backend, Terminal } from '../../core/terminal.js';
 import { type ConformanceCase, caseCommand } from './cases.js';
 
 export interface CaseResult {

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { summariseConformance } from '../cli/commands/conformance.js';
-import type { Backend, Terminal, Turn } from '../core/terminal.js';
-import { justbashBackend } from '../backends/justbash/index.js';
+import { summariseConformance } from '../../cli/commands/conformance.js';
+import type { Backend, Terminal, Turn } from '../../core/terminal.js';
+import { justbashBackend } from '../../backends/justbash/index.js';
 import { caseCommand, type ConformanceCase, loadCases, shQuote } from './cases.js';
 import { runConformance } from './run.js';
 

@@ -14,8 +14,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { TwError } from '../core/errors.js';
-import { sha256 } from '../core/meta.js';
+import { TwError } from '../../core/errors.js';
+import { sha256 } from '../../core/meta.js';
 import type { Category, Probe } from './schema.js';
 
 export const FIXTURE_FORMAT = 'tw-probe-fixtures';

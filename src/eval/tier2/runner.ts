@@ -1,8 +1,8 @@
 /**
  * Runs probes on a backend (sessions concurrently) and grades them; records fixtures from the oracle.
  */
-import { TwError } from '../core/errors.js';
-import type { Backend } from '../core/terminal.js';
+import { TwError } from '../../core/errors.js';
+import type { Backend } from '../../core/terminal.js';
 import { limiter, type RawObs, runProbeSession, type SessionResult } from './exec.js';
 import { encodeBytes, type FixtureEntry, type FixtureFile, fixtureStatus, type Obs, probeHash, readFixtures, writeFixtures } from './fixtures.js';
 import { type Failure, gradeDistribution, gradeSession } from './grade.js';

@@ -2,7 +2,7 @@
  * Runs one probe session on a backend and collects what it showed. A backend that throws, dies or
  * hangs never stops the run: the session ends with `error` set (the reason) and the probe fails.
  */
-import type { Backend, SessionSpec, Terminal } from '../core/terminal.js';
+import type { Backend, SessionSpec, Terminal } from '../../core/terminal.js';
 import type { Probe } from './schema.js';
 
 export interface RawObs {

@@ -4,7 +4,7 @@
  * {NAME: {passed, total, rate, lo, hi}}, aggregate, weights, failures, meta}.
  */
 import { diffLines } from 'diff';
-import { formatRate, type Rate, rate } from '../core/stats.js';
+import { formatRate, type Rate, rate } from '../../core/stats.js';
 import type { Failure } from './grade.js';
 import type { ProbeResult } from './runner.js';
 import { CATEGORIES, CATEGORY_WEIGHTS, type Category } from './schema.js';
