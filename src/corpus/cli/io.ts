@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 import { TwError } from '../../core/errors.js';
 import { sessionSchema } from '../../session/format.js';
 import { readSessions, sessionFiles } from '../../session/io.js';
-import { EXPORT_FORMATS, IMPORT_FORMATS } from '../formats.js';
-import { importRows, readRows, summary } from '../import/common.js';
+import { EXPORT_FORMATS, IMPORT_FORMATS } from '../formats/index.js';
+import { importRows, readRows, summary } from '../formats/common.js';
 
 function pick<T>(table: Record<string, T>, name: string, what: string): T {
   const f = table[name];

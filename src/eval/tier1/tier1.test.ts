@@ -10,7 +10,7 @@ import { runTier1 } from './index.js';
 import { filesWrittenBefore, stateProbesAt, writtenPaths } from './stateprobes.js';
 import { summary, toJson, writeRunFolder } from './report.js';
 import { runMeta } from '../../core/meta.js';
-import { parseSweAgentRow } from '../../corpus/import/swe-agent/index.js';
+import { parseSweAgentRow } from '../../corpus/formats/swe-agent/index.js';
 
 const turn = (cmd: string, output: string, exit = 0, cwd = '/root', family = 'inspect'): EvalTurn => ({
   cmd,

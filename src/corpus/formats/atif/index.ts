@@ -8,8 +8,8 @@
  */
 import { bytesToText, newSession, type Session, type SessionTurn } from '../../../session/format.js';
 import { classifyCommand } from '../../generate/classify.js';
-import { isObj, RowError, str } from '../../import/common.js';
-import { screenOf, splitScreen } from '../../import/screen.js';
+import { isObj, RowError, str } from '../common.js';
+import { screenOf, splitScreen } from '../screen.js';
 
 export const ATIF_VERSION = 'ATIF-v1.6';
 const TOOL = {

@@ -4,8 +4,8 @@
  * to condition on the whole history (files written earlier, variables, cwd).
  */
 import { newSession, type Session, type SessionTurn } from '../../../session/format.js';
-import { isObj, RowError, str } from '../../import/common.js';
-import { observation, parseObservation, type Message, type MessagesRow } from '../trl/index.js';
+import { isObj, RowError, str } from '../common.js';
+import { observation, parseObservation, type Message, type MessagesRow } from '../messages.js';
 
 export const WORLDMODEL_SYSTEM = 'You are a Linux bash terminal (Debian, user root, a persistent interactive shell). For each command, reply with exactly what the terminal prints, then [exit N] with the exit status.';
 

@@ -8,29 +8,11 @@
  * template shipped beside them (see templates.ts): which messages carry the loss.
  */
 import { bytesToText, newSession, type Session, type SessionTurn } from '../../../session/format.js';
-import { isObj, RowError, str } from '../../import/common.js';
+import { isObj, RowError, str } from '../common.js';
+import { type Message, type MessagesRow, observation, parseObservation } from '../messages.js';
 
 export const POLICY_SYSTEM = 'You are an agent operating a Linux bash terminal. Reply with exactly one shell command per message; the user replies with what the terminal printed and its exit status.';
 export const DEFAULT_TASK = 'Work in the terminal.';
-
-export interface Message {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-export interface MessagesRow {
-  id: string;
-  messages: Message[];
-}
-
-/** Output text + `[exit N]`; the exact framing the learned terminal's microcosm used. */
-export function observation(t: Pick<SessionTurn, 'output' | 'exit'>): string {
-  return bytesToText(t.output) + (t.exit >= 0 ? `[exit ${t.exit}]` : '');
-}
-
-export function parseObservation(text: string): { output: string; exit: number } {
-  const m = /\[exit (\d+)\]$/.exec(text);
-  return m ? { output: text.slice(0, m.index), exit: Number(m[1]) } : { output: text, exit: -1 };
-}
 
 function taskOf(s: Session): string {
   const t = s.meta?.['task'];

@@ -1,6 +1,6 @@
 /** Our own session JSONL as an import/export format: validated, unchanged. */
 import { sessionSchema, type Session } from '../../../session/format.js';
-import { RowError } from '../../import/common.js';
+import { RowError } from '../common.js';
 
 export function sessionRow(value: unknown): Session[] {
   const p = sessionSchema.safeParse(value);

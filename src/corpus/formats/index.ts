@@ -1,12 +1,17 @@
-/** The import and export formats by name (one line each). */
-import type { Session } from '../session/format.js';
-import { atifToSessions, sessionToAtif } from './export/atif/index.js';
-import { sessionRow } from './export/session/index.js';
-import { ECHO_TEMPLATE, POLICY_TEMPLATE, WORLDMODEL_TEMPLATE } from './export/trl/templates.js';
-import { policyToSessions, sessionToPolicy } from './export/trl/index.js';
-import { sessionToWorldModel, worldModelToSessions } from './export/worldmodel/index.js';
-import { parseNemotronRow } from './import/nemotron/index.js';
-import { parseSweAgentRow } from './import/swe-agent/index.js';
+/**
+ * The import and export formats by name (one line each). Each format is one folder here holding
+ * both directions (reader and writer, where it has both) and its tests; helpers that several
+ * formats share sit beside this file (common.ts: rows and skips; screen.ts: terminal screens split
+ * per command; messages.ts: chat-message rows and the `[exit N]` framing).
+ */
+import type { Session } from '../../session/format.js';
+import { atifToSessions, sessionToAtif } from './atif/index.js';
+import { sessionRow } from './session/index.js';
+import { ECHO_TEMPLATE, POLICY_TEMPLATE, WORLDMODEL_TEMPLATE } from './trl/templates.js';
+import { policyToSessions, sessionToPolicy } from './trl/index.js';
+import { sessionToWorldModel, worldModelToSessions } from './worldmodel/index.js';
+import { parseNemotronRow } from './nemotron/index.js';
+import { parseSweAgentRow } from './swe-agent/index.js';
 
 export interface ImportFormat {
   description: string;
