@@ -24,7 +24,7 @@ import { TwError } from '../core/errors.js';
 import { runMeta, sha256 } from '../core/meta.js';
 import { type Config, modelSchema, paramCount } from '../model/config.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
-import { writeFileAtomic } from '../model/fsutil.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
 import { type TensorEntry, readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import { AdamW, lrAt } from './adamw.js';

@@ -11,10 +11,11 @@
  * matches its probe is stale and must be re-recorded (`tw probe --record`); `"locked": true` marks a
  * hand-edited fixture, which recording never overwrites.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { TwError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/fsutil.js';
 import { sha256 } from '../../core/meta.js';
 import type { Category, Probe } from './schema.js';
 
@@ -94,12 +95,11 @@ export function readFixtures(root: string, category: Category): FixtureFile {
   return r.data;
 }
 
-/** Writes atomically (temp file + rename) so an interrupted recording never leaves half a file. */
+/** Writes atomically (temp file, fsync, rename) so an interrupted recording never leaves half a file. */
 export function writeFixtures(root: string, f: FixtureFile): void {
   const file = fixturePath(root, f.category as Category);
   const sorted: FixtureFile = { ...f, probes: Object.fromEntries(Object.entries(f.probes).sort(([a], [b]) => a.localeCompare(b))) };
-  writeFileSync(file + '.tmp', JSON.stringify(sorted, null, 1) + '\n');
-  renameSync(file + '.tmp', file);
+  writeFileAtomic(file, JSON.stringify(sorted, null, 1) + '\n');
 }
 
 export type FixtureStatus = 'ok' | 'missing' | 'stale';
