@@ -11,7 +11,7 @@ import { Screen } from './screen.js';
 import { gymMeta, listEpisodes, TrajectoryStore } from './store.js';
 import { envTerminal } from './testkit.js';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { sessionToAtif } from '../corpus/export/atif/index.js';
+import { sessionToAtif } from '../corpus/formats/atif/index.js';
 import type { Backend, Terminal } from '../core/terminal.js';
 
 describe('keystrokes: tmux-like line assembly', () => {

@@ -1,7 +1,7 @@
 /** Byte differences between an expected and an actual output, as segments to highlight. Shared
  *  by the HTML report (failing probes) and the viewer (real vs learned, per turn). */
 import { diffChars } from 'diff';
-import { visible } from '../probes/report.js';
+import { visible } from '../eval/tier2/report.js';
 
 export type SegmentOp = 'same' | 'del' | 'ins';
 export interface Segment {

@@ -109,7 +109,7 @@ async function tier1Section(ctx: Ctx, t1: readonly T1[]): Promise<string> {
     for (const p of func) for (const [k, c] of Object.entries(p.data.freeRunning.functional?.byProbe ?? {})) kinds.push(rp(p.label, k, c.target));
     for (const p of baselineSources(func)) for (const [k, c] of Object.entries(p.data.freeRunning.functional?.byProbe ?? {})) kinds.push(rp(baseName(p, manyBases), k, c.baseline));
     if (kinds.some(Boolean)) charts.push(await chart(ctx, 'state-probes', groupedRatesSpec(defined(kinds), 'State probes one by one, free-running', 'agrees with the oracle', 'probe', [...func.map((p) => p.label), ...baselineSources(func).map((p) => baseName(p, manyBases))]), 'Each state probe (pwd, ls, cat of a file the session wrote, env) on its own, pooled over depths.', 'Tier 1'));
-    charts.push(await chart(ctx, 'state-accuracy', ratesByDepthSpec(defined(pts), 'State accuracy by depth (pwd, ls, cat, env probes all agree with the oracle)', 'state accuracy'), 'Functional equivalence: state probes inserted at each depth, answered by the real oracle replaying the same commands.', 'Tier 1'));
+    charts.push(await chart(ctx, 'state-accuracy', ratesByDepthSpec(defined(pts), 'State accuracy by depth (pwd, ls, cat, env state probes all agree with the oracle)', 'state accuracy'), 'Functional equivalence: state probes inserted at each depth, answered by the real oracle replaying the same commands.', 'Tier 1'));
   }
   const scored = t1.filter((p) => p.data.teacherForced.scores);
   if (scored.length) {

@@ -19,6 +19,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 import { kernelNowNs } from './clock.js';
 import { compileTwdet, TWDET_SRC } from './native/build.js';
 import { preflight } from './preflight.js';
@@ -272,8 +273,7 @@ function refreshTwdet(dir: string, stamp: RootfsStamp): RootfsStamp {
   const determinism = installTwdet(dir);
   clampTimes(dir);
   const next: RootfsStamp = { ...stamp, determinism, twdet: twdetHash(), build: { ...stamp.build, endNs: String(nowNs()) } };
-  writeFileSync(`${stampPath(dir)}.tmp`, JSON.stringify(next, null, 2) + '\n');
-  renameSync(`${stampPath(dir)}.tmp`, stampPath(dir));
+  writeFileAtomic(stampPath(dir), JSON.stringify(next, null, 2) + '\n');
   return next;
 }
 
@@ -283,8 +283,7 @@ export function installTree(tmp: string, dir: string, stamp: RootfsStamp): void 
   rmSync(stampPath(dir), { force: true });
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
-  writeFileSync(`${stampPath(dir)}.tmp`, JSON.stringify(stamp, null, 2) + '\n');
-  renameSync(`${stampPath(dir)}.tmp`, stampPath(dir));
+  writeFileAtomic(stampPath(dir), JSON.stringify(stamp, null, 2) + '\n');
   rmSync(old, { recursive: true, force: true });
 }
 

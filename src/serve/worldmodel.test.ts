@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionToWorldModel } from '../corpus/export/worldmodel/index.js';
+import { sessionToWorldModel } from '../corpus/formats/worldmodel/index.js';
 import { newSession } from '../session/format.js';
 import { parsePrompted, promptedReply } from '../backends/endpoint/prompted.js';
 import { inferCwd, parseChatML, parseConversation, renderChatML, replyText, toMessages, WORLDMODEL_SYSTEM } from './worldmodel.js';

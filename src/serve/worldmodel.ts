@@ -1,6 +1,6 @@
 /**
  * The conversation form shared by `tw serve` and the `endpoint` backend: exactly the role-swapped
- * rows that `tw corpus export --format worldmodel` writes (src/corpus/export/worldmodel), so a
+ * rows that `tw corpus export --format worldmodel` writes (src/corpus/formats/worldmodel), so a
  * model fine-tuned on that export is served and queried as it was trained:
  *
  *   system    WORLDMODEL_SYSTEM
@@ -16,8 +16,8 @@
  * TRL's default for models without one): `<|im_start|>role\ncontent<|im_end|>\n`.
  */
 import { posix } from 'node:path';
-import { observation, parseObservation } from '../corpus/export/trl/index.js';
-import { WORLDMODEL_SYSTEM } from '../corpus/export/worldmodel/index.js';
+import { observation, parseObservation } from '../corpus/formats/messages.js';
+import { WORLDMODEL_SYSTEM } from '../corpus/formats/worldmodel/index.js';
 import { SESSION_HOME } from '../core/terminal.js';
 
 export { WORLDMODEL_SYSTEM };

@@ -24,12 +24,12 @@ import { TwError } from '../core/errors.js';
 import { runMeta, sha256 } from '../core/meta.js';
 import { type Config, modelSchema, paramCount } from '../model/config.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
-import { writeFileAtomic } from '../model/fsutil.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
 import { type TensorEntry, readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import { AdamW, lrAt } from './adamw.js';
 import { BatchStream, type Cursor, evalBatches, loadDataset } from './data.js';
-import { Progress } from './progress.js';
+import { ProgressBar } from '../core/progress.js';
 import { type Batch, TrainStep, maskSum } from './step.js';
 
 export const STATE_FORMAT = 'terminalworld.train-state';
@@ -233,7 +233,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const step = await TrainStep.create(cfg.model, tc.batch, tc.threads);
   const evalStep = data.valid.length > 0 ? await TrainStep.create(cfg.model, tc.batch, tc.threads, false) : null;
   const valid = evalBatches(data.valid, tc.batch, T, tc.mask, tc.evalBatches, tc.pack);
-  const progress = new Progress(tc.steps, start, o.progress ?? true);
+  const progress = new ProgressBar({ label: 'step', start, enabled: o.progress ?? true, plainEveryMs: 10_000 });
+  let tokPerSec = 0; // smoothed for the bar
   const tokensPerStep = tc.batch * T * tc.accum;
   let lastLoss = NaN;
   let validLoss: number | null = null;
@@ -265,7 +266,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const dt = (performance.now() - t0) / 1000;
     const fill = batches.reduce((a, b) => a + b.tokens.reduce((n, t, i) => n + (t !== 0 || b.mask[i] !== 0 ? 1 : 0), 0), 0) / (tokensPerStep + tc.batch * tc.accum);
     emit({ kind: 'train', step: s, loss, lr, gradNorm, tokens: tokensPerStep * s, tokPerSec: Math.round(tokensPerStep / dt), fill: Math.round(fill * 1000) / 1000 });
-    progress.update(s, loss, tokensPerStep / dt, validLoss);
+    tokPerSec = tokPerSec === 0 ? tokensPerStep / dt : 0.9 * tokPerSec + 0.1 * (tokensPerStep / dt);
+    progress.update(s, tc.steps, `loss ${loss.toFixed(3)}${validLoss === null ? '' : ` valid ${validLoss.toFixed(3)}`} ${Math.round(tokPerSec).toLocaleString('en-US')} tok/s`);
     if (evalStep && (s % tc.evalEvery === 0 || s === tc.steps)) {
       validLoss = await evaluate(evalStep, params, valid);
       emit({ kind: 'eval', step: s, validLoss, validBitsPerToken: validLoss === null ? null : validLoss / Math.LN2 });

@@ -5,9 +5,9 @@ import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
 import { formatRate, rate } from '../../core/stats.js';
-import { DEFAULT_CASES, loadCases } from '../../conformance/cases.js';
-import { KNOWN_EXCEPTIONS } from '../../conformance/exceptions.js';
-import { type CaseResult, runConformance } from '../../conformance/run.js';
+import { DEFAULT_CASES, loadCases } from '../../eval/conformance/cases.js';
+import { KNOWN_EXCEPTIONS } from '../../eval/conformance/exceptions.js';
+import { type CaseResult, runConformance } from '../../eval/conformance/run.js';
 
 interface Opts {
   backend: string;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { MODES, type Mode } from '../../core/terminal.js';
-import { progressBar } from '../../corpus/cli/progress.js';
+import { ProgressBar } from '../../core/progress.js';
 import { registerCorpusIo } from '../../corpus/cli/io.js';
 import { registerCorpusTasks } from '../../corpus/cli/tasks.js';
 import { registerCorpusHarbor } from '../../corpus/cli/harbor.js';
@@ -47,7 +47,7 @@ export function registerCorpus(program: Command): void {
     .option('--grammar-share <x>', 'share of grammar sessions, 0..1: bash drawn from a grammar over ~100 utilities, with far-back reads (src/corpus/generate/grammar.ts)', '0')
     .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean; image?: string; grammarShare: string }) => {
       const backend = await getBackend(backendName(o.backend));
-      const bar = progressBar('recording');
+      const bar = new ProgressBar({ label: 'recording', plainEveryPercent: 10 });
       const r = await generateCorpus({
         sessions: intArg('--sessions', o.sessions), seed: intArg('--seed', o.seed), out: o.out, jobs: intArg('--jobs', o.jobs),
         backend, mode: modeArg(o.mode), median: intArg('--median', o.median), maxTurns: intArg('--max-turns', o.maxTurns),
@@ -55,7 +55,7 @@ export function registerCorpus(program: Command): void {
         recordState: o.state === true,
         grammarShare: shareArg('--grammar-share', o.grammarShare),
         ...(o.image !== undefined ? { image: o.image } : {}),
-        onProgress: (d, t) => bar(d, t),
+        onProgress: (d, t) => bar.update(d, t),
       });
       process.stdout.write(`recorded ${r.recorded} sessions in ${r.seconds.toFixed(1)} s (${r.skipped} already done, ${r.retried} re-recorded after an anomaly, ${r.rejected} rejected: see raw/rejected.jsonl); splits train ${r.counts.train} / valid ${r.counts.valid} / test ${r.counts.test}; split check ${r.check.ok ? 'ok' : 'FAILED'}\n`);
       process.stdout.write(formatStats(r.stats) + '\n');

@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { backendName, getBackend } from '../../backends/registry.js';
 import { TwError } from '../../core/errors.js';
 import { runMeta } from '../../core/meta.js';
-import { checkCategory, DEFAULT_PROBE_ROOT, loadProbes } from '../../probes/loader.js';
-import { type BoundRow, failureReport, formatTable, reportJson, summarise } from '../../probes/report.js';
-import { DEFAULT_JOBS, DEFAULT_SEED, loadFixtureSet, recordFixtures, runProbes } from '../../probes/runner.js';
-import type { Category } from '../../probes/schema.js';
+import { checkCategory, DEFAULT_PROBE_ROOT, loadProbes } from '../../eval/tier2/loader.js';
+import { type BoundRow, failureReport, formatTable, reportJson, summarise } from '../../eval/tier2/report.js';
+import { DEFAULT_JOBS, DEFAULT_SEED, loadFixtureSet, recordFixtures, runProbes } from '../../eval/tier2/runner.js';
+import type { Category } from '../../eval/tier2/schema.js';
 
 interface ProbeOpts {
   backend: string;

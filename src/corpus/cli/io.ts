@@ -1,11 +1,12 @@
 /** `tw corpus import` and `tw corpus export`. */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TwError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/fsutil.js';
 import { sessionSchema } from '../../session/format.js';
 import { readSessions, sessionFiles } from '../../session/io.js';
-import { EXPORT_FORMATS, IMPORT_FORMATS } from '../formats.js';
-import { importRows, readRows, summary } from '../import/common.js';
+import { EXPORT_FORMATS, IMPORT_FORMATS } from '../formats/index.js';
+import { importRows, readRows, summary } from '../formats/common.js';
 
 function pick<T>(table: Record<string, T>, name: string, what: string): T {
   const f = table[name];
@@ -35,9 +36,7 @@ export function registerCorpusIo(corpus: Command): void {
         if (!ok.success) throw new TwError(`importer produced an invalid session ${s.id}: ${ok.error.issues[0]?.message ?? ''}`, 'this is a bug in the importer; please report it with the input row');
         lines.push(JSON.stringify(s));
       }
-      const tmp = `${o.out}.tmp`;
-      writeFileSync(tmp, lines.join('\n') + (lines.length ? '\n' : ''));
-      renameSync(tmp, o.out);
+      writeFileAtomic(o.out, lines.join('\n') + (lines.length ? '\n' : ''));
       process.stdout.write(summary(res) + `\nwrote ${o.out}\n`);
       if (res.taken === 0) process.exitCode = 1;
     });
@@ -59,9 +58,7 @@ export function registerCorpusIo(corpus: Command): void {
           lines.push(JSON.stringify(fmt.row(s)));
         }
       }
-      const tmp = `${o.out}.tmp`;
-      writeFileSync(tmp, lines.join('\n') + (lines.length ? '\n' : ''));
-      renameSync(tmp, o.out);
+      writeFileAtomic(o.out, lines.join('\n') + (lines.length ? '\n' : ''));
       let note = '';
       if (fmt.template) {
         writeFileSync(`${o.out}.chat_template.jinja`, fmt.template);

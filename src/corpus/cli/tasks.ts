@@ -10,7 +10,7 @@ import { readTasks } from '../tasks/format.js';
 import { TASK_FAMILIES } from '../tasks/index.js';
 import { checkTask, familyByName, generateTasks, type TaskResult } from '../tasks/run.js';
 import { writeHarborTask } from '../tasks/harbor.js';
-import { progressBar } from './progress.js';
+import { ProgressBar } from '../../core/progress.js';
 
 function int(name: string, v: string): number {
   const n = Number(v);
@@ -49,7 +49,7 @@ export function registerCorpusTasks(corpus: Command): void {
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const writer = o.rollouts ? new SessionWriter(o.rollouts) : null;
       const results: TaskResult[] = [];
-      const bar = progressBar('tasks');
+      const bar = new ProgressBar({ label: 'tasks', plainEveryPercent: 10 });
       const t0 = performance.now();
       try {
         await runPool(tasks, int('--jobs', o.jobs), (t) => checkTask(t, backend), (r) => {
@@ -57,7 +57,7 @@ export function registerCorpusTasks(corpus: Command): void {
           writer?.append(r.session);
           const task = byId.get(r.id);
           if (o.harbor && r.success && task) writeHarborTask(o.harbor, task, r.session);
-          bar(results.length, tasks.length);
+          bar.update(results.length, tasks.length);
         });
       } finally {
         writer?.close();

@@ -8,9 +8,10 @@
  *   DIR/{train,valid,test}.jsonl  written at the end (tmp + rename), by the rule in splits.ts
  *   DIR/manifest.json         counts, the split check, the rule's constants, run metadata
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/fsutil.js';
 import { runMeta } from '../../core/meta.js';
 import type { Backend } from '../../core/terminal.js';
 import type { Session } from '../../session/format.js';
@@ -105,7 +106,7 @@ export async function generateCorpus(o: GenerateCorpusOptions): Promise<Generate
         throw new TwError(`${o.out} holds a run with ${k}=${String(prev[k])}, this one has ${k}=${String(run[k])}`, `resume with the same settings, or choose a new --out folder`);
       }
     }
-  } else writeFileSync(runFile, JSON.stringify(run, null, 2) + '\n');
+  } else writeFileAtomic(runFile, JSON.stringify(run, null, 2) + '\n');
 
   const rawFile = join(rawDir, 'sessions.jsonl');
   const rejectFile = join(rawDir, 'rejected.jsonl');
@@ -170,9 +171,7 @@ export function finalizeSplits(out: string, n: number, seed: number, run: unknow
   const acc = new StatsAccumulator();
   const counts = { train: 0, valid: 0, test: 0 } as Record<Split, number>;
   for (const [sp, ss] of bySplit) {
-    const tmp = join(out, `.${sp}.jsonl.tmp`);
-    writeFileSync(tmp, ss.map((s) => JSON.stringify(s)).join('\n') + (ss.length ? '\n' : ''));
-    renameSync(tmp, join(out, `${sp}.jsonl`));
+    writeFileAtomic(join(out, `${sp}.jsonl`), ss.map((s) => JSON.stringify(s)).join('\n') + (ss.length ? '\n' : ''));
     counts[sp] = ss.length;
     for (const s of ss) acc.add(s, sp);
   }
@@ -182,6 +181,6 @@ export function finalizeSplits(out: string, n: number, seed: number, run: unknow
     rule: { fractions: [0.9, 0.05, 0.05], minPairBytes: MIN_PAIR_BYTES, commonSessions: COMMON_SESSIONS, moved: a.moved, commonPairs: a.commonPairs, linkedGroups: a.linkedGroups },
     check, stats, meta: runMeta('corpus generate', MANIFEST_VERSION, seed, run),
   };
-  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileAtomic(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return { stats, check, counts };
 }

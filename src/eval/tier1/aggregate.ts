@@ -9,7 +9,7 @@ import { CalibrationAccumulator, type Calibration } from '../metrics/calibration
 import { CrossEntropyAccumulator, type CrossEntropy } from '../metrics/crossentropy.js';
 import { compareTurns } from '../metrics/exact.js';
 import type { EvalData } from './data.js';
-import type { Probe } from './probes.js';
+import type { StateProbe } from './stateprobes.js';
 import type { PassResult, PassTurn } from './runner.js';
 
 export const DEPTHS: readonly number[] = [1, 3, 10, 25, 50];
@@ -172,27 +172,27 @@ export function recoverySection(passes: readonly PassResult[], baseline: PassRes
   return out;
 }
 
-export interface ProbePoint {
+export interface StateProbePoint {
   session: number;
   depth: number;
-  probes: Probe[];
+  probes: StateProbe[];
   oracle: Turn[];
   target: Turn[] | undefined;
   baseline: Turn[] | undefined;
 }
 
 export interface FunctionalSection {
-  /** Probe points where every probe agrees with the oracle. */
+  /** State-probe points where every state probe agrees with the oracle. */
   overall: Cell;
   byDepth: Record<string, Cell>;
-  /** Single probes, by kind (pwd, ls, env, cat). */
+  /** Single state probes, by kind (pwd, ls, env, cat). The key keeps its name: it is part of the terminalworld.tier1 v1 results. */
   byProbe: Record<string, Cell>;
-  /** Every single probe pooled (a softer figure than `overall`, where one wrong probe fails the point). */
+  /** Every single state probe pooled (a softer figure than `overall`, where one wrong state probe fails the point); key kept as in v1. */
   probes: Cell;
   points: number;
 }
 
-export function functionalSection(points: readonly ProbePoint[]): FunctionalSection {
+export function functionalSection(points: readonly StateProbePoint[]): FunctionalSection {
   const probeOk = (got: Turn | undefined, want: Turn | undefined): boolean =>
     got !== undefined && want !== undefined && compareTurns({ ...got, exit: got.exit }, { ...want, exit: want.exit }).exact;
   const pointPairs: { depth: number; pair: readonly [Outcome, Outcome] }[] = [];

@@ -8,14 +8,14 @@
  * codes are not compared (exit null), outputs are compared after CRLF->LF and trailing-newline
  * normalisation, and only shell turns are scored (tool turns stay in the history the model sees,
  * because they are part of the real transcript). Rows are read with the corpus importer
- * (src/corpus/import/swe-agent), which also tags each shell command with its family; files it
+ * (src/corpus/formats/swe-agent), which also tags each shell command with its family; files it
  * wrote (`tw corpus import --format swe-agent`, meta.exitUnknown) are read the same way.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../../core/errors.js';
 import type { Mode, SessionSpec, StateChange, Turn } from '../../core/terminal.js';
-import { parseSweAgentRow } from '../../corpus/import/swe-agent/index.js';
+import { parseSweAgentRow } from '../../corpus/formats/swe-agent/index.js';
 import { bytesToText, decodeBytes, type Session } from '../../session/format.js';
 import { parseSessionLine } from '../../session/io.js';
 import { staticNondeterminism } from './determinism.js';
@@ -61,7 +61,7 @@ export function historyTurns(s: EvalSession, n: number): Turn[] {
   return out;
 }
 
-/** SWE-agent rows through the corpus importer (src/corpus/import/swe-agent), then into EvalTurns. */
+/** SWE-agent rows through the corpus importer (src/corpus/formats/swe-agent), then into EvalTurns. */
 function parseSwe(text: string, file: string, line: number): EvalSession {
   let raw: unknown;
   try {

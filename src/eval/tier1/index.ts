@@ -20,12 +20,12 @@ import {
   scoreSection,
   type ExactSection,
   type FunctionalSection,
-  type ProbePoint,
+  type StateProbePoint,
   type RecoveryEntry,
   type ScoreSection,
 } from './aggregate.js';
 import type { EvalData } from './data.js';
-import { probeByHistory, probeByReplay, probesAt } from './probes.js';
+import { stateProbesByHistory, stateProbesByReplay, stateProbesAt } from './stateprobes.js';
 import { mapPool, runPass, type PassResult } from './runner.js';
 import { stateSection, type StateSection } from './state.js';
 
@@ -124,19 +124,19 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
     const oracle = o.oracle;
     const t = performance.now();
     const perSession = await mapPool(data.sessions, o.concurrency, async (s, si) => {
-      const want = await probeByReplay(oracle, s, DEPTHS);
-      const b = await probeByReplay(o.baseline, s, DEPTHS);
-      const tt = supported ? await probeByHistory(o.target, s, DEPTHS, 'real', o.options) : await probeByReplay(o.target, s, DEPTHS, o.options);
+      const want = await stateProbesByReplay(oracle, s, DEPTHS);
+      const b = await stateProbesByReplay(o.baseline, s, DEPTHS);
+      const tt = supported ? await stateProbesByHistory(o.target, s, DEPTHS, 'real', o.options) : await stateProbesByReplay(o.target, s, DEPTHS, o.options);
       const own: Turn[] = free.own[si] ?? [];
-      const tf = supported ? await probeByHistory(o.target, s, DEPTHS, own, o.options) : tt;
-      for (const [label, r] of [['oracle probes', want], ['target probes (teacher)', tt], ['target probes (free)', tf]] as const) {
+      const tf = supported ? await stateProbesByHistory(o.target, s, DEPTHS, own, o.options) : tt;
+      for (const [label, r] of [['oracle state probes', want], ['target state probes (teacher)', tt], ['target state probes (free)', tf]] as const) {
         if (r.error) errors.push({ pass: label, session: s.id, depth: 0, error: r.error });
       }
-      const points = (answers: typeof tt): ProbePoint[] =>
+      const points = (answers: typeof tt): StateProbePoint[] =>
         [...want.answers.entries()].map(([depth, oracleTurns]) => ({
           session: si,
           depth,
-          probes: probesAt(s, depth),
+          probes: stateProbesAt(s, depth),
           oracle: oracleTurns,
           target: answers.answers.get(depth),
           baseline: b.answers.get(depth),
@@ -145,7 +145,7 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
     });
     functionalTeacher = functionalSection(perSession.flatMap((x) => x.teacher));
     functionalFree = functionalSection(perSession.flatMap((x) => x.free));
-    log(`state probes: ${functionalFree.points} probe points in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    log(`state probes: ${functionalFree.points} state-probe points in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 
   const excluded: Record<string, number> = {};

@@ -44,11 +44,11 @@ export function summary(r: Tier1Results): string {
       L.push(`  by depth: ${DEPTHS.map((d) => `T=${d} ${num(m.scores?.crossEntropy.byDepth[String(d)]?.bitsPerByte)} b/B ECE ${num(m.scores?.calibration.byDepth[String(d)]?.ece, 3)}`).join(' | ')}`);
     } else L.push(`  cross-entropy / calibration: ${r.backend} gives no token probabilities (uniform bytes would be 8 bits/byte)`);
     if (m.functional) {
-      L.push(`  functional equivalence (all state probes agree with the oracle), ${m.functional.points} probe points:`);
+      L.push(`  functional equivalence (all state probes agree with the oracle), ${m.functional.points} state-probe points:`);
       L.push(cellRow('all depths', m.functional.overall));
       for (const d of DEPTHS) L.push(cellRow(`T=${d}`, m.functional.byDepth[String(d)]));
-      L.push(cellRow('single probes', m.functional.probes));
-      for (const [k, c] of Object.entries(m.functional.byProbe)) L.push(cellRow(`probe ${k}`, c));
+      L.push(cellRow('single state probes', m.functional.probes));
+      for (const [k, c] of Object.entries(m.functional.byProbe)) L.push(cellRow(`state probe ${k}`, c));
     }
   }
   L.push('', `recovery (reseed with the real transcript every k turns): exact match on deterministic turns; null ${pct(Object.values(r.recovery)[0]?.baseline)}`);

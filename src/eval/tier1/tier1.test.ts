@@ -7,10 +7,10 @@ import { nullBackend } from '../../backends/null/index.js';
 import { newSession, turnToRecord } from '../../session/format.js';
 import { loadEvalData, type EvalData, type EvalSession, type EvalTurn } from './data.js';
 import { runTier1 } from './index.js';
-import { filesWrittenBefore, probesAt, writtenPaths } from './probes.js';
+import { filesWrittenBefore, stateProbesAt, writtenPaths } from './stateprobes.js';
 import { summary, toJson, writeRunFolder } from './report.js';
 import { runMeta } from '../../core/meta.js';
-import { parseSweAgentRow } from '../../corpus/import/swe-agent/index.js';
+import { parseSweAgentRow } from '../../corpus/formats/swe-agent/index.js';
 
 const turn = (cmd: string, output: string, exit = 0, cwd = '/root', family = 'inspect'): EvalTurn => ({
   cmd,
@@ -210,6 +210,6 @@ describe('state probes', () => {
       turns: [turn('echo a > a.txt', ''), turn('cd proj', '', 0, '/root/proj'), turn('echo b > b.txt', '', 0, '/root/proj'), turn('echo c >> ../a.txt', '', 0, '/root/proj')],
     };
     expect(filesWrittenBefore(s, 4)).toEqual(['/root/a.txt', '/root/proj/b.txt']);
-    expect(probesAt(s, 1).map((p) => p.cmd)).toEqual(['pwd', 'ls -A', 'env', "cat '/root/a.txt'"]);
+    expect(stateProbesAt(s, 1).map((p) => p.cmd)).toEqual(['pwd', 'ls -A', 'env', "cat '/root/a.txt'"]);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Export an arm's training trajectories in the field's formats (trl-policy, trl-echo, atif, session),
- * through the corpus exporters (src/corpus/formats.ts), so the same study can be rerun at scale
+ * through the corpus exporters (src/corpus/formats), so the same study can be rerun at scale
  * with TRL or SkyRL. A trajectory becomes a session whose meta.task holds the instruction;
  * observations are the normalised (LF) and cut text the policy trained on.
  */
 import { writeFileSync } from 'node:fs';
 import { TwError } from '../../core/errors.js';
-import { EXPORT_FORMATS } from '../../corpus/formats.js';
+import { EXPORT_FORMATS } from '../../corpus/formats/index.js';
 import { newSession, type Session } from '../../session/format.js';
 import type { Trajectory } from './framing.js';
 

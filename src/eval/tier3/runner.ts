@@ -20,7 +20,7 @@ import type { Backend } from '../../core/terminal.js';
 import { getBackend } from '../../backends/registry.js';
 import { loadModel, saveModel } from '../../model/checkpoint.js';
 import { modelSchema, paramCount } from '../../model/config.js';
-import { writeFileAtomic } from '../../model/fsutil.js';
+import { writeFileAtomic } from '../../core/fsutil.js';
 import { Sampler } from '../../model/sampler.js';
 import type { Task } from '../../corpus/tasks/format.js';
 import { familyByName, generateTasks } from '../../corpus/tasks/run.js';
