@@ -1,8 +1,7 @@
 /**
  * Crash-safe file writes: write to a temp name beside the target, fsync, rename over the target.
  * A reader (or a resume after kill -9 or a power cut) sees the old file or the new one, never half.
- * Every tmp + rename write goes through here. (src/model/fsutil.ts holds the same function for
- * the model's checkpoints until that folder's refactor lands; then it imports this one.)
+ * Every tmp + rename write goes through here, the model's checkpoints included.
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwError } from '../core/errors.js';
 import { type ModelConfig, modelSchema, paramShapes } from './config.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 import type { Params } from './params.js';
 import { type TensorEntry, readSafetensors, writeSafetensors } from './safetensors.js';
 

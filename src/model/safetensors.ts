@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TwError } from '../core/errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../core/fsutil.js';
 
 export interface TensorEntry {
   shape: number[];
