@@ -283,7 +283,7 @@ export async function buildHtml(loaded: Loaded, o: ReportOptions = {}): Promise<
     await guard('Tier 1', () => tier1Section(ctx, t1)),
     await guard('Tier 2', () => tier2Section(ctx, probes, tables, o)),
     await guard('conformance', () => conformanceSection(ctx, cf)),
-    `<section id="tier3"><h2>Tier 3: downstream</h2><p class="note">No Tier-3 results: the gym and the Tier-3 comparison are not built yet, so no run folder holds them.</p></section>`,
+    `<section id="tier3"><h2>Tier 3: downstream</h2><p class="note">The report does not read Tier-3 results yet: <code>tw tier3 report --run DIR</code> prints the table of a run (docs/tier3.md).</p></section>`,
     await guard('benchmarks', () => benchSection(bn)),
     await guard('metadata', () => metaSection(ctx, parts, cards)),
   ];

@@ -19,10 +19,12 @@
  * checkpoint re-applies it from there.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TwError } from '../core/errors.js';
 import { runMeta, sha256 } from '../core/meta.js';
-import { type Config, modelSchema, paramCount } from '../model/config.js';
+import { z } from 'zod';
+import { readJsonFile, readJsonlEntries } from '../core/jsonfile.js';
+import { type Config, configSchema, modelSchema, paramCount } from '../model/config.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
@@ -64,6 +66,18 @@ interface State {
   adamT: number;
 }
 
+// The run's files, validated when read back (a resume after kill -9 reads what the killed run left).
+const count = z.number().int().nonnegative();
+const stateSchema: z.ZodType<State> = z.looseObject({ format: z.string(), version: z.number(), step: count, cursor: z.looseObject({ epoch: count, index: count }), adamT: count });
+const latestSchema = z.looseObject({ step: count, dir: z.string().min(1) });
+const metricLineSchema = z.looseObject({ step: count });
+/** What a resume reads of meta.json. */
+const runMetaSchema = z.looseObject({
+  config: configSchema,
+  init: z.object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional() }).optional(),
+  data: z.looseObject({ hash: z.string().optional() }).optional(),
+});
+
 const ckptName = (step: number): string => `checkpoints/step-${String(step).padStart(7, '0')}`;
 
 function writeCheckpoint(out: string, cfg: Config, step: number, params: Params, opt: AdamW, cursor: Cursor): string {
@@ -89,12 +103,8 @@ function writeCheckpoint(out: string, cfg: Config, step: number, params: Params,
 function readLatest(out: string): { step: number; dir: string } | null {
   const f = join(out, 'latest.json');
   if (!existsSync(f)) return null;
-  try {
-    const l = JSON.parse(readFileSync(f, 'utf8')) as { step: number; dir: string };
-    return { step: l.step, dir: join(out, l.dir) };
-  } catch {
-    throw new TwError(`corrupt ${f}`, `point it at the newest complete folder under ${join(out, 'checkpoints')} ({"step":N,"dir":"checkpoints/step-…"})`);
-  }
+  const l = readJsonFile(f, latestSchema, `point it at the newest complete folder under ${join(out, 'checkpoints')} ({"step":N,"dir":"checkpoints/step-…"})`);
+  return { step: l.step, dir: join(out, l.dir) };
 }
 
 function restore(dir: string, params: Params, opt: AdamW): State {
@@ -102,7 +112,7 @@ function restore(dir: string, params: Params, opt: AdamW): State {
   for (const [k, a] of loaded) (params.get(k) as Float32Array).set(a);
   const stFile = join(dir, 'state.json');
   if (!existsSync(stFile)) throw new TwError(`checkpoint ${dir} has no state.json`, 'it is a model-only checkpoint; start a new run or resume from a full one');
-  const st = JSON.parse(readFileSync(stFile, 'utf8')) as State;
+  const st = readJsonFile(stFile, stateSchema, `resume from an earlier checkpoint: point ${join(dirname(dirname(dir)), 'latest.json')} at another folder under checkpoints/, or start a new run (no --resume)`);
   if (st.format !== STATE_FORMAT || st.version !== STATE_VERSION) throw new TwError(`${stFile}: train state ${st.format} v${st.version}, this build reads v${STATE_VERSION}`, 'start a new run (no --resume)');
   const { tensors } = readSafetensors(join(dir, 'optimizer.safetensors'));
   for (const [k, a] of opt.m) {
@@ -114,6 +124,10 @@ function restore(dir: string, params: Params, opt: AdamW): State {
   }
   opt.t = st.adamT;
   return st;
+}
+
+function readRunMeta(file: string): z.output<typeof runMetaSchema> {
+  return readJsonFile(file, runMetaSchema, 'restore meta.json from a copy of the run folder, or start a new --out');
 }
 
 /** Where a warm-started run took its weights from. */
@@ -175,7 +189,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let init: InitSource | null = null;
   if (existsSync(metaFile)) {
     if (!o.resume) throw new TwError(`${o.out} already holds a run`, 'pass --resume to continue it, or choose another --out');
-    const saved = JSON.parse(readFileSync(metaFile, 'utf8')) as { config: Config; init?: InitSource };
+    const saved = readRunMeta(metaFile);
     init = saved.init ?? null;
     if (o.init !== undefined && init?.path !== o.init) throw new TwError(`--init ${o.init} differs from the warm start this run began with (${init?.path ?? 'none'})`, 'resume without --init, or start a new --out');
     const savedModel = modelSchema.parse(saved.config.model);
@@ -204,7 +218,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
     writeFileAtomic(metaFile, JSON.stringify(meta, null, 2) + '\n');
   } else {
-    const saved = JSON.parse(readFileSync(metaFile, 'utf8')) as { data?: { hash?: string } };
+    const saved = readRunMeta(metaFile);
     if (saved.data?.hash !== data.hash) throw new TwError(`the data in ${o.data} differs from the data this run started with (hash)`, 'resume with the same --data, or start a new --out');
   }
 
@@ -221,10 +235,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const st = restore(latest.dir, params, opt);
     start = st.step;
     stream.cursor = st.cursor;
+    // lines past the checkpoint are written again; a last line cut by the kill is dropped
     const kept = existsSync(metricsFile)
-      ? readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim() !== '' && (JSON.parse(l) as { step: number }).step <= start)
+      ? readJsonlEntries(metricsFile, metricLineSchema, `delete that line (and those after it), then resume`, { dropCutLastLine: true }).filter((l) => l.value.step <= start)
       : [];
-    writeFileAtomic(metricsFile, kept.map((l) => l + '\n').join(''));
+    writeFileAtomic(metricsFile, kept.map((l) => l.text + '\n').join(''));
     log(`resuming ${o.out} from step ${start}`);
   } else if (existsSync(metricsFile)) {
     writeFileAtomic(metricsFile, '');

@@ -1,15 +1,17 @@
 /** `tw tier3 run --config F [--out DIR]` and `tw tier3 report --run DIR [--json F]`: Tier 3 (docs/tier3.md). */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { TwError } from '../../core/errors.js';
 import { loadTier3Config, runTier3 } from '../../eval/tier3/runner.js';
-import { TIER3_RESULTS_FORMAT, type Results } from '../../eval/tier3/results.js';
+import { parseWith, readJsonFile, readJsonlFile } from '../../core/jsonfile.js';
+import { resultsSummarySchema, TIER3_RESULTS_FORMAT, type ResultsSummary } from '../../eval/tier3/results.js';
 import { ARMS } from '../../eval/tier3/runner.js';
 import { exportTrajectories, TIER3_EXPORTS } from '../../eval/tier3/export.js';
-import type { EpisodeResult } from '../../eval/tier3/episode.js';
+import { episodeResultSchema } from '../../eval/tier3/episode.js';
 
-function summaryJson(r: Results): unknown {
+function summaryJson(r: ResultsSummary): unknown {
   const arms: Record<string, { success: number; lo: number; hi: number; n: number }> = {};
   for (const [k, v] of Object.entries(r.arms)) arms[k] = { success: v.success, lo: v.lo, hi: v.hi, n: v.n };
   // the headline C is arm C with the mask of the better of A and B (both C rows are in the run's results.json)
@@ -38,8 +40,10 @@ export function registerTier3(program: Command): void {
     .action((f: { run: string; json?: string }) => {
       const file = join(f.run, 'results.json');
       if (!existsSync(file)) throw new TwError(`no results.json in ${f.run}`, 'finish the run first: `tw tier3 run --config F --out DIR` (it resumes)');
-      const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
-      if (r.format !== TIER3_RESULTS_FORMAT) throw new TwError(`${file} is not a Tier-3 results file`, 'pass a `tw tier3 run` folder');
+      const rebuild = 'rerun `tw tier3 run` with the same --config and --out: it rebuilds results.json from the stages it has';
+      const raw = readJsonFile(file, z.looseObject({ format: z.unknown() }), rebuild);
+      if (raw.format !== TIER3_RESULTS_FORMAT) throw new TwError(`${file} is not a Tier-3 results file`, 'pass a `tw tier3 run` folder');
+      const r = parseWith(resultsSummarySchema, raw, file, rebuild);
       process.stdout.write(r.markdown + '\n');
       if (f.json) writeFileSync(f.json, JSON.stringify(summaryJson(r), null, 1) + '\n');
     });
@@ -54,7 +58,7 @@ export function registerTier3(program: Command): void {
       if (!spec) throw new TwError(`unknown arm "${f.arm}"`, `use one of ${Object.keys(ARMS).join(', ')}`);
       const file = join(f.run, 'trajectories', `${spec.data}.jsonl`);
       if (!existsSync(file)) throw new TwError(`no ${file}`, 'run `tw tier3 run` first (it records the trajectories)');
-      const eps = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as EpisodeResult);
+      const eps = readJsonlFile(file, episodeResultSchema, 'delete the file and rerun `tw tier3 run` (it records the trajectories again)');
       const trajs = eps.filter((e) => spec.data === 'learned' || e.success === true).map((e) => e.trajectory);
       // the mask is the format's: trl-policy = arm A's loss, trl-echo = arm B's
       const n = exportTrajectories(trajs, spec.data, f.format, f.out);

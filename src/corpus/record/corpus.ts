@@ -10,8 +10,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { TwError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
+import { readJsonFile } from '../../core/jsonfile.js';
 import { runMeta } from '../../core/meta.js';
 import type { Backend } from '../../core/terminal.js';
 import type { Session } from '../../session/format.js';
@@ -82,6 +84,21 @@ function readRaw(file: string): Session[] {
   return out;
 }
 
+/** raw/run.json as a resume reads it (runs before a field existed lack it: the defaults apply). */
+const runFileSchema = z.looseObject({
+  format: z.string(),
+  version: z.number(),
+  seed: z.number().int(),
+  generatorVersion: z.number().int(),
+  backend: z.string(),
+  mode: z.string(),
+  median: z.number(),
+  maxTurns: z.number(),
+  recordState: z.boolean().optional(),
+  image: z.string().optional(),
+  grammarShare: z.number().optional(),
+});
+
 export async function generateCorpus(o: GenerateCorpusOptions): Promise<GenerateCorpusResult> {
   if (!Number.isInteger(o.sessions) || o.sessions < 1) throw new TwError(`--sessions must be a positive integer, got ${o.sessions}`, 'e.g. --sessions 2000');
   const grammarShare = o.grammarShare ?? 0;
@@ -91,7 +108,7 @@ export async function generateCorpus(o: GenerateCorpusOptions): Promise<Generate
   const runFile = join(rawDir, 'run.json');
   const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false, image: o.image ?? 'workstation', grammarShare };
   if (existsSync(runFile)) {
-    const prev = JSON.parse(readFileSync(runFile, 'utf8')) as Record<string, unknown>;
+    const prev = readJsonFile(runFile, runFileSchema, `restore it from the settings this run was started with, or choose a new --out folder`);
     if ((prev['image'] ?? 'workstation') !== run.image) {
       throw new TwError(`${o.out} holds a run on image ${String(prev['image'] ?? 'workstation')}, this one asks for ${run.image}`, 'resume with the same --image, or choose a new --out folder');
     }

@@ -5,6 +5,7 @@
  * Agents: the family's expert (the oracle bound), a noisy expert (mistakes, then recovery from
  * what the terminal printed), the null agent (acts not at all: the floor), and a trained policy.
  */
+import { z } from 'zod';
 import { Rng } from '../../core/rng.js';
 import type { Backend, Terminal } from '../../core/terminal.js';
 import { familyByName } from '../../corpus/tasks/run.js';
@@ -21,6 +22,22 @@ export interface EpisodeResult {
   trajectory: Trajectory;
   error?: string;
 }
+
+/** An episode as the run folder keeps it (eval/*.jsonl, trajectories/*.jsonl and their .partial files), validated when read back. */
+export const episodeResultSchema: z.ZodType<EpisodeResult> = z.looseObject({
+  taskId: z.string(),
+  family: z.string(),
+  success: z.boolean().nullable(),
+  turns: z.number().int().nonnegative(),
+  trajectory: z.looseObject({
+    taskId: z.string(),
+    family: z.string(),
+    instruction: z.string(),
+    steps: z.array(z.looseObject({ cmd: z.string(), out: z.string(), exit: z.number() })),
+    done: z.boolean(),
+  }),
+  error: z.string().optional(),
+});
 
 /** An agent acts on the task through `sh` and returns whether it declared the task done. */
 export type Agent = (task: Task, sh: Shell) => Promise<boolean>;

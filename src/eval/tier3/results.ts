@@ -8,6 +8,8 @@
  * pooled over seeds (every seed's policy on the same eval tasks; the interval is Wilson's on the
  * pooled episodes, so it understates seed-to-seed spread: the per-seed rates are beside it).
  */
+import { z } from 'zod';
+import { jsonNumber } from '../../core/jsonfile.js';
 import { formatRate, rate, type Rate } from '../../core/stats.js';
 import { paramCount } from '../../model/config.js';
 import type { EpisodeResult } from './episode.js';
@@ -24,6 +26,28 @@ export interface ArmEval {
 }
 
 export type SplitRate = Rate & { perFamily: Record<string, Rate> };
+
+/** An arm's train.json as the run folder keeps it, validated when a resumed run reads it back. */
+export const armTrainSchema: z.ZodType<ArmEval['train']> = z.looseObject({
+  heldOutCE: z.looseObject({ obs: jsonNumber, action: jsonNumber }),
+  seconds: jsonNumber,
+  lossTokens: z.number(),
+  slots: z.number(),
+  epochs: jsonNumber,
+  trajectories: z.number().int().nonnegative(),
+});
+
+/** What `tw tier3 report` reads of results.json. */
+export const resultsSummarySchema = z.looseObject({
+  format: z.string(),
+  version: z.number(),
+  name: z.string(),
+  full: z.boolean(),
+  markdown: z.string(),
+  arms: z.record(z.string(), z.looseObject({ success: jsonNumber, lo: jsonNumber, hi: jsonNumber, n: z.number() })),
+  bounds: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+export type ResultsSummary = z.output<typeof resultsSummarySchema>;
 
 export interface ArmRow {
   /** share of eval episodes whose first command is exactly the expert's first command on that task

@@ -21,14 +21,15 @@ import { getBackend } from '../../backends/registry.js';
 import { loadModel, saveModel } from '../../model/checkpoint.js';
 import { modelSchema, paramCount } from '../../model/config.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
+import { parseWith, readJsonFile, readJsonlFile } from '../../core/jsonfile.js';
 import { Sampler } from '../../model/sampler.js';
 import type { Task } from '../../corpus/tasks/format.js';
 import { familyByName, generateTasks } from '../../corpus/tasks/run.js';
 import { mapPool } from '../tier1/runner.js';
-import { type Agent, type EpisodeResult, expertAgent, noisyExpertAgent, nullAgent, runEpisode } from './episode.js';
+import { type Agent, type EpisodeResult, episodeResultSchema, expertAgent, noisyExpertAgent, nullAgent, runEpisode } from './episode.js';
 import type { PolicyMask, Trajectory } from './framing.js';
 import { heldOutCrossEntropy, policyAgent, trainPolicy } from './policy.js';
-import { buildResults, type ArmEval, type Results } from './results.js';
+import { armTrainSchema, buildResults, type ArmEval, type Results } from './results.js';
 
 export const TIER3_CONFIG_FORMAT = 'terminalworld.tier3-config';
 export const TIER3_CONFIG_VERSION = 1;
@@ -119,12 +120,12 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-const readJson = <T>(f: string): T => JSON.parse(readFileSync(f, 'utf8')) as T;
 const writeJson = (f: string, x: unknown): void => writeFileAtomic(f, JSON.stringify(x, null, 1) + '\n');
 
-function readJsonl<T>(f: string): T[] {
-  return readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
-}
+/** What to do when a file of the run folder is damaged: the stage that wrote it runs again without it. */
+const REDO = 'delete the file (its stage runs again on the next `tw tier3 run` with the same --out), or start a new --out';
+const metaSchema = z.looseObject({ config: z.unknown() });
+const timingsSchema = z.record(z.string(), z.number());
 
 export interface Splits {
   train: Task[];
@@ -153,10 +154,10 @@ export async function runTier3(o: RunOptions): Promise<Results> {
   mkdirSync(join(dir, 'arms'), { recursive: true });
   const metaFile = join(dir, 'meta.json');
   if (existsSync(metaFile)) {
-    const prev = readJson<{ config: unknown }>(metaFile);
+    const prev = readJsonFile(metaFile, metaSchema, 'use a new --out folder (meta.json holds the config the run began with)');
     if (JSON.stringify(prev.config) !== JSON.stringify(c)) throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume');
   } else writeJson(metaFile, runMeta('tw tier3 run', 1, c.seeds[0] ?? 0, c, { policyParams: paramCount(c.model) }));
-  const timings = existsSync(join(dir, 'timings.json')) ? readJson<Record<string, number>>(join(dir, 'timings.json')) : {};
+  const timings = existsSync(join(dir, 'timings.json')) ? readJsonFile(join(dir, 'timings.json'), timingsSchema, REDO) : {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
     const r = await f();
@@ -171,18 +172,20 @@ export async function runTier3(o: RunOptions): Promise<Results> {
 
   const episodes = async (name: string, tasks: Task[], backend: Backend, agent: Agent, verify: boolean, backendOptions?: Record<string, unknown>, concurrency = c.concurrency): Promise<EpisodeResult[]> => {
     const f = join(dir, name);
-    if (existsSync(f)) return readJsonl<EpisodeResult>(f);
+    if (existsSync(f)) return readJsonlFile(f, episodeResultSchema, REDO);
     // finished episodes are appended to NAME.partial as they end, so a kill loses only those in flight
     const partial = `${f}.partial`;
     const done = new Map<string, EpisodeResult>();
     if (existsSync(partial)) {
-      for (const line of readFileSync(partial, 'utf8').split('\n')) {
+      for (const [i, line] of readFileSync(partial, 'utf8').split('\n').entries()) {
+        let value: unknown;
         try {
-          const r = JSON.parse(line) as EpisodeResult;
-          done.set(r.taskId, r);
+          value = JSON.parse(line);
         } catch {
-          // a line cut by the kill
+          continue; // a line cut by the kill
         }
+        const r = parseWith(episodeResultSchema, value, `${partial}:${i + 1}`, REDO);
+        done.set(r.taskId, r);
       }
     }
     let n = done.size;
@@ -257,7 +260,7 @@ export async function runTier3(o: RunOptions): Promise<Results> {
     } finally {
       await sampler.release();
     }
-    arms.push({ arm, seed, train: readJson(trainFile), episodes: evals });
+    arms.push({ arm, seed, train: readJsonFile(trainFile, armTrainSchema, REDO), episodes: evals });
   });
   arms.sort((x, y) => pairs.findIndex((p) => p.arm === x.arm && p.seed === x.seed) - pairs.findIndex((p) => p.arm === y.arm && p.seed === y.seed));
   if (c.arms.some((a) => ARMS[a]?.data === 'learned')) await learnedData();
