@@ -13,18 +13,19 @@
  * new keys/values (B,H,S,D), which are copied into place. Decode steps (one new token per
  * sequence) run a leaner graph of their own (gpt.decodeGraph); prompts and scoring run
  * gpt.inferGraph. Every generate call joins one running batch (see drive): continuous batching.
- * Greedy decoding takes the argmax and its log-probability in one pass per row.
- * Log-probabilities are the model's own (temperature 1), whatever the sampling temperature.
+ * The sampling maths (log-softmax, greedy's one-pass argmax, temperature and top-p) is in
+ * sampling.ts. Log-probabilities are the model's own (temperature 1), whatever the sampling temperature.
  */
 import { TwError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { loadModel } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
-import { EOT, VOCAB } from './framing.js';
+import { EOT } from './framing.js';
 import { decodeGraph, inferGraph } from './gpt.js';
 import { openSession, ort } from './onnx.js';
 import { BatchCache, BufferPool, prefillGroups, type SeqCache } from './kvcache.js';
 import { type Params } from './params.js';
+import { argmax, argmaxLogprob, logSoftmax, pick } from './sampling.js';
 
 export type { SeqCache } from './kvcache.js';
 
@@ -90,51 +91,6 @@ export interface Score {
 export function defaultThreads(): number {
   const n = Number(process.env['TW_ENGINE_THREADS']);
   return Number.isInteger(n) && n > 0 ? n : 2;
-}
-
-/** log-softmax over the real vocabulary (pad ids excluded). */
-function logSoftmax(row: Float32Array, off: number): Float64Array {
-  let mx = -Infinity;
-  for (let v = 0; v < VOCAB; v++) mx = Math.max(mx, row[off + v] as number);
-  let z = 0;
-  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
-  const lz = Math.log(z) + mx;
-  const out = new Float64Array(VOCAB);
-  for (let v = 0; v < VOCAB; v++) out[v] = (row[off + v] as number) - lz;
-  return out;
-}
-
-/** Greedy decoding's fast path: the argmax token and its log-probability, in one pass and no allocation. */
-function argmaxLogprob(row: Float32Array, off: number): [number, number] {
-  let best = 0;
-  let mx = row[off] as number;
-  for (let v = 1; v < VOCAB; v++) {
-    const x = row[off + v] as number;
-    if (x > mx) {
-      mx = x;
-      best = v;
-    }
-  }
-  let z = 0;
-  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
-  return [best, -Math.log(z)];
-}
-
-function pick(lp: Float64Array, temperature: number, topP: number, rng: Rng): number {
-  let best = 0;
-  for (let v = 1; v < VOCAB; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
-  if (temperature <= 0) return best;
-  const p = Array.from(lp, (l, v) => [v, Math.exp((l - (lp[best] as number)) / temperature)] as [number, number]);
-  p.sort((a, b) => b[1] - a[1]);
-  const total = p.reduce((s, x) => s + x[1], 0);
-  const kept: [number, number][] = [];
-  let mass = 0;
-  for (const x of p) {
-    kept.push(x);
-    mass += x[1] / total;
-    if (mass >= topP) break;
-  }
-  return rng.weighted(kept);
 }
 
 export class Sampler {
@@ -440,8 +396,7 @@ export class Sampler {
       const sc: Score = { logprobs: [], top1: [], top1Prob: [], ...(opts.dists ? { dists: [] } : {}) };
       it.target.forEach((tok, i) => {
         const lp = logSoftmax(logits, (b * S + it.context.length - 1 + i) * Vp);
-        let best = 0;
-        for (let v = 1; v < VOCAB; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
+        const best = argmax(lp);
         sc.logprobs.push(lp[tok] as number);
         sc.top1.push(best);
         sc.top1Prob.push(Math.exp(lp[best] as number));

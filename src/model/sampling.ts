@@ -1,0 +1,70 @@
+/**
+ * The sampler's maths on one row of logits: `row` holds Vp floats from `off`, and only the real
+ * vocabulary (ids 0 .. VOCAB-1) takes part: pad ids are never picked and carry no probability.
+ *
+ *   logSoftmax     log-probabilities (temperature 1) over the real vocabulary
+ *   argmaxLogprob  greedy decoding's fast path: the argmax and its log-probability, one pass, no allocation
+ *   argmax         the most probable id of a row of log-probabilities (the first of ties)
+ *   pick           a token from log-probabilities: greedy at temperature 0, else temperature and
+ *                  nucleus (top-p) sampling, drawn from the caller's Rng
+ * Log-probabilities reported for a token are the model's own (temperature 1), whatever the
+ * sampling temperature: the temperature only changes which token is drawn.
+ */
+import type { Rng } from '../core/rng.js';
+import { VOCAB } from './framing.js';
+
+/** log-softmax over the real vocabulary (pad ids excluded). */
+export function logSoftmax(row: Float32Array, off: number): Float64Array {
+  let mx = -Infinity;
+  for (let v = 0; v < VOCAB; v++) mx = Math.max(mx, row[off + v] as number);
+  let z = 0;
+  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
+  const lz = Math.log(z) + mx;
+  const out = new Float64Array(VOCAB);
+  for (let v = 0; v < VOCAB; v++) out[v] = (row[off + v] as number) - lz;
+  return out;
+}
+
+/** Greedy decoding's fast path: the argmax token and its log-probability, in one pass and no allocation. */
+export function argmaxLogprob(row: Float32Array, off: number): [number, number] {
+  let best = 0;
+  let mx = row[off] as number;
+  for (let v = 1; v < VOCAB; v++) {
+    const x = row[off + v] as number;
+    if (x > mx) {
+      mx = x;
+      best = v;
+    }
+  }
+  let z = 0;
+  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
+  return [best, -Math.log(z)];
+}
+
+/** The id of the largest log-probability (the first of ties). */
+export function argmax(lp: Float64Array): number {
+  let best = 0;
+  for (let v = 1; v < VOCAB; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
+  return best;
+}
+
+/**
+ * A token from log-probabilities `lp`: the argmax at temperature <= 0; otherwise drawn from
+ * softmax(lp / temperature) restricted to the nucleus, the most probable ids whose probabilities
+ * (at that temperature) first reach `topP` together.
+ */
+export function pick(lp: Float64Array, temperature: number, topP: number, rng: Rng): number {
+  const best = argmax(lp);
+  if (temperature <= 0) return best;
+  const p = Array.from(lp, (l, v) => [v, Math.exp((l - (lp[best] as number)) / temperature)] as [number, number]);
+  p.sort((a, b) => b[1] - a[1]);
+  const total = p.reduce((s, x) => s + x[1], 0);
+  const kept: [number, number][] = [];
+  let mass = 0;
+  for (const x of p) {
+    kept.push(x);
+    mass += x[1] / total;
+    if (mass >= topP) break;
+  }
+  return rng.weighted(kept);
+}
