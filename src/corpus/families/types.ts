@@ -1,27 +1,42 @@
 /**
- * A command family: a set of weighted moves. A move reads the World (what the session has done
- * so far), returns one command (or null when it does not apply now) and updates the World.
+ * A command family: a set of named, weighted moves, for both kinds of generated session. A move
+ * reads the session's state (World in a project session, Scratch in a scratch session), returns
+ * one command (or null when it does not apply now) and updates the state.
  */
 import type { Rng } from '../../core/rng.js';
-import type { FamilyName, World } from '../generate/world.js';
+import type { Scratch } from '../generate/scratchworld.js';
+import type { World } from '../generate/world.js';
 
-export type Move = (w: World, r: Rng) => string | null;
-
-export interface Family {
-  name: FamilyName;
-  /** Relative share of turns. */
-  weight: number;
-  moves: readonly (readonly [Move, number])[];
+export interface Move<S> {
+  /** Unique within its family's list, so statistics and tests can name it. */
+  readonly name: string;
+  /** Relative share among its family's moves (project) or among all scratch moves (scratch). */
+  readonly weight: number;
+  readonly run: (s: S, r: Rng) => string | null;
 }
 
-/** Try the moves in weighted-random order until one applies. */
+export function move<S>(name: string, weight: number, run: (s: S, r: Rng) => string | null): Move<S> {
+  return { name, weight, run };
+}
+
+export interface Family<N extends string = string> {
+  name: N;
+  /** Relative share of a project session's turns. */
+  weight: number;
+  /** Project-session moves (generate/session.ts). */
+  moves: readonly Move<World>[];
+  /** Scratch-session moves (generate/scratch.ts), in the order the scratch draw weighs them; empty where scratch sessions do not use the family. */
+  scratch: readonly Move<Scratch>[];
+}
+
+/** Try the project moves in weighted-random order until one applies. */
 export function runFamily(f: Family, w: World, r: Rng): string | null {
   const left = [...f.moves];
   while (left.length > 0) {
-    const m = r.weighted(left.map((mv, i) => [i, mv[1]] as const));
+    const m = r.weighted(left.map((mv, i) => [i, mv.weight] as const));
     const entry = left[m];
     if (!entry) break;
-    const cmd = entry[0](w, r);
+    const cmd = entry.run(w, r);
     if (cmd !== null) return cmd;
     left.splice(m, 1);
   }

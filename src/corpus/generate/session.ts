@@ -64,7 +64,7 @@ export function sessionLength(r: Rng, o: GenerateOptions = {}): number {
  *  session...), so short sessions still go deep into something instead of sampling everything. */
 const THEME_BOOST = 3;
 
-function familyWeight(f: Family, w: World, themes: ReadonlySet<FamilyName>): number {
+function familyWeight(f: Family<FamilyName>, w: World, themes: ReadonlySet<FamilyName>): number {
   const nFiles = w.files.size;
   let k = themes.has(f.name) ? THEME_BOOST : 1;
   if (nFiles < 2) k *= f.name === 'edit' ? 2 : f.name === 'inspect' || f.name === 'text' || f.name === 'archive' ? 0.4 : 1;

@@ -8,9 +8,12 @@
 import { posix } from 'node:path';
 import type { Rng } from '../../core/rng.js';
 import type { ContentKind } from './content.js';
+import { Tree } from './tree.js';
 
-export const FAMILIES = ['navigation', 'edit', 'inspect', 'text', 'env', 'operators', 'errors', 'python', 'git', 'archive'] as const;
-export type FamilyName = (typeof FAMILIES)[number];
+import type { FamilyName } from '../families/index.js';
+
+/** The family names, registered with the families themselves (families/index.ts). */
+export { FAMILIES, type FamilyName } from '../families/index.js';
 
 export interface FileState {
   path: string;
@@ -20,13 +23,8 @@ export interface FileState {
   exec: boolean;
 }
 
-export class World {
-  readonly home = '/root';
-  cwd = '/root';
-  prev: string | null = null;
+export class World extends Tree<FileState> {
   project: string | null = null;
-  readonly files = new Map<string, FileState>();
-  readonly dirs = new Set<string>(['/root', '/tmp']);
   readonly env = new Map<string, string>();
   readonly aliases = new Map<string, string>();
   readonly funcs = new Map<string, string>();
@@ -37,31 +35,15 @@ export class World {
   next: { family: FamilyName; p: number; run: () => string | null } | null = null;
   /** Python files the session has run (so a fix comes after the traceback was seen). */
   readonly ran = new Set<string>();
-  /** The file the last command wrote, for an agent-style `cat` right after. */
-  lastWritten: string | null = null;
   /** Files added to git's index since the last commit, per repo. */
   readonly staged = new Map<string, Set<string>>();
 
-  abs(p: string): string {
-    if (p.startsWith('~')) p = this.home + p.slice(1);
-    return posix.normalize(posix.isAbsolute(p) ? p : posix.join(this.cwd, p));
+  constructor() {
+    super('/root', ['/root', '/tmp'], '/root');
   }
 
-  /** How an agent would name a path from the cwd: relative when inside it, else absolute (or ~). */
-  rel(abs: string): string {
-    if (abs === this.cwd) return '.';
-    if (abs.startsWith(this.cwd + '/')) return abs.slice(this.cwd.length + 1);
-    if (abs.startsWith(this.home + '/')) return '~' + abs.slice(this.home.length);
-    return abs;
-  }
-
-  addDir(abs: string): void {
-    let d = abs;
-    while (d !== '/' && !this.dirs.has(d)) {
-      this.dirs.add(d);
-      d = posix.dirname(d);
-    }
-  }
+  /** /root: a project session always has a home. */
+  declare readonly home: string;
 
   addFile(abs: string, kind: FileState['kind'], lines: string[] | null, exec = false): FileState {
     this.addDir(posix.dirname(abs));
@@ -69,12 +51,6 @@ export class World {
     this.files.set(abs, f);
     this.lastWritten = lines !== null && lines.length > 0 ? abs : null;
     return f;
-  }
-
-  removePath(abs: string): void {
-    this.files.delete(abs);
-    for (const k of [...this.files.keys()]) if (k.startsWith(abs + '/')) this.files.delete(k);
-    for (const d of [...this.dirs]) if (d === abs || d.startsWith(abs + '/')) this.dirs.delete(d);
   }
 
   movePath(from: string, to: string): void {

@@ -4,7 +4,8 @@ import { posix } from 'node:path';
 import type { Rng } from '../../../core/rng.js';
 import { DIRS, PROJECTS, randomContent, sq, WORDS, type ContentKind } from '../../generate/content.js';
 import type { World } from '../../generate/world.js';
-import type { Family } from '../types.js';
+import { type Family, move } from '../types.js';
+import { scratchMoves } from './scratch.js';
 
 /** Where a new file of this kind goes: a fitting subfolder when one exists, else the cwd. */
 function homeFor(w: World, r: Rng, kind: ContentKind): string {
@@ -26,12 +27,12 @@ export function createFile(w: World, r: Rng, prefer?: ContentKind): string {
   return c.lines.map((l, i) => `echo ${sq(l)} ${i === 0 ? '>' : '>>'} ${p}`).join(' && ');
 }
 
-export const edit: Family = {
+export const edit: Family<'edit'> = {
   name: 'edit',
   weight: 14,
   moves: [
-    [(w, r) => createFile(w, r), 6],
-    [(w, r) => {
+    move('create-file', 6, (w, r) => createFile(w, r)),
+    move('mkdir', 2.5, (w, r) => {
       const d = w.cwd === w.home && !w.project ? posix.join(w.home, r.pick(PROJECTS)) : posix.join(w.cwd, r.pick(DIRS));
       if (w.dirs.has(d)) return null;
       const deep = r.bool(0.3) ? posix.join(d, r.pick(DIRS)) : d;
@@ -44,15 +45,15 @@ export const edit: Family = {
         return `cd ${shown}`;
       } };
       return `mkdir -p ${w.rel(deep)}`;
-    }, 2.5],
-    [(w, r) => {
+    }),
+    move('append-line', 2, (w, r) => {
       const f = w.textFile(r, ['txt', 'md', 'log', 'csv']);
       if (!f || !f.lines) return null;
       const line = f.kind === 'csv' ? (f.lines[1] ?? 'x,y,z') : f.kind === 'log' ? (f.lines[0] ?? 'INFO ok') : r.pick(WORDS) + (f.kind === 'md' ? ' is documented here.' : '');
       f.lines.push(line);
       return r.bool(0.7) ? `echo ${sq(line)} >> ${w.rel(f.path)}` : `echo ${sq(line)} | tee -a ${w.rel(f.path)}`;
-    }, 2],
-    [(w, r) => {
+    }),
+    move('sed-in-place', 2, (w, r) => {
       const f = w.textFile(r);
       if (!f || !f.lines) return null;
       const words = [...new Set(f.lines.join(' ').match(/[a-z]{4,}/g) ?? [])];
@@ -63,16 +64,16 @@ export const edit: Family = {
       f.lines = f.lines.map((l) => (g ? l.split(from).join(to) : l.replace(from, to)));
       w.next = { family: 'inspect', p: 0.5, run: () => (w.files.get(f.path) === f ? r.pick([`grep -n ${to} ${w.rel(f.path)}`, `cat ${w.rel(f.path)}`, `head -n 5 ${w.rel(f.path)}`]) : null) };
       return `sed -i 's/${from}/${to}/${g ? 'g' : ''}' ${w.rel(f.path)}`;
-    }, 2],
-    [(w, r) => {
+    }),
+    move('cp', 1.5, (w, r) => {
       const f = w.pickFile(r, (x) => x.lines !== null);
       if (!f) return null;
       const ext = posix.extname(f.path);
       const dst = r.bool(0.5) ? f.path + '.bak' : posix.join(posix.dirname(f.path), posix.basename(f.path, ext) + '_copy' + ext);
       w.addFile(dst, f.kind, f.lines ? [...f.lines] : null, f.exec);
       return `cp ${w.rel(f.path)} ${w.rel(dst)}`;
-    }, 1.5],
-    [(w, r) => {
+    }),
+    move('mv', 1, (w, r) => {
       const f = w.pickFile(r);
       if (!f) return null;
       const ext = posix.extname(f.path);
@@ -81,33 +82,34 @@ export const edit: Family = {
       if (w.files.has(dst)) return null;
       w.movePath(f.path, dst);
       return `mv ${w.rel(f.path)} ${w.rel(dst)}`;
-    }, 1],
-    [(w, r) => {
+    }),
+    move('rm', 1, (w, r) => {
       const f = w.pickFile(r, (x) => x.path.endsWith('.bak') || x.path.includes('_copy') || x.kind === 'log' || x.kind === 'gz');
       if (!f) return null;
       w.removePath(f.path);
       return `rm ${r.bool(0.3) ? '-f ' : ''}${w.rel(f.path)}`;
-    }, 1],
-    [(w, r) => {
+    }),
+    move('symlink', 0.6, (w, r) => {
       const f = w.pickFile(r, (x) => x.lines !== null);
       if (!f) return null;
       const link = posix.join(w.cwd, `${r.pick(['latest', 'current', 'main', 'link'])}${posix.extname(f.path)}`);
       if (w.files.has(link)) return null;
       w.addFile(link, f.kind, f.lines, f.exec);
       return `ln -s ${f.path} ${w.rel(link)}`;
-    }, 0.6],
-    [(w, r) => {
+    }),
+    move('chmod', 1, (w, r) => {
       const f = w.pickFile(r, (x) => (x.kind === 'sh' || x.kind === 'py') && !x.exec);
       if (!f) return null;
       f.exec = true;
       return `chmod ${r.pick(['+x', '755', 'u+x'])} ${w.rel(f.path)}`;
-    }, 1],
-    [(w, r) => {
+    }),
+    move('touch', 0.6, (w, r) => {
       const name = `${r.pick(['notes', 'output', 'result', 'empty', 'placeholder'])}.${r.pick(['txt', 'md', 'log'])}`;
       const abs = posix.join(w.cwd, name);
       if (w.files.has(abs)) return null;
       w.addFile(abs, 'txt', []);
       return `touch ${name}`;
-    }, 0.6],
+    }),
   ],
+  scratch: scratchMoves,
 };

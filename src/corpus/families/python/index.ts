@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import type { Rng } from '../../../core/rng.js';
 import { FIRST_NAMES, sq, WORDS } from '../../generate/content.js';
 import type { World } from '../../generate/world.js';
-import type { Family } from '../types.js';
+import { type Family, move } from '../types.js';
+import { scratchMoves } from './scratch.js';
 
 function oneLiner(r: Rng): string {
   const n = r.int(2, 40);
@@ -77,25 +78,25 @@ function writeScript(w: World, r: Rng): string {
   return `cat > ${name} <<'EOF'\n${lines.join('\n')}\nEOF`;
 }
 
-export const python: Family = {
+export const python: Family<'python'> = {
   name: 'python',
   weight: 7,
   moves: [
-    [(_w, r) => oneLiner(r), 3],
-    [(w, r) => writeScript(w, r), 1.5],
-    [(w, r) => {
+    move('one-liner', 3, (_w, r) => oneLiner(r)),
+    move('write-script', 1.5, (w, r) => writeScript(w, r)),
+    move('run-script', 3, (w, r) => {
       const f = w.pickFile(r, (x) => x.kind === 'py');
       return f ? runPy(w, f.path) : null;
-    }, 3],
-    [(w, r) => {
+    }),
+    move('fix-script', 2, (w, r) => {
       const f = w.pickFile(r, (x) => x.kind === 'py' && w.ran.has(x.path) && buggy(x.lines));
       return f ? fixPy(w, f.path) : null;
-    }, 2],
-    [(w, r) => {
+    }),
+    move('json-tool', 0.6, (w, r) => {
       const f = w.pickFile(r, (x) => x.kind === 'json' && x.lines !== null);
       return f ? `python3 -m json.tool ${w.rel(f.path)}` : null;
-    }, 0.6],
-    [(w, r) => {
+    }),
+    move('read-file', 1, (w, r) => {
       const f = w.textFile(r);
       if (!f) return null;
       return r.pick([
@@ -103,12 +104,13 @@ export const python: Family = {
         `python3 -c ${sq(`print(open("${w.rel(f.path)}").read().upper()[:80])`)}`,
         `python3 -c ${sq(`import os; print(os.path.getsize("${w.rel(f.path)}"))`)}`,
       ]);
-    }, 1],
-    [(w, r) => {
+    }),
+    move('import-module', 0.5, (w, r) => {
       const f = w.pickFile(r, (x) => x.kind === 'py');
       if (!f) return null;
       const mod = posix.basename(f.path, '.py');
       return `cd ${w.rel(posix.dirname(f.path))} && python3 -c 'import ${mod}; print(sorted(n for n in dir(${mod}) if not n.startswith("_")))'; cd - > /dev/null`;
-    }, 0.5],
+    }),
   ],
+  scratch: scratchMoves,
 };
