@@ -3,7 +3,8 @@
  * comes from `tw corpus generate`). Commands: echo WORD, pwd, cd DIR, false, true, cat nofile.
  * Outputs follow real bash so that a model can learn them exactly.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Rng } from '../core/rng.js';
 import { type Session, type SessionTurn, newSession } from '../session/format.js';
 
@@ -115,4 +116,17 @@ export function syntheticStateSessions(n: number, seed: number): Session[] {
 
 export function writeSyntheticStateSessions(file: string, n: number, seed: number): void {
   writeFileSync(file, syntheticStateSessions(n, seed).map((s) => JSON.stringify(s) + '\n').join(''));
+}
+
+/** Options that keep a test's `train()` silent. */
+export const quiet = { progress: false, log: (): void => {} };
+
+/** The training losses a run wrote to its metrics.jsonl, in step order (tests). */
+export function trainLosses(out: string): number[] {
+  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; loss?: number })
+    .filter((r) => r.kind === 'train')
+    .map((r) => r.loss as number);
 }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model/checkpoint.js';
 import { type Config, type Positions, loadConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
-import { writeSyntheticSessions } from './fixtures.js';
+import { quiet, trainLosses, writeSyntheticSessions } from './fixtures.js';
 import { train } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-train-rotary-'));
@@ -20,17 +20,6 @@ writeSyntheticSessions(data, 120, 7);
 function tiny(steps: number, positions: Positions): Config {
   const c = loadConfig('tiny');
   return { ...c, name: `tiny-${positions}`, model: { ...c.model, positions }, train: { ...c.train, steps, threads: 1 } };
-}
-
-const quiet = { progress: false, log: (): void => {} };
-
-function trainLosses(out: string): number[] {
-  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; loss?: number })
-    .filter((r) => r.kind === 'train')
-    .map((r) => r.loss as number);
 }
 
 describe('tw train with rotary positions', () => {

@@ -11,7 +11,7 @@ import { TwError } from '../core/errors.js';
 import { type Config, loadConfig } from '../model/config.js';
 import { loadModel } from '../model/checkpoint.js';
 import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
-import { writeSyntheticSessions } from './fixtures.js';
+import { quiet, trainLosses, writeSyntheticSessions } from './fixtures.js';
 import { train } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-train-'));
@@ -22,17 +22,6 @@ writeSyntheticSessions(data, 120, 7);
 function tiny(steps: number, over: Partial<Config['train']> = {}): Config {
   const c = loadConfig('tiny');
   return { ...c, train: { ...c.train, steps, threads: 1, ...over } };
-}
-
-const quiet = { progress: false, log: (): void => {} };
-
-function trainLosses(out: string): number[] {
-  return readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; loss?: number })
-    .filter((r) => r.kind === 'train')
-    .map((r) => r.loss as number);
 }
 
 describe('tw train', () => {
