@@ -12,9 +12,12 @@
  * feeds the cache to onnxruntime as-is (the Tensor wraps the Float32Array) and gets back only the
  * new keys/values (B,H,S,D), which are copied into place. Decode steps (one new token per
  * sequence) run a leaner graph of their own (gpt.decodeGraph); prompts and scoring run
- * gpt.inferGraph. Every generate call joins one running batch (see drive): continuous batching.
- * The sampling maths (log-softmax, greedy's one-pass argmax, temperature and top-p) is in
- * sampling.ts. Log-probabilities are the model's own (temperature 1), whatever the sampling temperature.
+ * gpt.inferGraph. A generate call is one batch, decoded until its last sequence finishes (see
+ * decode); calls made meanwhile wait their turn. Gathering concurrent callers into batches is the
+ * BatchScheduler's job (src/backends/learned/scheduler.ts: rounds, measured faster than letting
+ * requests join a running batch). The sampling maths (log-softmax, greedy, temperature and top-p)
+ * is in sampling.ts. Log-probabilities are the model's own (temperature 1), whatever the sampling
+ * temperature.
  */
 import { TwError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -62,7 +65,28 @@ export interface Generation {
   cache?: SeqCache;
 }
 
-/** One generation request inside the decoding loop. */
+/** One sequence to generate with options of its own (Sampler.generateEach: a batch may mix them). */
+export interface SampleRequest {
+  prompt: readonly number[];
+  /** most tokens to generate */
+  maxTokens: number;
+  /** 0 = greedy (default) */
+  temperature?: number;
+  /** nucleus sampling mass, default 1 */
+  topP?: number;
+  /** stop after generating any of these (included in the output); default [EOT] */
+  stop?: readonly number[];
+  /** randomness for temperature > 0; default new Rng(0) */
+  rng?: Rng;
+  /** a cache returned by an earlier call: its longest common prefix with the prompt is not fed again */
+  cache?: SeqCache | null;
+  /** return the cache after this request in `Generation.cache` */
+  keepCache?: boolean;
+  /** called with each generated token as it is picked (streaming) */
+  onToken?: (token: number, logprob: number) => void;
+}
+
+/** One sequence inside the decoding loop. */
 interface Request {
   prompt: readonly number[];
   maxTokens: number;
@@ -74,8 +98,6 @@ interface Request {
   keepCache: boolean;
   onToken: ((token: number, logprob: number) => void) | null;
   gen: Generation;
-  done: () => void;
-  fail: (e: unknown) => void;
 }
 
 export interface Score {
@@ -97,13 +119,10 @@ export class Sampler {
 
   /** KV-cache buffers of finished batches, reused by the next (see BatchCache) */
   private readonly pool = new BufferPool();
-  /** requests waiting to join the running batch, and whether the decoding loop runs */
-  private readonly queue: Request[] = [];
-  private driving = false;
-  /** most sequences decoding at once (the rest wait); set by the caller, e.g. the learned backend */
-  maxBatch = Number.POSITIVE_INFINITY;
-  /** decode steps run, most live rows in one step, requests admitted */
-  readonly stats = { steps: 0, maxRows: 0, admitted: 0 };
+  /** the batch decoding now, or the last one: a generate call waits for it before its own */
+  private busy: Promise<unknown> = Promise.resolve();
+  /** decode steps run, most live rows in one step, sequences generated */
+  readonly stats = { steps: 0, maxRows: 0, sequences: 0 };
 
   private constructor(
     readonly config: ModelConfig,
@@ -199,95 +218,79 @@ export class Sampler {
   }
 
   /**
-   * Generate a continuation for each prompt. All of them join the sampler's running batch
-   * (see `drive`): prompts of concurrent calls decode together, and a call's sequences leave the
-   * batch as each finishes. At most `maxBatch` sequences decode at once; the rest wait their turn.
+   * Generate a continuation for each prompt, all in one batch (decoded together; each sequence
+   * leaves the batch when it finishes). A call made while another decodes waits for it.
    */
   generate(prompts: readonly (readonly number[])[], o: GenerateOptions): Promise<Generation[]> {
-    if (prompts.length === 0) return Promise.resolve([]);
-    for (const p of prompts) if (p.length === 0) return Promise.reject(new TwError('empty prompt', 'a prompt holds at least one token, e.g. framing.encodePrompt(cmd)'));
-    const T = this.config.context;
-    for (const p of prompts) if (p.length > T) return Promise.reject(new TwError(`a prompt of ${p.length} tokens exceeds the context of ${T} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)'));
-    const stop = new Set(o.stop ?? [EOT]);
     const rng = o.rng ?? new Rng(0);
     const mt = o.maxTokens;
-    const reqs = prompts.map(
-      (prompt, i): Request => ({
-        prompt,
-        maxTokens: typeof mt === 'number' ? mt : (mt[i] ?? 0),
-        temperature: o.temperature ?? 0,
-        topP: o.topP ?? 1,
-        stop,
-        rng,
-        cache: o.caches?.[i] ?? null,
-        keepCache: o.keepCache ?? false,
-        onToken: o.onToken ? (tok, lp) => o.onToken?.(i, tok, lp) : null,
-        gen: { tokens: [], logprobs: [], finish: 'length', reused: 0 },
-        done: () => {},
-        fail: () => {},
-      }),
+    return this.generateEach(
+      prompts.map(
+        (prompt, i): SampleRequest => ({
+          prompt,
+          maxTokens: typeof mt === 'number' ? mt : (mt[i] ?? 0),
+          temperature: o.temperature,
+          topP: o.topP,
+          stop: o.stop,
+          rng,
+          cache: o.caches?.[i],
+          keepCache: o.keepCache,
+          onToken: o.onToken ? (tok, lp) => o.onToken?.(i, tok, lp) : undefined,
+        }),
+      ),
     );
-    const all = Promise.all(reqs.map((r) => new Promise<Generation>((res, rej) => ((r.done = () => res(r.gen)), (r.fail = rej)))));
-    this.queue.push(...reqs);
-    if (!this.driving) {
-      this.driving = true;
-      void this.drive();
-    }
-    return all;
   }
 
   /**
-   * The decoding loop (continuous batching). Each round:
-   *  1. admit waiting requests into free rows (up to maxBatch live rows): their prompts are fed in a
-   *     batch of their own, in groups of similar length (prefillGroups), then each row's cache is
-   *     copied into a free row of the running batch (or the running batch becomes it, when empty);
-   *  2. every live row picks its next token from its last logits; a row that stops, reaches its
-   *     limit or the context resolves its request and its row becomes free;
-   *  3. one decode step over all rows (free rows are fed a dummy token that is not cached).
-   * When no request waits and half the rows are free, the batch is compacted. Sampling draws each
-   * row's token from its request's Rng, rows in order, so a seeded call is reproducible.
+   * Generate one continuation per request, each with its own options, all in one batch (the
+   * learned backend's sessions differ in limits, stop tokens, caches and their own Rng). A call
+   * made while another decodes waits for it. Results in request order.
    */
-  private async drive(): Promise<void> {
+  async generateEach(requests: readonly SampleRequest[]): Promise<Generation[]> {
+    if (requests.length === 0) return [];
+    const T = this.config.context;
+    for (const r of requests) {
+      if (r.prompt.length === 0) throw new TwError('empty prompt', 'a prompt holds at least one token, e.g. framing.encodePrompt(cmd)');
+      if (r.prompt.length > T) throw new TwError(`a prompt of ${r.prompt.length} tokens exceeds the context of ${T} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
+    }
+    const reqs = requests.map(
+      (r): Request => ({
+        prompt: r.prompt,
+        maxTokens: r.maxTokens,
+        temperature: r.temperature ?? 0,
+        topP: r.topP ?? 1,
+        stop: new Set(r.stop ?? [EOT]),
+        rng: r.rng ?? new Rng(0),
+        cache: r.cache ?? null,
+        keepCache: r.keepCache ?? false,
+        onToken: r.onToken ?? null,
+        gen: { tokens: [], logprobs: [], finish: 'length', reused: 0 },
+      }),
+    );
+    const run = this.busy.then(() => this.decode(reqs));
+    this.busy = run.catch(() => undefined);
+    await run;
+    return reqs.map((r) => r.gen);
+  }
+
+  /**
+   * The decoding loop of one batch:
+   *  1. the prompts are fed (admit: longest first, in groups of similar length, see prefillGroups);
+   *  2. every live row picks its next token from its last logits; a row that stops, reaches its
+   *     limit or the context is done, and its row free;
+   *  3. one decode step over the rows (free rows are fed a dummy token that is not cached); when
+   *     half the rows are free, the batch is compacted first.
+   * Sampling draws each row's token from its request's Rng, rows in order, so a seeded call is
+   * reproducible.
+   */
+  private async decode(reqs: Request[]): Promise<void> {
     const Vp = this.config.vocab;
-    let st = this.newBatchCache(0);
-    let rows: (Request | null)[] = [];
-    let logits: Float32Array = new Float32Array(0);
-    let taken: Request[] = []; // admitted, not yet placed in a row
+    const adm = await this.admit(reqs);
+    const st = adm.st;
+    let rows: (Request | null)[] = adm.order;
+    let logits = adm.logits;
     try {
-      // let every call made in this same turn of the event loop join the first admission
-      await new Promise<void>((r) => setImmediate(r));
       for (;;) {
-        const live = rows.filter((r) => r !== null).length;
-        if (this.queue.length > 0 && live < this.maxBatch) {
-          taken = this.queue.splice(0, this.maxBatch - live);
-          const adm = await this.admit(taken);
-          taken = [];
-          if (st.B === 0) {
-            st.release();
-            st = adm.st;
-            rows = adm.order;
-            logits = adm.logits;
-          } else {
-            st.ensure(Math.max(...adm.order.map((_, j) => adm.st.len[j] as number)));
-            const free = rows.map((r, i) => (r === null ? i : -1)).filter((i) => i >= 0);
-            const need = adm.order.length - free.length;
-            if (need > 0) {
-              const r0 = st.append(need);
-              for (let j = 0; j < need; j++) free.push(r0 + j);
-              const grown = new Float32Array(st.B * Vp);
-              grown.set(logits);
-              logits = grown;
-              rows.push(...new Array<Request | null>(need).fill(null));
-            }
-            adm.order.forEach((req, j) => {
-              const r = free[j] as number;
-              st.copyRow(r, adm.st, j);
-              rows[r] = req;
-              logits.set(adm.logits.subarray(j * Vp, (j + 1) * Vp), r * Vp);
-            });
-            adm.st.release();
-          }
-        }
         // 2. pick
         let chunks: number[][] = rows.map(() => []);
         for (let r = 0; r < rows.length; r++) {
@@ -316,17 +319,10 @@ export class Sampler {
           }
           if (req.keepCache) g.cache = st.extract(r, [...req.prompt, ...g.tokens.slice(0, -1)]);
           rows[r] = null;
-          req.done();
         }
         const still = rows.map((r, i) => (r !== null ? i : -1)).filter((i) => i >= 0);
-        if (still.length === 0) {
-          if (this.queue.length === 0) break;
-          st.release();
-          st = this.newBatchCache(0);
-          rows = [];
-          continue;
-        }
-        if (this.queue.length === 0 && still.length * 2 <= rows.length) {
+        if (still.length === 0) return;
+        if (still.length * 2 <= rows.length) {
           st.select(still);
           rows = still.map((i) => rows[i] as Request);
           chunks = still.map((i) => chunks[i] as number[]);
@@ -336,20 +332,16 @@ export class Sampler {
         this.stats.maxRows = Math.max(this.stats.maxRows, still.length);
         logits = (await this.feed(st, chunks)).logits;
       }
-    } catch (e) {
-      for (const r of [...rows, ...taken, ...this.queue.splice(0)]) r?.fail(e);
     } finally {
       st.release();
-      // in the same synchronous run as the last check of the queue: a request made from here on starts a new loop
-      this.driving = false;
     }
   }
 
   /**
-   * Feed the prompts of newly admitted requests in a batch of their own: reuse each request's
-   * cache (its longest common prefix with the prompt, at most all but the last token: its logits
-   * are needed), then the rest, longest first, in groups (prefillGroups). Returns the batch, the
-   * requests in its row order, and each row's last logits (n,Vp).
+   * Feed the prompts of a batch: reuse each request's cache (its longest common prefix with the
+   * prompt, at most all but the last token: its logits are needed), then the rest, longest first,
+   * in groups (prefillGroups). Returns the batch, the requests in its row order, and each row's
+   * last logits (n,Vp).
    */
   private async admit(reqs: Request[]): Promise<{ st: BatchCache; order: Request[]; logits: Float32Array }> {
     const Vp = this.config.vocab;
@@ -372,7 +364,7 @@ export class Sampler {
         const f = await this.feed(st, chunks, r0);
         chunks.forEach((c, b) => logits.set(f.logits.subarray((b * f.S + c.length - 1) * Vp, (b * f.S + c.length) * Vp), (r0 + b) * Vp));
       }
-      this.stats.admitted += order.length;
+      this.stats.sequences += order.length;
       return { st, order, logits };
     } catch (e) {
       st.release();

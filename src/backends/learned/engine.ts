@@ -12,12 +12,7 @@ import { Sampler, type Score } from '../../model/sampler.js';
 import type { GenRequest, GenResult, LearnedEngine, ScoreResult } from './scheduler.js';
 
 export class SamplerEngine implements LearnedEngine {
-  constructor(
-    readonly sampler: Sampler,
-    maxBatch = Number.POSITIVE_INFINITY,
-  ) {
-    sampler.maxBatch = maxBatch;
-  }
+  constructor(readonly sampler: Sampler) {}
 
   get context(): number {
     return this.sampler.config.context;
@@ -28,28 +23,25 @@ export class SamplerEngine implements LearnedEngine {
   }
 
   /**
-   * A batch: every request as its own Sampler.generate call, all made in the same turn of the
-   * event loop, so the sampler admits them together into one batch. Each keeps its own limit,
-   * stop set, cache and, when sampling, its session's Rng (so a session's samples depend on its
-   * seed alone, whatever shares its batch).
+   * A batch: one Sampler.generateEach call, decoded together. Each request keeps its own limit,
+   * stop set, cache, streaming callback and, when sampling, its session's Rng (so a session's
+   * samples depend on its seed alone, whatever shares its batch).
    */
   async generate(batch: readonly GenRequest[]): Promise<GenResult[]> {
-    return Promise.all(batch.map((r) => this.one(r)));
-  }
-
-  private async one(r: GenRequest): Promise<GenResult> {
-    const [g] = await this.sampler.generate([r.prompt], {
-      maxTokens: r.maxNew,
-      temperature: r.temperature,
-      topP: r.topP,
-      stop: [...r.stop],
-      caches: [r.cache],
-      keepCache: r.keepCache ?? false,
-      ...(r.rng ? { rng: r.rng } : {}),
-      ...(r.onToken ? { onToken: (_i: number, tok: number, lp: number) => r.onToken?.(tok, lp) } : {}),
-    });
-    if (!g) throw new Error('internal: the sampler returned no generation');
-    return { tokens: g.tokens, logprobs: g.logprobs, reused: g.reused, ...(g.cache ? { cache: g.cache } : {}) };
+    const gens = await this.sampler.generateEach(
+      batch.map((r) => ({
+        prompt: r.prompt,
+        maxTokens: r.maxNew,
+        temperature: r.temperature,
+        topP: r.topP,
+        stop: r.stop,
+        cache: r.cache,
+        keepCache: r.keepCache ?? false,
+        ...(r.rng ? { rng: r.rng } : {}),
+        ...(r.onToken ? { onToken: r.onToken } : {}),
+      })),
+    );
+    return gens.map((g) => ({ tokens: g.tokens, logprobs: g.logprobs, reused: g.reused, ...(g.cache ? { cache: g.cache } : {}) }));
   }
 
   async score(prefix: readonly number[], target: readonly number[]): Promise<ScoreResult> {
@@ -85,8 +77,8 @@ function toScoreResult(s: Score | undefined, target: readonly number[]): ScoreRe
   return r;
 }
 
-export async function loadEngine(dirOrRun: string, maxBatch?: number): Promise<{ engine: SamplerEngine; dir: string; step: number }> {
+export async function loadEngine(dirOrRun: string): Promise<{ engine: SamplerEngine; dir: string; step: number }> {
   const dir = resolveModelDir(dirOrRun);
   const info = readCheckpointInfo(dir);
-  return { engine: new SamplerEngine(await Sampler.load(dir), maxBatch), dir, step: info.step };
+  return { engine: new SamplerEngine(await Sampler.load(dir)), dir, step: info.step };
 }

@@ -46,7 +46,7 @@ async function load(dir: string, maxBatch: number): Promise<Loaded> {
         'train one with `tw train --config terminal-small --data DIR --out models/terminal-small`, or point at another checkpoint or run folder: TW_MODEL=DIR (tw eval: --model DIR)',
       );
     }
-    p = loadEngine(dir, maxBatch).then(({ engine, dir: resolved, step }) => ({ sched: new BatchScheduler(engine, maxBatch), dir: resolved, step }));
+    p = loadEngine(dir).then(({ engine, dir: resolved, step }) => ({ sched: new BatchScheduler(engine, maxBatch), dir: resolved, step }));
     loaded.set(key, p);
     p.catch(() => loaded.delete(key));
   }

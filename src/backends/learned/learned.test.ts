@@ -63,6 +63,24 @@ describe('learned backend (tiny random model)', () => {
     expect(batched).toEqual(sequential);
   });
 
+  it('decodes at most maxBatch sequences at once: the rest wait for the next round and give the same turns', async () => {
+    const cmds = ['ls', 'pwd', 'echo hello', 'cat notes.txt', 'cd /tmp'];
+    const play = async (maxBatch: number): Promise<string[]> => {
+      const terms = await Promise.all(cmds.map(() => learnedBackend.start(spec({ maxBatch }))));
+      return Promise.all(
+        terms.map(async (t, i) => {
+          const r = await t.run(cmds[i] ?? '');
+          return `${r.output.toString('hex')}|${r.exit}|${r.cwd}`;
+        }),
+      );
+    };
+    const capped = await schedulerFor(spec({ maxBatch: 2 }));
+    expect(await play(2)).toEqual(await play(8));
+    expect(capped.stats.maxBatchSeen).toBe(2);
+    expect(capped.stats.batches).toBeGreaterThanOrEqual(3); // 5 sessions in rounds of at most 2
+    expect((capped.engine as SamplerEngine).sampler.stats.maxRows).toBe(2);
+  });
+
   it('keeps each session\'s KV cache between turns: the history is not fed again, and the turns are the same as without it', async () => {
     const cmds = ['ls', 'pwd', 'cd /tmp', 'echo hi', 'ls -A', 'cat x'];
     const play = async (kvCache: boolean): Promise<{ turns: string[]; reused: number; prompt: number }> => {

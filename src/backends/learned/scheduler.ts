@@ -7,10 +7,11 @@
  * batch is decoding wait for the next round. Scoring requests (teacher-forced) are gathered the
  * same way into one batched forward pass, in the same loop, so the model never runs two calls at once.
  *
- * Rounds, not continuous batching: the Sampler can let requests join its running batch, but
- * measured on 32 sessions of the shipped model (2026-12-03, docs/learned.md) handing requests over
- * one by one was 20-25% slower for greedy sessions than these rounds, whose batch shrinks as
- * sequences finish.
+ * These rounds are the model's one batching path: the Sampler decodes the batch it is given (the
+ * Tier 3 policy batches through a scheduler too). A round's batch shrinks as its sequences finish.
+ * Letting requests join a running batch instead (the Sampler's continuous admission, removed
+ * 2026-12-07) measured slower: on 32 sessions of the shipped model, alternated in one process,
+ * 38.6 vs 58.8 turns/s greedy and 33.0 vs 47.5 sampled (best of 6 and 4 pairs, docs/learned.md).
  */
 import type { Framing } from '../../model/framing.js';
 import type { Rng } from '../../core/rng.js';

@@ -12,6 +12,8 @@ import { ROLE_CMD, ROLE_OUTPUT, type Window } from '../../model/framing.js';
 import { type Params, initParams } from '../../model/params.js';
 import { Sampler } from '../../model/sampler.js';
 import { Rng } from '../../core/rng.js';
+import { SamplerEngine } from '../../backends/learned/engine.js';
+import { BatchScheduler } from '../../backends/learned/scheduler.js';
 import { AdamW, lrAt } from '../../train/adamw.js';
 import { makeBatch } from '../../train/data.js';
 import { TrainStep, maskSum } from '../../train/step.js';
@@ -134,16 +136,20 @@ export async function heldOutCrossEntropy(params: Params, m: ModelConfig, trajs:
   }
 }
 
-/** The trained policy as an agent: greedy, at most `maxAction` tokens per command. */
+/**
+ * The trained policy as an agent: greedy, at most `maxAction` tokens per command. Episodes run at
+ * once decode their commands together (in the rounds of a BatchScheduler).
+ */
 export function policyAgent(sampler: Sampler, maxObsBytes: number, maxAction = 96): Agent {
   const T = sampler.config.context;
+  const sched = new BatchScheduler(new SamplerEngine(sampler));
   return async (task, sh) => {
     const steps: Step[] = [];
     try {
       for (;;) {
         const prompt = policyPrompt(task.instruction, steps, T, maxAction);
-        const [g] = await sampler.generate([prompt], { maxTokens: maxAction, temperature: 0, stop: [OUT, DONE] });
-        const a = parseAction(g?.tokens ?? []);
+        const g = await sched.generate({ prompt, maxNew: maxAction, temperature: 0, topP: 1, rng: null, stop: [OUT, DONE] });
+        const a = parseAction(g.tokens);
         if (a.done) return true;
         if (a.cmd.trim() === '') return false;
         const o = await sh.run(a.cmd);
