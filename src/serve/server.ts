@@ -215,6 +215,7 @@ export class TwServer {
   private inflight = 0;
   private gateWaiting: (() => void)[] = [];
   private gateTimer: NodeJS.Timeout | null = null;
+  private quietTimer: NodeJS.Timeout | null = null;
   /** sessions whose turn finished since the last round started, whose clients have not come back */
   private awaitingReturn = new Set<Terminal>();
   private roundsDone = 0;
@@ -225,7 +226,7 @@ export class TwServer {
   private firstWaitAt = 0;
   readonly created = Math.floor(Date.now() / 1000);
   /** batch-window rounds: how many, how long turns waited in all (from the first waiter to the start), how many ended by timeout */
-  readonly gateStats = { rounds: 0, waitMs: 0, timeouts: 0 };
+  readonly gateStats = { rounds: 0, waitMs: 0, timeouts: 0, quiet: 0 };
   private waitSince = 0;
 
   constructor(readonly o: ServeOptions) {
@@ -352,12 +353,18 @@ export class TwServer {
     // every client of the last round is back, or that round was one turn alone (nobody to batch with)
     if (this.roundsDone > 0 && (this.awaitingReturn.size === 0 || this.lastRoundSize <= 1)) return this.openGate();
     if (this.awaitingReturn.size > 0) {
-      // waiting for clients to come back: a quarter of the last round's time, at least 8 x ms
+      // waiting for clients to come back: a quarter of the last round's time, at least 8 x ms;
+      // and no longer than 4 x ms after the last one came back (the rest have likely ended)
       if (!this.gateTimer)
         this.gateTimer = setTimeout(() => {
           this.gateStats.timeouts++;
           this.openGate();
         }, Math.max(8 * ms, this.lastRoundMs / 4));
+      if (this.quietTimer) clearTimeout(this.quietTimer);
+      this.quietTimer = setTimeout(() => {
+        this.gateStats.quiet++;
+        this.openGate();
+      }, 4 * ms);
       return;
     }
     // a first round: until no request arrived for ms, at most 8 x ms after the first
@@ -368,6 +375,8 @@ export class TwServer {
   }
 
   private openGate(): void {
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = null;
     if (this.gateTimer) clearTimeout(this.gateTimer);
     this.gateTimer = null;
     const all = this.gateWaiting;
