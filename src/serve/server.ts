@@ -36,6 +36,7 @@ import { z } from 'zod';
 import { describeError, TwError } from '../core/errors.js';
 import { canScore, MODES, type Backend, type Terminal, type TokenScores, type Turn } from '../core/terminal.js';
 import { SessionPool, withCwds, type KnownTurn, type SessionSettings } from './sessions.js';
+import { LiveText, replyTokens, usageOf, type TokenEntry } from './reply.js';
 import { byteToken, ConversationError, inferCwd, parseChatML, parseConversation, parseReply, renderChatML, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
 
 export const OWNED_BY = 'terminalworld';
@@ -136,67 +137,6 @@ async function readJson<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
     throw new ApiError(400, `invalid request: ${param ? `${param}: ` : ''}${issue?.message ?? 'bad body'}`, param || null, 'invalid_value');
   }
   return r.data;
-}
-
-interface TokenEntry {
-  token: string;
-  logprob: number;
-  bytes: number[];
-}
-
-/** The reply's tokens: one per output byte, then the `[exit N]` trailer (see the header). */
-function replyTokens(turn: Turn, reply: string): TokenEntry[] | null {
-  const lp = turn.logprobs;
-  if (!lp) return null;
-  const n = Math.min(turn.output.length, lp.length);
-  const out: TokenEntry[] = [];
-  for (let i = 0; i < n; i++) {
-    const b = turn.output[i] ?? 0;
-    out.push({ token: byteToken(b), logprob: lp[i] ?? 0, bytes: [b] });
-  }
-  const tailText = reply.slice(turn.output.subarray(0, n).toString('utf8').length);
-  if (lp.length > n || tailText !== '') {
-    let sum = 0;
-    for (let i = n; i < lp.length; i++) sum += lp[i] ?? 0;
-    out.push({ token: tailText, logprob: sum, bytes: [...Buffer.from(tailText, 'utf8')] });
-  }
-  return out;
-}
-
-/**
- * A reply streamed as the backend produces it (RunOptions.onOutput): output bytes are decoded as
- * UTF-8 across chunk boundaries and written in order; `end` sends what the reply holds beyond what
- * was sent (its `[exit N]` line). Writes are chained, so a slow client never reorders them.
- */
-class LiveText {
-  private readonly dec = new TextDecoder('utf-8');
-  private sent = '';
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(private readonly write: (text: string) => Promise<void>) {}
-
-  push(bytes: Buffer): void {
-    this.send(this.dec.decode(bytes, { stream: true }));
-  }
-
-  private send(text: string): void {
-    if (text === '') return;
-    this.sent += text;
-    this.chain = this.chain.then(() => this.write(text));
-  }
-
-  drain(): Promise<void> {
-    return this.chain.catch(() => undefined);
-  }
-
-  async end(reply: string): Promise<void> {
-    this.send(this.dec.decode());
-    // The output's text is the reply's start (replyText); should decoding ever differ, the reply's
-    // remainder still follows what was sent, so the stream's concatenation is what was generated.
-    const rest = reply.startsWith(this.sent) ? reply.slice(this.sent.length) : reply.slice(Math.min(this.sent.length, reply.length));
-    this.send(rest);
-    await this.chain;
-  }
 }
 
 /** Constant-time comparison (of the digests, so the lengths do not leak either). */
@@ -437,10 +377,7 @@ export class TwServer {
     const promptTokens = textBytes(msgs);
     const lpContent = (tokens: TokenEntry[] | null): TokenEntry[] | null =>
       tokens ? tokens.map((t) => ({ ...t, top_logprobs: topK > 0 && greedy ? [{ token: t.token, logprob: t.logprob, bytes: t.bytes }] : [] })) : null;
-    const usage = (turn: Turn, reply: string): Record<string, number> => {
-      const completion = turn.logprobs?.length ?? Buffer.byteLength(reply, 'utf8');
-      return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
-    };
+    const usage = (turn: Turn, reply: string): Record<string, number> => usageOf(promptTokens, turn, reply);
     if (b.stream === true) {
       const includeUsage = b.stream_options?.include_usage === true;
       return streamSSE(c, async (stream) => {
@@ -525,14 +462,13 @@ export class TwServer {
       });
       logprobs = { tokens: tokens.map((t) => t.token), token_logprobs: tokens.map((t) => t.logprob), top_logprobs: tokens.map((t) => (k > 0 && greedy ? { [t.token]: t.logprob } : {})), text_offset: offsets };
     }
-    const completion = r.turn.logprobs?.length ?? Buffer.byteLength(r.reply, 'utf8');
     const body = {
       id,
       object: 'text_completion',
       created,
       model: this.o.modelId,
       choices: [{ index: 0, text, logprobs, finish_reason: r.turn.truncated ? 'length' : 'stop' }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
+      usage: usageOf(promptTokens, r.turn, r.reply),
       tw: this.twReply(r.turn, r.hit),
     };
     if (b.stream === true) {
@@ -564,8 +500,7 @@ export class TwServer {
       }
       await live.end(r.reply);
       await chunk('', r.turn.truncated ? 'length' : 'stop', { tw: this.twReply(r.turn, r.hit) });
-      const completion = r.turn.logprobs?.length ?? Buffer.byteLength(r.reply, 'utf8');
-      if (b.stream_options?.include_usage === true) await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion } }) });
+      if (b.stream_options?.include_usage === true) await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: usageOf(promptTokens, r.turn, r.reply) }) });
       await stream.writeSSE({ data: '[DONE]' });
     });
   }

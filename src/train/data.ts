@@ -41,6 +41,9 @@ export function sessionStateTurns(s: Session): StateTurn[] {
   return s.turns.map((t) => ({ cmd: t.cmd, output: decodeBytes(t.output), exit: t.exit, cwd: t.cwd, diff: diffRecords(t.state) }));
 }
 
+/** Token positions in some windows. */
+const count = (ws: readonly Window[]): number => ws.reduce((n, w) => n + w.tokens.length, 0);
+
 const toWindows = (ss: Session[], T: number, framing: Framing): Window[] =>
   ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME) : windows(encodeTurns(sessionTurns(s)), T)));
 
@@ -49,7 +52,6 @@ export async function loadDataset(path: string, T: number, seed: number, validFr
   const parts = path.split(',').filter((p) => p !== '');
   if (parts.length > 1) {
     const all = await Promise.all(parts.map((p) => loadDataset(p, T, seed, validFraction, framing)));
-    const count = (ws: Window[]): number => ws.reduce((n, w) => n + w.tokens.length, 0);
     const train = all.flatMap((d) => d.train);
     const valid = all.flatMap((d) => d.valid);
     return {
@@ -86,7 +88,6 @@ export async function loadDataset(path: string, T: number, seed: number, validFr
   if (train.length === 0) throw new TwError(`no training turns in ${path}`, 'pass session files that contain turns (`tw corpus generate` or `tw record`)');
   const hashes: string[] = [];
   for (const f of files) hashes.push(await sha256File(f));
-  const count = (ws: Window[]): number => ws.reduce((s, w) => s + w.tokens.length, 0);
   return {
     train,
     valid,

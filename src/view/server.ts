@@ -200,8 +200,9 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
     if (req.method === 'POST' && p === '/api/live/start') {
       const b = await readJson(req);
       const asked = Array.isArray(b.backends) ? b.backends.filter((x): x is string => typeof x === 'string') : [...liveBackends];
+      const unknown = asked.find((x) => !isBackendName(x));
+      if (unknown !== undefined) throw new HttpError(400, `unknown backend "${unknown}" (valid: ${names.join(', ')})`);
       const backends = asked.filter(isBackendName);
-      for (const x of asked) if (!isBackendName(x)) throw new HttpError(400, `unknown backend "${x}" (valid: ${names.join(', ')})`);
       return await live.start(backends);
     }
     if (req.method === 'POST' && p === '/api/live/run') {
