@@ -105,9 +105,11 @@ export interface Cursor {
 
 /**
  * Fill a batch: row r holds the windows rows[r] one after another (packed), then padding.
- * Each window is its own segment; the first token of every segment carries no loss.
+ * Each window is its own segment; the first token of every segment carries no loss. Each token's
+ * loss weight comes from `mask`: a framing mask, or the window's own weights (e.g. the Tier-3 RL
+ * loop's advantages).
  */
-export function makeBatch(rows: readonly (readonly Window[])[], B: number, T: number, mask: MaskKind): Batch {
+export function makeBatch<W extends Window>(rows: readonly (readonly W[])[], B: number, T: number, mask: MaskKind | ((w: W) => Float32Array)): Batch {
   const tokens = new Int32Array(B * (T + 1));
   const m = new Float32Array(B * (T + 1));
   const seg = new Int32Array(B * (T + 1));
@@ -117,7 +119,7 @@ export function makeBatch(rows: readonly (readonly Window[])[], B: number, T: nu
     ws.forEach((w, k) => {
       const n = Math.min(w.tokens.length, end - at);
       tokens.set(w.tokens.slice(0, n), at);
-      const mk = maskFor(mask, w.roles.slice(0, n));
+      const mk = typeof mask === 'function' ? mask(w).slice(0, n) : maskFor(mask, w.roles.slice(0, n));
       mk[0] = 0; // the first token of a segment is never predicted
       m.set(mk, at);
       seg.fill(k, at, at + n);

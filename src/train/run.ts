@@ -28,14 +28,12 @@ import { type Config, configSchema, modelSchema, paramCount } from '../model/con
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
-import { type TensorEntry, readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import { AdamW, lrAt } from './adamw.js';
+import { STATE_FORMAT, STATE_VERSION, readOptimizer, writeOptimizer } from './optstate.js';
 import { BatchStream, type Cursor, evalBatches, loadDataset } from './data.js';
 import { ProgressBar } from '../core/progress.js';
 import { type Batch, TrainStep, maskSum } from './step.js';
 
-export const STATE_FORMAT = 'terminalworld.train-state';
-export const STATE_VERSION = 1;
 const KEEP_CHECKPOINTS = 3;
 
 export interface TrainOptions {
@@ -86,10 +84,7 @@ function writeCheckpoint(out: string, cfg: Config, step: number, params: Params,
   const tmp = `${final}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   saveModel(tmp, cfg.model, params, { step, configName: cfg.name });
-  const tensors = new Map<string, TensorEntry>();
-  for (const [k, a] of opt.m) tensors.set(`m.${k}`, { shape: [a.length], data: a });
-  for (const [k, a] of opt.v) tensors.set(`v.${k}`, { shape: [a.length], data: a });
-  writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { format: STATE_FORMAT, version: String(STATE_VERSION) });
+  writeOptimizer(tmp, opt);
   const state: State = { format: STATE_FORMAT, version: STATE_VERSION, step, cursor, adamT: opt.t };
   writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   rmSync(final, { recursive: true, force: true });
@@ -114,14 +109,7 @@ function restore(dir: string, params: Params, opt: AdamW): State {
   if (!existsSync(stFile)) throw new TwError(`checkpoint ${dir} has no state.json`, 'it is a model-only checkpoint; start a new run or resume from a full one');
   const st = readJsonFile(stFile, stateSchema, `resume from an earlier checkpoint: point ${join(dirname(dirname(dir)), 'latest.json')} at another folder under checkpoints/, or start a new run (no --resume)`);
   if (st.format !== STATE_FORMAT || st.version !== STATE_VERSION) throw new TwError(`${stFile}: train state ${st.format} v${st.version}, this build reads v${STATE_VERSION}`, 'start a new run (no --resume)');
-  const { tensors } = readSafetensors(join(dir, 'optimizer.safetensors'));
-  for (const [k, a] of opt.m) {
-    const m = tensors.get(`m.${k}`);
-    const v = tensors.get(`v.${k}`);
-    if (!m || !v || m.data.length !== a.length) throw new TwError(`optimizer state in ${dir} does not match the model (${k})`, 'start a new run (no --resume)');
-    a.set(m.data);
-    (opt.v.get(k) as Float32Array).set(v.data);
-  }
+  readOptimizer(dir, opt);
   opt.t = st.adamT;
   return st;
 }

@@ -30,13 +30,13 @@ export function toTrainerWindow(w: PolicyWindow, mask: PolicyMask): Window {
 }
 
 /** Greedy packing of windows (in the given order) into B rows of T+1 tokens. */
-export function packRows(ws: readonly Window[], B: number, T: number, at: { i: number }): Window[][] {
-  const rows: Window[][] = [];
+export function packRows<W extends Window>(ws: readonly W[], B: number, T: number, at: { i: number }): W[][] {
+  const rows: W[][] = [];
   for (let r = 0; r < B && at.i < ws.length; r++) {
-    const row: Window[] = [];
+    const row: W[] = [];
     let used = 0;
     while (at.i < ws.length) {
-      const w = ws[at.i] as Window;
+      const w = ws[at.i] as W;
       if (row.length > 0 && used + w.tokens.length > T + 1) break;
       row.push(w);
       used += w.tokens.length;
@@ -136,19 +136,27 @@ export async function heldOutCrossEntropy(params: Params, m: ModelConfig, trajs:
   }
 }
 
+/** Sampled actions (RL rollouts): temperature, and a seed forked by task id (so each rollout's
+ *  draws depend on its task id alone, not on which episodes share a decode round). */
+export interface PolicySampling {
+  temperature: number;
+  seed: number;
+}
+
 /**
- * The trained policy as an agent: greedy, at most `maxAction` tokens per command. Episodes run at
+ * The trained policy as an agent: greedy (or sampled, given `sample`), at most `maxAction` tokens per command. Episodes run at
  * once decode their commands together (in the rounds of a BatchScheduler).
  */
-export function policyAgent(sampler: Sampler, maxObsBytes: number, maxAction = 96): Agent {
+export function policyAgent(sampler: Sampler, maxObsBytes: number, maxAction = 96, sample?: PolicySampling): Agent {
   const T = sampler.config.context;
   const sched = new BatchScheduler(new SamplerEngine(sampler));
   return async (task, sh) => {
     const steps: Step[] = [];
+    const rng = sample ? new Rng(sample.seed).fork(task.id) : null;
     try {
       for (;;) {
         const prompt = policyPrompt(task.instruction, steps, T, maxAction);
-        const g = await sched.generate({ prompt, maxNew: maxAction, temperature: 0, topP: 1, rng: null, stop: [OUT, DONE] });
+        const g = await sched.generate({ prompt, maxNew: maxAction, temperature: sample?.temperature ?? 0, topP: 1, rng, stop: [OUT, DONE] });
         const a = parseAction(g.tokens);
         if (a.done) return true;
         if (a.cmd.trim() === '') return false;

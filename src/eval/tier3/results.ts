@@ -78,6 +78,8 @@ export interface Results {
   bounds: Record<string, Record<string, SplitRate>>;
   arms: Record<string, ArmRow>;
   data: Record<string, number>;
+  /** RL runs' greedy success on the curve's eval instances, per seed and step */
+  rlCurves: Record<string, { seed: number; step: number; passed: number; n: number }[]>;
   timings: Record<string, number>;
   markdown: string;
 }
@@ -94,14 +96,19 @@ export function splitRate(eps: readonly EpisodeResult[]): SplitRate {
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-export function buildResults(c: Tier3Config, bounds: Record<string, Record<string, EpisodeResult[]>>, arms: ArmEval[], extra: { trajectories: Record<string, number>; timings: Record<string, number> }): Results {
+export function buildResults(
+  c: Tier3Config,
+  bounds: Record<string, Record<string, EpisodeResult[]>>,
+  arms: ArmEval[],
+  extra: { rows: readonly string[]; curves: Results['rlCurves']; trajectories: Record<string, number>; timings: Record<string, number> },
+): Results {
   const b: Record<string, Record<string, SplitRate>> = {};
   for (const [agent, splits] of Object.entries(bounds)) {
     b[agent] = {};
     for (const [sp, eps] of Object.entries(splits)) (b[agent] as Record<string, SplitRate>)[sp] = splitRate(eps);
   }
   const rows: Record<string, ArmRow> = {};
-  for (const arm of c.arms) {
+  for (const arm of extra.rows) {
     const xs = arms.filter((a) => a.arm === arm);
     if (xs.length === 0) continue;
     const splitNames = [...new Set(xs.flatMap((x) => Object.keys(x.episodes)))];
@@ -125,7 +132,7 @@ export function buildResults(c: Tier3Config, bounds: Record<string, Record<strin
   }
   const r: Results = {
     format: TIER3_RESULTS_FORMAT, version: TIER3_RESULTS_VERSION, full: !c.name.includes('quick'), name: c.name,
-    policyParams: paramCount(c.model), bounds: b, arms: rows, data: extra.trajectories, timings: extra.timings, markdown: '',
+    policyParams: paramCount(c.model), bounds: b, arms: rows, data: extra.trajectories, rlCurves: extra.curves, timings: extra.timings, markdown: '',
   };
   r.markdown = markdownTable(r, c);
   return r;
@@ -159,6 +166,23 @@ export function markdownTable(r: Results, c: Tier3Config): string {
       }
       L.push('');
     }
+  }
+  const curveArms = Object.keys(r.rlCurves);
+  if (curveArms.length > 0 && c.rl) {
+    const steps = [...new Set(Object.values(r.rlCurves).flatMap((xs) => xs.map((x) => x.step)))].sort((a, b) => a - b);
+    L.push(`**RL curves**: greedy success on the first ${c.rl.curveInstances} eval instances, pooled over seeds, by RL step (${c.rl.prompts} tasks x ${c.rl.group} rollouts per step)`, '');
+    L.push(`| run | ${steps.map((s) => `step ${s}`).join(' | ')} |`, `|---|${steps.map(() => '---|').join('')}`);
+    for (const arm of curveArms) {
+      const xs = r.rlCurves[arm] ?? [];
+      const cell = (s: number): string => {
+        const at = xs.filter((x) => x.step === s);
+        const p = at.reduce((n, x) => n + x.passed, 0);
+        const n = at.reduce((k, x) => k + x.n, 0);
+        return n > 0 ? `${pct(p / n)} (${p}/${n})` : '';
+      };
+      L.push(`| ${arm} | ${steps.map(cell).join(' | ')} |`);
+    }
+    L.push('');
   }
   return L.join('\n');
 }

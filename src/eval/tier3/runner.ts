@@ -9,6 +9,8 @@
  *   runs/<id>/trajectories/learned.jsonl   the same experts acting closed-loop against the learned terminal
  *   runs/<id>/eval/<agent>-<split>.json    every episode of an agent on an eval split (real sandbox)
  *   runs/<id>/arms/<arm>-s<seed>/          policy checkpoint (config.json + model.safetensors) + train.json
+ *   runs/<id>/rl/<RL arm>-s<seed>/         an RL run (rl.ts): curve, rollouts, checkpoint, train.json
+ *   runs/<id>/eval/<RL arm>-s<seed>-step<N>-<split>.json   its final policy on an eval split
  *   runs/<id>/results.json                 the table (format terminalworld.tier3-results)
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ import { type Agent, type EpisodeResult, episodeResultSchema, expertAgent, noisy
 import type { PolicyMask, Trajectory } from './framing.js';
 import { heldOutCrossEntropy, policyAgent, trainPolicy } from './policy.js';
 import { armTrainSchema, buildResults, type ArmEval, type Results } from './results.js';
+import { readCurve, rlConfigSchema, rlRuns, runRl } from './rl.js';
 
 export const TIER3_CONFIG_FORMAT = 'terminalworld.tier3-config';
 export const TIER3_CONFIG_VERSION = 1;
@@ -73,6 +76,8 @@ export const tier3ConfigSchema = z
     /** drop real trajectories whose verifier failed (the learned ones cannot be verified) */
     onlySuccessful: z.boolean().default(true),
     model: modelSchema,
+    /** ECHO in RL (rl.ts): GRPO runs from an SFT arm's policy, one per λ, and the verifier-free run */
+    rl: rlConfigSchema.optional(),
     train: z
       .object({
         batch: z.number().int().positive(),
@@ -108,6 +113,7 @@ export function loadTier3Config(file: string): Tier3Config {
   const c = r.data;
   for (const f of [...c.families, ...c.heldOutFamilies]) familyByName(f);
   for (const a of c.arms) if (!ARMS[a]) throw new TwError(`unknown Tier-3 arm "${a}"`, `use some of: ${Object.keys(ARMS).join(', ')}`);
+  if (c.rl && !c.arms.includes(c.rl.from)) throw new TwError(`${file}: rl.from is "${c.rl.from}", which is not one of its arms (${c.arms.join(', ')})`, 'set rl.from to an arm the config trains (RL starts from its policy)');
   return c;
 }
 
@@ -155,7 +161,9 @@ export async function runTier3(o: RunOptions): Promise<Results> {
   const metaFile = join(dir, 'meta.json');
   if (existsSync(metaFile)) {
     const prev = readJsonFile(metaFile, metaSchema, 'use a new --out folder (meta.json holds the config the run began with)');
-    if (JSON.stringify(prev.config) !== JSON.stringify(c)) throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume');
+    // the rl section may be added or changed later: its runs live in rl/<arm>-s<seed>/ and record their own settings
+    const sft = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'rl' ? undefined : v));
+    if (sft(prev.config) !== sft(c)) throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume (only its "rl" section may change)');
   } else writeJson(metaFile, runMeta('tw tier3 run', 1, c.seeds[0] ?? 0, c, { policyParams: paramCount(c.model) }));
   const timings = existsSync(join(dir, 'timings.json')) ? readJsonFile(join(dir, 'timings.json'), timingsSchema, REDO) : {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -263,8 +271,41 @@ export async function runTier3(o: RunOptions): Promise<Results> {
     arms.push({ arm, seed, train: readJsonFile(trainFile, armTrainSchema, REDO), episodes: evals });
   });
   arms.sort((x, y) => pairs.findIndex((p) => p.arm === x.arm && p.seed === x.seed) - pairs.findIndex((p) => p.arm === y.arm && p.seed === y.seed));
+
+  // 4. ECHO in RL: from arm rl.from's policy of each seed, one GRPO run per λ (+ the verifier-free
+  // run), each then acting greedily on the eval splits like the arms
+  const rlArms: string[] = [];
+  const curves: Record<string, { seed: number; step: number; passed: number; n: number }[]> = {};
+  if (c.rl) {
+    const rl = c.rl;
+    for (const seed of c.seeds) {
+      for (const run of rlRuns(rl)) {
+        if (!rlArms.includes(run.arm)) rlArms.push(run.arm);
+        const key = `${run.arm}-s${seed}`;
+        const rdir = join(dir, 'rl', key);
+        const from = join(dir, 'arms', `${rl.from}-s${seed}`);
+        log(`tier3: RL ${key} (λ ${run.lambda}${run.reward ? '' : ', no reward'}) from ${rl.from}-s${seed}, ${rl.steps} steps of ${rl.prompts} x ${rl.group} rollouts`);
+        const params = await timed(`rl/${key}`, () =>
+          runRl({
+            dir: rdir, run, rl, model: c.model, from, seed, families: c.families.map(familyByName), evalTasks: splits.eval, heldOutReal, real,
+            episode: { maxObsBytes: c.maxObsBytes, maxTurns: c.maxTurns, maxAction: c.maxAction, concurrency: c.concurrency },
+            threads: c.train.threads, adam: c.train, log,
+          }),
+        );
+        for (const l of readCurve(join(rdir, 'curve.jsonl'))) if (l.kind === 'eval') (curves[run.arm] ??= []).push({ seed, step: l.step, passed: l.passed ?? 0, n: l.n ?? 0 });
+        const sampler = await Sampler.fromParams(c.model, params, c.train.threads);
+        const evals: Record<string, EpisodeResult[]> = {};
+        try {
+          for (const [sp, tasks] of splitsToEval) evals[sp] = await episodes(`eval/${key}-step${rl.steps}-${sp}.jsonl`, tasks, real, policyAgent(sampler, c.maxObsBytes, c.maxAction), true);
+        } finally {
+          await sampler.release();
+        }
+        arms.push({ arm: run.arm, seed, train: readJsonFile(join(rdir, 'train.json'), armTrainSchema, REDO), episodes: evals });
+      }
+    }
+  }
   if (c.arms.some((a) => ARMS[a]?.data === 'learned')) await learnedData();
-  const results = buildResults(c, bounds, arms, { trajectories: { real: realEp.length, realUsed: nData, realSuccessful: realTrajs.length, learned: learnedEp.length, learnedUsed: Math.min(nData, learnedEp.length) }, timings });
+  const results = buildResults(c, bounds, arms, { rows: [...c.arms, ...rlArms], curves, trajectories: { real: realEp.length, realUsed: nData, realSuccessful: realTrajs.length, learned: learnedEp.length, learnedUsed: Math.min(nData, learnedEp.length) }, timings });
   writeJson(join(dir, 'results.json'), results);
   writeFileSync(join(dir, 'table.md'), results.markdown);
   return results;
