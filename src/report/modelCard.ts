@@ -5,31 +5,39 @@
  *   metrics.jsonl                     the whole training curve
  *   training-curve.svg                train loss (smoothed) and held-out loss over steps (vega-lite)
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { TwError } from '../core/errors.js';
-import { resolveModelDir } from '../model/checkpoint.js';
+import { readJsonFile, readJsonlEntries } from '../core/jsonfile.js';
+import { readCheckpointInfo, resolveModelDir } from '../model/checkpoint.js';
 import { lineChartSvg, smooth } from './lineChart.js';
 
 export const CARD_FORMAT = 'terminalworld.model-card';
 export const CARD_VERSION = 1;
 
-interface MetricLine {
-  kind: string;
-  step: number;
-  loss?: number;
-  validLoss?: number;
-  tokPerSec?: number;
-  tokens?: number;
-}
+const metricLineSchema = z.looseObject({
+  kind: z.string(),
+  step: z.number(),
+  loss: z.number().optional(),
+  validLoss: z.number().optional(),
+  tokPerSec: z.number().optional(),
+  tokens: z.number().optional(),
+});
+type MetricLine = z.output<typeof metricLineSchema>;
+
+// What a card reads of a run's meta.json and of a warm start's card.json (validated: a file from a
+// killed or older run names itself instead of shipping undefined fields).
+const dataSchema = z.looseObject({ path: z.string().optional(), hash: z.string().optional(), sessions: z.unknown(), tokens: z.unknown() });
+const initSchema = z.looseObject({ path: z.string().optional(), step: z.unknown() });
+const runMetaSourceSchema = z.looseObject({ commit: z.unknown(), seed: z.unknown(), config: z.unknown(), data: dataSchema.optional(), init: initSchema.optional() });
+const cardSourceSchema = z.looseObject({ step: z.unknown(), commit: z.unknown(), seed: z.unknown(), config: z.unknown(), data: dataSchema.optional(), corpus: z.unknown(), finalValidLoss: z.unknown(), init: z.unknown() });
+const dataSummary = (d: z.output<typeof dataSchema> | undefined): Record<string, unknown> | null => (d ? { hash: d.hash, sessions: d.sessions, tokens: d.tokens } : null);
 
 export function readMetrics(runDir: string): MetricLine[] {
   const f = join(runDir, 'metrics.jsonl');
   if (!existsSync(f)) throw new TwError(`no metrics.jsonl in ${runDir}`, 'pass the run folder given to `tw train --out`');
-  return readFileSync(f, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as MetricLine);
+  return readJsonlEntries(f, metricLineSchema, 'resume the run (`tw train --resume`) to rewrite its metrics, or delete the damaged line', { dropCutLastLine: true }).map((e) => e.value);
 }
 
 /** At most n points, evenly spaced, keeping the last. */
@@ -61,32 +69,30 @@ export async function trainingCurveSvg(metrics: readonly MetricLine[], title: st
  * a `tw train` run folder (no card.json) is described by its meta.json, and its own warm start
  * followed the same way, so a chain of stages keeps every stage.
  */
-function initCard(init: { path?: string; step?: unknown }): Record<string, unknown> | null {
+function initCard(init: { path?: string | undefined; step?: unknown }): Record<string, unknown> | null {
   const f = init.path ? join(init.path, 'card.json') : '';
   if (f && existsSync(f)) {
-    const c = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
-    const data = c.data as { hash?: string; sessions?: unknown; tokens?: unknown } | undefined;
-    return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
+    const c = readJsonFile(f, cardSourceSchema, 'restore card.json from the shipped model folder, or re-ship it with `tw model ship`');
+    return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: dataSummary(c.data), corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
   }
   const m = init.path ? join(init.path, 'meta.json') : '';
   if (!m || !existsSync(m)) return null;
-  const meta = JSON.parse(readFileSync(m, 'utf8')) as Record<string, unknown>;
-  const data = meta.data as { hash?: string; sessions?: unknown; tokens?: unknown } | undefined;
-  const up = meta.init as { path?: string; step?: unknown } | undefined;
-  return { run: init.path, step: init.step ?? null, commit: meta.commit, seed: meta.seed, config: meta.config, data: data ? { hash: data.hash, sessions: data.sessions, tokens: data.tokens } : null, init: up ? { ...up, card: initCard(up) } : null };
+  const meta = readJsonFile(m, runMetaSourceSchema, 'restore meta.json from a copy of the run folder');
+  const up = meta.init;
+  return { run: init.path, step: init.step ?? null, commit: meta.commit, seed: meta.seed, config: meta.config, data: dataSummary(meta.data), init: up ? { ...up, card: initCard(up) } : null };
 }
 
 export async function shipModel(runDir: string, outDir: string): Promise<Record<string, unknown>> {
   const ckpt = resolveModelDir(runDir);
-  const meta = JSON.parse(readFileSync(join(runDir, 'meta.json'), 'utf8')) as Record<string, unknown>;
+  const meta = readJsonFile(join(runDir, 'meta.json'), runMetaSourceSchema, 'restore meta.json from a copy of the run folder');
   const metrics = readMetrics(runDir);
   mkdirSync(outDir, { recursive: true });
   for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(ckpt, f), join(outDir, f));
   copyFileSync(join(runDir, 'metrics.jsonl'), join(outDir, 'metrics.jsonl'));
-  const cfg = JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8')) as { step?: number };
-  const data = meta.data as { path?: string } | undefined;
-  const manifestFile = data?.path ? join(data.path, 'manifest.json') : '';
-  const manifest = manifestFile && existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>) : null;
+  const cfg = readCheckpointInfo(ckpt);
+  const dataPath = meta.data?.path;
+  const manifestFile = dataPath ? join(dataPath, 'manifest.json') : '';
+  const manifest = manifestFile && existsSync(manifestFile) ? readJsonFile(manifestFile, z.record(z.string(), z.unknown()), `regenerate the corpus (its manifest.json is damaged): see ${dataPath}`) : null;
   const trainLines = metrics.filter((m) => m.kind === 'train');
   const evals = metrics.filter((m) => m.kind === 'eval');
   const last = (xs: MetricLine[]): MetricLine | undefined => xs[xs.length - 1];

@@ -4,9 +4,19 @@
  * line in the session format); or a Tier-1 run folder (`tw eval tier1 --out`: its results.json
  * names the data and the backend, so the viewer replays that data on that backend and model).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { TwError } from '../core/errors.js';
+import { readJsonFile } from '../core/jsonfile.js';
+
+/** What the viewer reads of a Tier-1 run's results.json. */
+const tier1ResultsSourceSchema = z.looseObject({
+  format: z.unknown(),
+  backend: z.unknown(),
+  data: z.looseObject({ path: z.unknown(), kind: z.unknown() }).optional(),
+  meta: z.looseObject({ config: z.looseObject({ options: z.looseObject({ model: z.unknown() }).optional() }).optional() }).optional(),
+});
 
 export interface ViewSource {
   file: string;
@@ -31,12 +41,7 @@ export function resolveViewSources(args: readonly string[]): ViewSource[] {
     }
     const results = join(a, 'results.json');
     if (existsSync(results)) {
-      let r: { format?: unknown; backend?: unknown; data?: { path?: unknown; kind?: unknown }; meta?: { config?: { options?: { model?: unknown } } } };
-      try {
-        r = JSON.parse(readFileSync(results, 'utf8')) as typeof r;
-      } catch (e) {
-        throw new TwError(`${results} is not readable JSON (${e instanceof Error ? e.message : String(e)})`, 'rerun `tw eval tier1 --out DIR`');
-      }
+      const r = readJsonFile(results, tier1ResultsSourceSchema, 'rerun `tw eval tier1 --out DIR`');
       if (r.format === 'terminalworld.tier1' && typeof r.data?.path === 'string') {
         if (r.data.kind !== 'sessions') throw new TwError(`${a} evaluated ${String(r.data.kind)} data (${r.data.path}), which the viewer cannot replay`, 'view a run on session data (tw eval tier1 --data data/corpus)');
         if (!existsSync(r.data.path)) throw new TwError(`${a} evaluated ${r.data.path}, which is not here`, 'run tw view from the folder the evaluation ran in, or name the data file');

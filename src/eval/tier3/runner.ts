@@ -161,9 +161,11 @@ export async function runTier3(o: RunOptions): Promise<Results> {
   const metaFile = join(dir, 'meta.json');
   if (existsSync(metaFile)) {
     const prev = readJsonFile(metaFile, metaSchema, 'use a new --out folder (meta.json holds the config the run began with)');
-    // the rl section may be added or changed later: its runs live in rl/<arm>-s<seed>/ and record their own settings
-    const sft = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'rl' ? undefined : v));
-    if (sft(prev.config) !== sft(c)) throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume (only its "rl" section may change)');
+    // compared after the schema fills defaults added since (a field new to this build is not a change);
+    // the description and the rl section may change later (RL runs live in rl/<arm>-s<seed>/ and record their settings)
+    const parsed = tier3ConfigSchema.safeParse(prev.config);
+    const sft = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'rl' || k === 'description' ? undefined : v));
+    if (!parsed.success || sft(parsed.data) !== sft(c)) throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume (only its "rl" section may change)');
   } else writeJson(metaFile, runMeta('tw tier3 run', 1, c.seeds[0] ?? 0, c, { policyParams: paramCount(c.model) }));
   const timings = existsSync(join(dir, 'timings.json')) ? readJsonFile(join(dir, 'timings.json'), timingsSchema, REDO) : {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
