@@ -65,6 +65,8 @@ describe('tier3 RL: the loss as token weights', () => {
     expect(rlTasks(rl, 1, fams, new Set()).map((t) => t.id)).toEqual(first.map((t) => t.id));
     expect(rlTasks(rl, 2, fams, new Set()).map((t) => t.id).filter((id) => first.some((t) => t.id === id))).toEqual([]);
     expect(rlRuns(rl).map((r) => r.arm)).toEqual(['RL-l0', 'RL-l0.05', 'RL-l0.1', 'RL-l0.5', 'RL-wm']);
+    const sweep = rlRuns({ ...rl, lambdas: [0], lr: [0.0003, 0.00003] });
+    expect(sweep.map((r) => [r.arm, r.lr])).toEqual([['RL-l0', 0.0003], ['RL-wm', 0.0003], ['RL-l0-lr3e-05', 0.00003], ['RL-wm-lr3e-05', 0.00003]]);
   });
 });
 

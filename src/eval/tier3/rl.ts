@@ -19,6 +19,7 @@
  * trains on λ = 1 x the observation loss of its own rollouts.
  *
  * A run folder (runs/<id>/rl/<arm>-s<seed>/), resumable after kill -9 at its last checkpoint:
+ *   meta.json         commit, seed and the settings its rollouts depend on (a resume with others is refused)
  *   curve.jsonl       {kind:"step", step, reward, signal, loss, seconds} per step and
  *                     {kind:"eval", step, passed, n} (greedy, real sandbox) every evalEvery steps
  *   rollouts.jsonl    every rollout: {step, group, reward, trajectory}
@@ -29,6 +30,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { TwError } from '../../core/errors.js';
+import { runMeta } from '../../core/meta.js';
 import { Rng } from '../../core/rng.js';
 import type { Backend } from '../../core/terminal.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
@@ -62,7 +65,9 @@ export const rlConfigSchema = z
     prompts: z.number().int().positive(),
     group: z.number().int().min(2),
     temperature: z.number().positive().default(1),
-    lr: z.number().positive(),
+    /** Adam's learning rate; several make a sweep (runs at the first keep their plain names, the
+     *  others get an -lr<x> suffix, e.g. RL-l0-lr3e-05) */
+    lr: z.union([z.number().positive(), z.array(z.number().positive()).min(1)]),
     /** rows of context tokens per micro-batch (gradients are summed over a step's micro-batches) */
     batch: z.number().int().positive().default(8),
     /** the task stream of the rollouts (instances generateTask(seed, i); none may be an eval instance) */
@@ -76,16 +81,21 @@ export const rlConfigSchema = z
 export type RlConfig = z.infer<typeof rlConfigSchema>;
 
 export interface RlRun {
-  /** the arm's name in the results: RL-l<λ> or RL-wm */
+  /** the arm's name in the results: RL-l<λ> or RL-wm (+ -lr<x> past the first learning rate) */
   arm: string;
   lambda: number;
+  lr: number;
   /** uses the verifier's reward (false: the verifier-free run) */
   reward: boolean;
 }
 
 export function rlRuns(rl: RlConfig): RlRun[] {
-  const runs = rl.lambdas.map((l) => ({ arm: `RL-l${l}`, lambda: l, reward: true }));
-  return rl.verifierFree ? [...runs, { arm: 'RL-wm', lambda: 1, reward: false }] : runs;
+  const lrs = typeof rl.lr === 'number' ? [rl.lr] : rl.lr;
+  return lrs.flatMap((lr, i) => {
+    const sfx = i === 0 ? '' : `-lr${lr.toExponential().replace('e-', 'e-0').replace(/e-0(\d\d)/, 'e-$1')}`;
+    const runs = rl.lambdas.map((l) => ({ arm: `RL-l${l}${sfx}`, lambda: l, lr, reward: true }));
+    return rl.verifierFree ? [...runs, { arm: `RL-wm${sfx}`, lambda: 1, lr, reward: false }] : runs;
+  });
 }
 
 /** GRPO's group-normalised advantages. */
@@ -210,6 +220,14 @@ export async function runRl(o: RlOptions): Promise<Params> {
   const ckpt = join(dir, 'checkpoint');
   const curveFile = join(dir, 'curve.jsonl');
   const rolloutFile = join(dir, 'rollouts.jsonl');
+  // what the run's rollouts and updates depend on: a resume with other settings would mix two runs
+  const settings = { arm: run.arm, from: o.from, seed: o.seed, lambda: run.lambda, reward: run.reward, prompts: rl.prompts, group: rl.group, temperature: rl.temperature, lr: run.lr, batch: rl.batch, taskSeed: rl.seed };
+  const metaFile = join(dir, 'meta.json');
+  if (existsSync(metaFile)) {
+    const prev = readJsonFile(metaFile, z.looseObject({ config: z.record(z.string(), z.unknown()) }), `delete ${dir} to restart this RL run`).config;
+    const diff = Object.keys(settings).filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(settings[k as keyof typeof settings]));
+    if (diff.length > 0) throw new TwError(`${dir} was run with other RL settings (${diff.map((k) => `${k}: ${JSON.stringify(prev[k])} then, ${JSON.stringify(settings[k as keyof typeof settings])} now`).join('; ')})`, `restore those settings in the config's rl section (only steps, evalEvery, curveInstances and checkpointEvery may change), or delete ${dir}`);
+  } else writeFileAtomic(metaFile, JSON.stringify(runMeta('tw tier3 run (rl)', 1, o.seed, settings), null, 1) + '\n');
   const params = loadModel(existsSync(join(ckpt, 'state.json')) ? ckpt : o.from).params;
   const opt = new AdamW(params, o.adam);
   let step = 0;
@@ -281,7 +299,7 @@ export async function runRl(o: RlOptions): Promise<Params> {
       }
       if (!Number.isFinite(loss)) throw new Error(`tier3 rl: loss is ${loss} at step ${step}`);
       // rollouts that wrote no command and never declared done have no tokens to learn from
-      if (acc.size > 0) opt.step(params, acc, rl.lr);
+      if (acc.size > 0) opt.step(params, acc, run.lr);
       const reward = rollouts.reduce((s, r) => s + r.reward, 0) / rollouts.length;
       const signal = tasks.filter((_, g) => new Set(rollouts.filter((r) => r.group === g).map((r) => r.reward)).size > 1).length / tasks.length;
       const nLoss = ws.reduce((n, w) => n + w.weights.filter((x) => x !== 0).length, 0);
