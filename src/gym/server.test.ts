@@ -116,13 +116,13 @@ describe('gym server: OpenEnv WebSocket protocol', () => {
   // outside the session table: never expired, never closed, and its client waited forever.
   it('a session that opens slower than the idle timeout is served, then expires; none is orphaned', async () => {
     const store = mkdtempSync(join(tmpdir(), 'tw-gym-slow-'));
-    const { s, ws } = await serve({ idleTimeoutS: 0.1, storeDir: store, openEnv: async (spec) => {
-      await new Promise((r) => setTimeout(r, 500));
+    const { s, ws } = await serve({ idleTimeoutS: 0.3, storeDir: store, openEnv: async (spec) => {
+      await new Promise((r) => setTimeout(r, 1000));
       return GymEnv.open(spec);
     } });
     const c = await WsClient.open(ws);
-    expect(await c.call({ type: 'reset', data: {} })).toMatchObject({ type: 'observation' });
-    expect(await c.call({ type: 'step', data: { command: 'echo hi' } })).toMatchObject({ type: 'observation', data: { observation: { output: 'hi\r\n' } } });
+    // Sent at once, so it waits (queued) while the session opens: answered, not expired.
+    expect(await c.call({ type: 'reset', data: {} })).toMatchObject({ type: 'observation', data: { observation: { step: 0 } } });
     expect(await c.next()).toMatchObject({ type: 'error', data: { code: 'SESSION_ERROR', reason: 'expired' } });
     expect(await c.next()).toBeNull();
     expect(s.activeSessions).toBe(0);
