@@ -129,6 +129,21 @@ describe('gym server: OpenEnv WebSocket protocol', () => {
     // The episode is stored before the socket closes.
     expect(listEpisodes(store).episodes.map((e) => gymMeta(e)?.done_reason)).toEqual(['expired']);
   });
+
+  // A stall of the server's event loop (a loaded machine) used to run the idle check (a timer)
+  // before the messages that had arrived meanwhile were read: a live session was expired.
+  it('a message that arrives while the event loop stalls counts as activity before the idle check', async () => {
+    const { ws } = await serve({ idleTimeoutS: 0.3 });
+    const c = await WsClient.open(ws);
+    await c.call({ type: 'reset', data: {} });
+    c.sendRaw(JSON.stringify({ type: 'step', data: { command: 'echo hi' } }));
+    const end = Date.now() + 700;
+    while (Date.now() < end) {
+      // the event loop stalls past the idle timeout, with the step already sent
+    }
+    expect(await c.next()).toMatchObject({ type: 'observation', data: { observation: { output: 'hi\r\n' } } });
+    await c.close();
+  });
 });
 
 describe('gym server: HTTP', () => {

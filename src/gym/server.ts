@@ -84,6 +84,8 @@ interface Slot {
   /** Calls in flight, messages received and not yet handled, and the opening itself: a busy
    *  slot never idle-expires (it would be cut under a step, or orphaned while it opens). */
   busy: number;
+  /** Found idle by the last idle check: expired by the next one if still idle (see reap). */
+  suspect: boolean;
   ws?: WebSocket;
 }
 
@@ -194,7 +196,7 @@ export class GymServer {
     // Busy while it opens: opening can take longer than the idle timeout (the backend's first
     // import on a loaded machine), and a slot expired then would be orphaned: its env created
     // after the slot left the table, never expired nor closed, its client never told.
-    const slot: Slot = { id: randomUUID(), kind, owner, env: null, createdAt: now, lastActivity: now, busy: 1 };
+    const slot: Slot = { id: randomUUID(), kind, owner, env: null, createdAt: now, lastActivity: now, busy: 1, suspect: false };
     this.slots.set(slot.id, slot);
     this.metrics.inc('gym_sessions_opened_total', 'sessions opened', { kind });
     this.gauge();
@@ -231,12 +233,17 @@ export class GymServer {
 
   /** Expire idle slots and those past their lifetime. Decided and started in one synchronous
    *  pass (no await between the check and the destroy, so a message that arrives meanwhile
-   *  cannot be cut); the client is told, the episode stored, then the socket closed. */
+   *  cannot be cut); the client is told, the episode stored, then the socket closed.
+   *  A slot is expired by the second check that finds it idle, not the first: between two
+   *  checks (timers) the event loop has polled its sockets at least once, so a message that
+   *  arrived while the loop was stalled (a loaded machine) has been read and counted. */
   private async reap(): Promise<void> {
     const now = Date.now();
     const ending: Promise<void>[] = [];
     for (const s of this.slots.values()) {
-      const reason = now - s.createdAt > this.o.maxLifetimeS * 1000 ? 'lifetime' : this.o.idleTimeoutS > 0 && s.busy === 0 && now - s.lastActivity > this.o.idleTimeoutS * 1000 ? 'expired' : null;
+      const idle = this.o.idleTimeoutS > 0 && s.busy === 0 && now - s.lastActivity > this.o.idleTimeoutS * 1000;
+      const reason = now - s.createdAt > this.o.maxLifetimeS * 1000 ? 'lifetime' : idle && s.suspect ? 'expired' : null;
+      s.suspect = idle;
       if (!reason) continue;
       const ws = s.ws;
       if (ws) this.send(ws, { type: 'error', data: { message: `session ${reason === 'lifetime' ? `reached its lifetime of ${this.o.maxLifetimeS} s` : `idle for more than ${this.o.idleTimeoutS} s`}; connect again`, code: 'SESSION_ERROR', reason } });
