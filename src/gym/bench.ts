@@ -3,7 +3,9 @@
  *   - real: N WebSocket sessions x S steps of the sandbox bench's command mix through the server,
  *     then the same mix and concurrency on raw sandbox sessions: steps/s, p50/p95 step latency,
  *     lost and duplicated steps (counted from the replies and from the trajectory store)
- *   - reset p50 through the server (pooled sandboxes) against the raw pooled acquire
+ *     (ratio over all rounds); at N busy sessions the latency gap is queueing (Little's law), so the
+ *     per-step overhead is also measured on one session, blocks alternated with a raw session
+ *   - reset p50 through the server (pooled sandboxes; client in another process) against the raw pooled acquire
  *   - memory per idle session in the server process, against a raw session's
  *   - learned: N sessions x S steps, steps/s and latency
  *   - leaks: L sessions opened, stepped and dropped without a close; processes and session folders left
