@@ -242,10 +242,10 @@ export class GymEnv {
 
   private async doStep(raw: unknown, opts: StepOptions): Promise<StepResult> {
     if (this.closed) throw new GymError('SESSION_ERROR', 'this session is closed');
+    const a = parseAction(raw);
     const ep = this.ep;
     if (!ep) throw new GymError('EXECUTION_ERROR', 'no episode: send reset first');
     if (ep.done) throw new GymError('EXECUTION_ERROR', `episode ${ep.id} is done (${ep.doneReason ?? ''}): send reset to start another`);
-    const a = parseAction(raw);
     const timeoutMs = Math.max(opts.timeoutMs ?? this.spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, (a.duration ?? 0) * 1000);
     ep.steps++;
     ep.requestIds.push(opts.requestId ?? null);

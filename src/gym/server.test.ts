@@ -2,13 +2,19 @@ import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getBackend } from '../backends/registry.js';
 import { GymEnv } from './env.js';
 import { GymServer, startGymServer, type GymServerOptions } from './server.js';
 import { gymMeta, listEpisodes } from './store.js';
 import { waitFor, WsClient } from './testkit.js';
 
 const servers: GymServer[] = [];
+// The backend's first (cold) import is not part of any test's time: on a starved machine it took
+// minutes. Opening slower than the idle timeout has its own test (openEnv delayed).
+beforeAll(async () => {
+  await getBackend('justbash');
+});
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
