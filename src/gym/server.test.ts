@@ -150,6 +150,26 @@ describe('gym server: OpenEnv WebSocket protocol', () => {
     expect(await c.next()).toMatchObject({ type: 'observation', data: { observation: { output: 'hi\r\n' } } });
     await c.close();
   });
+
+  // Loop run 13 of 2026-12-07 (load 20): the process was starved before its client sent the step
+  // (a first idle finding), then stalled after (the second): two stalls, no idle client.
+  it('a stall before a message is sent and another after it do not expire a live session', async () => {
+    const { ws, http } = await serve({ idleTimeoutS: 0.3 });
+    const c = await WsClient.open(ws);
+    await c.call({ type: 'reset', data: {} });
+    const stall = (ms: number): void => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        // the event loop stalls
+      }
+    };
+    stall(400);
+    await fetch(`${http}/health`); // the loop turns (the idle check runs), then this resumes after a poll
+    c.sendRaw(JSON.stringify({ type: 'step', data: { command: 'echo hi' } }));
+    stall(700);
+    expect(await c.next()).toMatchObject({ type: 'observation', data: { observation: { output: 'hi\r\n' } } });
+    await c.close();
+  });
 });
 
 describe('gym server: HTTP', () => {

@@ -102,6 +102,9 @@ export class GymServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private reaper: NodeJS.Timeout | null = null;
+  private reapEvery = 0;
+  private lastReap = 0;
+  private skippedReap = false;
   private pinger: NodeJS.Timeout | null = null;
   private closing = false;
   private readonly alive = new WeakMap<WebSocket, boolean>();
@@ -135,6 +138,8 @@ export class GymServer {
       this.http.listen(this.o.port, this.o.host, () => resolve());
     });
     const every = Math.max(50, Math.min(5_000, (Math.min(this.o.idleTimeoutS || Infinity, this.o.maxLifetimeS) * 1000) / 4));
+    this.reapEvery = every;
+    this.lastReap = Date.now();
     this.reaper = setInterval(() => void this.reap(), every);
     this.reaper.unref();
     this.pinger = setInterval(() => this.ping(), this.o.pingMs);
@@ -239,9 +244,16 @@ export class GymServer {
    *  arrived while the loop was stalled (a loaded machine) has been read and counted. */
   private async reap(): Promise<void> {
     const now = Date.now();
+    // A check that comes late (more than twice its interval) follows a stall of this process
+    // (its event loop blocked, or the machine starving it): messages may wait unread in the
+    // sockets, so no session is judged idle by this check. Never two such checks in a row
+    // (a machine that lags all the time must still expire idle sessions).
+    const stalled = !this.skippedReap && now - this.lastReap > 2 * this.reapEvery;
+    this.skippedReap = stalled;
+    this.lastReap = now;
     const ending: Promise<void>[] = [];
     for (const s of this.slots.values()) {
-      const idle = this.o.idleTimeoutS > 0 && s.busy === 0 && now - s.lastActivity > this.o.idleTimeoutS * 1000;
+      const idle = !stalled && this.o.idleTimeoutS > 0 && s.busy === 0 && now - s.lastActivity > this.o.idleTimeoutS * 1000;
       const reason = now - s.createdAt > this.o.maxLifetimeS * 1000 ? 'lifetime' : idle && s.suspect ? 'expired' : null;
       s.suspect = idle;
       if (!reason) continue;
