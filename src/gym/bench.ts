@@ -3,7 +3,9 @@
  *   - real: N WebSocket sessions x S steps of the sandbox bench's command mix through the server,
  *     then the same mix and concurrency on raw sandbox sessions: steps/s, p50/p95 step latency,
  *     lost and duplicated steps (counted from the replies and from the trajectory store)
- *   - reset p50 through the server (pooled sandboxes) against the raw pooled acquire
+ *     (ratio over all rounds); at N busy sessions the latency gap is queueing (Little's law), so the
+ *     per-step overhead is also measured on one session, blocks alternated with a raw session
+ *   - reset p50 through the server (pooled sandboxes; client in another process) against the raw pooled acquire
  *   - memory per idle session in the server process, against a raw session's
  *   - learned: N sessions x S steps, steps/s and latency
  *   - leaks: L sessions opened, stepped and dropped without a close; processes and session folders left
@@ -94,16 +96,70 @@ for (const c of clients) c.ws.close();
 process.stdout.write(JSON.stringify({ seconds, latencies: lat, received, lost: +n * +steps - received, duplicated, errors }));
 `;
 
-async function gymLoadExternal(server: GymServer, n: number, steps: number): Promise<LoadResult> {
-  const url = `ws://127.0.0.1:${server.address.port}/ws`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CLIENT_JS, url, String(n), String(steps), JSON.stringify(COMMAND_MIX)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Sequential resets from another process: R x (reset, timed; step "true"), as a trainer's client
+ *  would see them (a client in the server's process reads its reply only when the server's event
+ *  loop is free again, after the sandbox work queued behind the reply). */
+const RESET_CLIENT_JS = `
+import WebSocket from 'ws';
+const [url, n] = process.argv.slice(1);
+const ws = new WebSocket(url); const q = []; const w = [];
+ws.on('message', (d) => { const r = JSON.parse(String(d)); const f = w.shift(); f ? f(r) : q.push(r); });
+await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+const call = (m) => { ws.send(JSON.stringify(m)); const r = q.shift(); return r ? Promise.resolve(r) : new Promise((f) => w.push(f)); };
+const resets = []; let errors = 0; let error = null;
+for (let i = 0; i < +n; i++) { const t0 = performance.now(); const r = await call({ type: 'reset', data: {} });
+  if (r.type !== 'observation') { errors++; error = r.data; continue; }
+  resets.push(performance.now() - t0); await call({ type: 'step', data: { command: 'true' } }); }
+ws.close();
+process.stdout.write(JSON.stringify({ resets, errors, error }));
+`;
+
+async function runScript<T>(js: string, args: string[]): Promise<T> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', js, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d) => (out += String(d)));
   child.stderr?.on('data', (d) => (err += String(d)));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`bench client failed (${String(code)}): ${err.slice(-500)}`);
-  return JSON.parse(out) as LoadResult;
+  return JSON.parse(out) as T;
+}
+
+/** Per-step overhead without queueing: one session, steps one after another, alternating blocks
+ *  of the mix on a raw session and through the server (same process, WebSocket). */
+async function sequentialOverhead(server: GymServer, steps: number): Promise<{ raw: number[]; gym: number[] }> {
+  const term = await startRetrying();
+  const c = await WsClient.open(`ws://127.0.0.1:${server.address.port}/ws`);
+  const raw: number[] = [];
+  const gym: number[] = [];
+  try {
+    await c.call({ type: 'reset', data: {} });
+    for (let i = 0; i < 10; i++) {
+      await term.run(cmdAt(i));
+      await c.call({ type: 'step', data: { command: cmdAt(i) } });
+    }
+    const BLOCK = 20;
+    for (let b = 0; b * BLOCK < steps; b++) {
+      for (let i = b * BLOCK; i < Math.min(steps, (b + 1) * BLOCK); i++) {
+        const t0 = performance.now();
+        await term.run(cmdAt(i));
+        raw.push(performance.now() - t0);
+      }
+      for (let i = b * BLOCK; i < Math.min(steps, (b + 1) * BLOCK); i++) {
+        const t0 = performance.now();
+        const r = await c.call({ type: 'step', data: { command: cmdAt(i) } });
+        if (r.type === 'observation') gym.push(performance.now() - t0);
+      }
+    }
+  } finally {
+    await c.close();
+    await term.close();
+  }
+  return { raw, gym };
+}
+
+function gymLoadExternal(server: GymServer, n: number, steps: number): Promise<LoadResult> {
+  return runScript<LoadResult>(CLIENT_JS, [`ws://127.0.0.1:${server.address.port}/ws`, String(n), String(steps), JSON.stringify(COMMAND_MIX)]);
 }
 
 /** A sandbox start, retried: starting 64 at once on a loaded 2-core machine can pass the start timeout. */
@@ -180,6 +236,7 @@ export const gymBench: BenchSuite = {
         raws.push(await rawLoad(N, S));
       }
       const ratios = gs.map((x, k) => x.received / x.seconds / ((N * S) / (raws[k] as { seconds: number }).seconds));
+      const gQuiet = await sequentialOverhead(server, q ? 40 : 200);
       const g: LoadResult = { seconds: gs.reduce((a, x) => a + x.seconds, 0), latencies: gs.flatMap((x) => x.latencies), received: gs.reduce((a, x) => a + x.received, 0), lost: gs.reduce((a, x) => a + x.lost, 0), duplicated: gs.reduce((a, x) => a + x.duplicated, 0), errors: gs.reduce((a, x) => a + x.errors, 0) };
       const raw = { seconds: raws.reduce((a, x) => a + x.seconds, 0), latencies: raws.flatMap((x) => x.latencies) };
       const gSps = g.received / g.seconds;
@@ -191,12 +248,21 @@ export const gymBench: BenchSuite = {
       metrics.push(
         { name: `real, ${N} sessions: gym steps/s`, value: gSps, unit: 'steps/s' },
         { name: `real, ${N} sessions: raw sandbox commands/s`, value: rCps, unit: 'cmd/s' },
-        { name: 'gym / raw throughput (median of rounds)', value: percentile(ratios, 50), unit: 'ratio', target: { op: '>=', value: 0.85 } },
+        // All rounds together (percentile(ratios, 50) of two rounds was the lower one).
+        { name: 'gym / raw throughput (all rounds)', value: gSps / rCps, unit: 'ratio', target: { op: '>=', value: 0.85 } },
+        { name: 'gym / raw throughput, lowest round', value: Math.min(...ratios), unit: 'ratio' },
         { name: 'gym step latency p50', value: gp50, unit: 'ms' },
         { name: 'gym step latency p95', value: percentile(g.latencies, 95), unit: 'ms' },
         { name: 'raw command latency p50', value: rp50, unit: 'ms' },
         { name: 'raw command latency p95', value: percentile(raw.latencies, 95), unit: 'ms' },
-        { name: 'step overhead p50 (gym - raw)', value: gp50 - rp50, unit: 'ms', target: { op: '<=', value: 1 } },
+        // At N busy sessions on a saturated machine a step's latency is mostly its wait for the
+        // CPU (Little's law: latency = N / throughput), so this gap follows from the throughput
+        // ratio: N/gym - N/raw (next line); at the 0.85 throughput target it is ~N/raw x 0.18.
+        { name: `step overhead p50 (gym - raw), ${N} sessions`, value: gp50 - rp50, unit: 'ms', target: { op: '<=', value: 1 } },
+        { name: `step latency gap implied by throughput alone (N/gym - N/raw), ${N} sessions`, value: (1000 * N) / gSps - (1000 * N) / rCps, unit: 'ms' },
+        { name: 'step latency p50, one session (raw)', value: percentile(gQuiet.raw, 50), unit: 'ms' },
+        { name: 'step latency p50, one session (gym, WebSocket)', value: percentile(gQuiet.gym, 50), unit: 'ms' },
+        { name: 'step overhead p50 (gym - raw), one session', value: percentile(gQuiet.gym, 50) - percentile(gQuiet.raw, 50), unit: 'ms', target: { op: '<=', value: 1 } },
         { name: 'steps lost', value: g.lost, unit: 'steps', target: { op: '<=', value: 0 } },
         { name: 'steps duplicated', value: g.duplicated, unit: 'steps', target: { op: '<=', value: 0 } },
       );
@@ -208,23 +274,13 @@ export const gymBench: BenchSuite = {
       // Reset (pooled) through the server vs raw pooled acquire, sequential.
       log('reset vs raw pooled acquire');
       const R = q ? 20 : 100;
-      const c = await WsClient.open(`ws://127.0.0.1:${server.address.port}/ws`);
-      const resets: number[] = [];
-      // A start that fails (the sandbox's own error) is counted, not timed.
-      let resetErrors = 0;
+      // A start that fails (the sandbox's own error) is counted, not timed. The client is in
+      // another process, as a trainer's (see RESET_CLIENT_JS).
+      const rc = await runScript<{ resets: number[]; errors: number; error: unknown }>(RESET_CLIENT_JS, [`ws://127.0.0.1:${server.address.port}/ws`, String(R)]);
+      const resets = rc.resets;
+      const resetErrors = rc.errors;
+      if (rc.error !== null) details['resetError'] = rc.error;
       let rawErrors = 0;
-      for (let i = 0; i < R; i++) {
-        const t0 = performance.now();
-        const r = await c.call({ type: 'reset', data: {} });
-        if (r.type !== 'observation') {
-          resetErrors++;
-          details['resetError'] = r.data;
-          continue;
-        }
-        resets.push(performance.now() - t0);
-        await c.call({ type: 'step', data: { command: 'true' } });
-      }
-      await c.close();
       const acquires: number[] = [];
       for (let i = 0; i < R; i++) {
         const t0 = performance.now();

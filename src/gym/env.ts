@@ -18,7 +18,7 @@ import { newSession, turnToRecord } from '../session/format.js';
 import { TASK_FAMILIES } from '../corpus/tasks/index.js';
 import { familyByName, generateTask } from '../corpus/tasks/run.js';
 import type { Task } from '../corpus/tasks/format.js';
-import { actionSchema, GymError, issuesOf, resetSchema, type GymAction, type GymObservation, type GymState, type StepResult } from './protocol.js';
+import { actionSchema, COMMAND_MAX, GymError, issuesOf, resetSchema, type GymAction, type GymObservation, type GymState, type StepResult } from './protocol.js';
 import { takeCommands } from './keys.js';
 import { promptFor, Screen, terminusText } from './screen.js';
 import { GYM_EPISODE_FORMAT, GYM_EPISODE_VERSION, type GymEpisodeMeta, type TrajectoryStore } from './store.js';
@@ -184,8 +184,17 @@ export class GymEnv {
     const parsed = resetSchema.safeParse(raw);
     if (!parsed.success) throw new GymError('VALIDATION_ERROR', `invalid reset parameters: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(parsed.error) });
     const p = parsed.data;
-    // The previous episode (if any) is cut off: queued for the store, not waited for (see below).
-    this.finish('reset', false).catch(() => undefined);
+    // The previous episode (if any) is cut off. Its record (built and validated for the store)
+    // and its sandbox's teardown (killing its processes, removing its folder and cgroups) run on
+    // the next turn of the event loop, after this reset has its sandbox and, when the pool had
+    // one ready, after its reply is out: they are not on the reset's path. close() waits for them.
+    const prev = this.ep;
+    if (prev) {
+      this.ep = null;
+      const later = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.finishEpisode(prev, 'reset', false).catch(() => undefined));
+      this.closing.add(later);
+      void later.finally(() => this.closing.delete(later));
+    }
     const seed = p.seed ?? this.spec.seed ?? 0;
     const task = this.pickTask({ seed, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.task_index !== undefined ? { task_index: p.task_index } : {}) });
     const options: Record<string, unknown> = { ...(this.spec.options ?? {}) };
@@ -233,12 +242,10 @@ export class GymEnv {
 
   private async doStep(raw: unknown, opts: StepOptions): Promise<StepResult> {
     if (this.closed) throw new GymError('SESSION_ERROR', 'this session is closed');
-    const parsed = actionSchema.safeParse(raw);
-    if (!parsed.success) throw new GymError('VALIDATION_ERROR', `invalid action: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(parsed.error, ['action']) });
+    const a = parseAction(raw);
     const ep = this.ep;
     if (!ep) throw new GymError('EXECUTION_ERROR', 'no episode: send reset first');
     if (ep.done) throw new GymError('EXECUTION_ERROR', `episode ${ep.id} is done (${ep.doneReason ?? ''}): send reset to start another`);
-    const a: GymAction = parsed.data;
     const timeoutMs = Math.max(opts.timeoutMs ?? this.spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, (a.duration ?? 0) * 1000);
     ep.steps++;
     ep.requestIds.push(opts.requestId ?? null);
@@ -380,6 +387,10 @@ export class GymEnv {
   private finish(reason: string, done: boolean): Promise<void> {
     const ep = this.ep;
     if (!ep) return Promise.resolve();
+    return this.finishEpisode(ep, reason, done);
+  }
+
+  private finishEpisode(ep: Episode, reason: string, done: boolean): Promise<void> {
     let stored: Promise<void> = Promise.resolve();
     if (!ep.done || ep.doneReason === undefined) {
       ep.done = true;
@@ -409,6 +420,21 @@ export class GymEnv {
       meta: { gym, ...(ep.task ? { task: { id: ep.task.id, family: ep.task.family, instruction: ep.task.instruction, success: ep.verifier?.passed ?? false } } : {}) },
     }));
   }
+}
+
+/** The action, validated. The common `{command: "..."}` is checked by hand (what actionSchema
+ *  would accept: only that key, a string within the limit); anything else goes through zod. */
+function parseAction(raw: unknown): GymAction {
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    const o = raw as Record<string, unknown>;
+    let n = 0;
+    for (const k in o) if (Object.hasOwn(o, k)) n++;
+    const c = o['command'];
+    if (n === 1 && typeof c === 'string' && c.length <= COMMAND_MAX) return { command: c };
+  }
+  const parsed = actionSchema.safeParse(raw);
+  if (!parsed.success) throw new GymError('VALIDATION_ERROR', `invalid action: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(parsed.error, ['action']) });
+  return parsed.data;
 }
 
 const closed = new WeakMap<Terminal, Promise<void>>();

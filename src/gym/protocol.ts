@@ -25,10 +25,13 @@ export const SPECIAL_KEYS = ['C-c', 'C-d', 'C-u', 'C-l', 'Enter', 'Escape'] as c
  * pending on the command line; `C-c` clears it). `submit: true`: end the episode (Terminus-2's
  * task_complete); a task's verifier runs and gives the reward. `metadata` is OpenEnv's base field.
  */
+/** The longest command or keystrokes string an action may carry. */
+export const COMMAND_MAX = 65_536;
+
 export const actionSchema = z
   .strictObject({
-    command: z.string().max(65_536).optional().describe('one shell command, run as one turn'),
-    keystrokes: z.string().max(65_536).optional().describe('Terminus-2 keystrokes: text up to the last newline runs, the rest stays pending; "C-c" interrupts'),
+    command: z.string().max(COMMAND_MAX).optional().describe('one shell command, run as one turn'),
+    keystrokes: z.string().max(COMMAND_MAX).optional().describe('Terminus-2 keystrokes: text up to the last newline runs, the rest stays pending; "C-c" interrupts'),
     duration: z.number().min(0).max(600).optional().describe('Terminus-2: seconds to wait (a command still running after max(duration, timeout) is interrupted)'),
     submit: z.boolean().optional().describe('end the episode; a task verifier runs and sets the reward'),
     metadata: z.record(z.string(), z.unknown()).optional(),

@@ -53,6 +53,8 @@ export interface GymServerOptions {
   pool?: number;
   /** WebSocket ping interval, ms (a client that misses two is dropped; default 20 s). */
   pingMs?: number;
+  /** How a session's environment is opened (default GymEnv.open); tests slow it down. */
+  openEnv?: (spec: GymSpec) => Promise<GymEnv>;
 }
 
 export const DEFAULT_PORT = 8000;
@@ -79,7 +81,11 @@ interface Slot {
   env: GymEnv | null;
   createdAt: number;
   lastActivity: number;
+  /** Calls in flight, messages received and not yet handled, and the opening itself: a busy
+   *  slot never idle-expires (it would be cut under a step, or orphaned while it opens). */
   busy: number;
+  /** Found idle by the last idle check: expired by the next one if still idle (see reap). */
+  suspect: boolean;
   ws?: WebSocket;
 }
 
@@ -96,6 +102,9 @@ export class GymServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private reaper: NodeJS.Timeout | null = null;
+  private reapEvery = 0;
+  private lastReap = 0;
+  private skippedReap = false;
   private pinger: NodeJS.Timeout | null = null;
   private closing = false;
   private readonly alive = new WeakMap<WebSocket, boolean>();
@@ -129,6 +138,8 @@ export class GymServer {
       this.http.listen(this.o.port, this.o.host, () => resolve());
     });
     const every = Math.max(50, Math.min(5_000, (Math.min(this.o.idleTimeoutS || Infinity, this.o.maxLifetimeS) * 1000) / 4));
+    this.reapEvery = every;
+    this.lastReap = Date.now();
     this.reaper = setInterval(() => void this.reap(), every);
     this.reaper.unref();
     this.pinger = setInterval(() => this.ping(), this.o.pingMs);
@@ -187,16 +198,29 @@ export class GymServer {
       throw new GymError('QUOTA_EXCEEDED', `this token holds ${mine} sessions, its quota is ${this.o.perTokenQuota}; close one first`, { active_sessions: mine, quota: this.o.perTokenQuota }, true);
     }
     const now = Date.now();
-    const slot: Slot = { id: randomUUID(), kind, owner, env: null, createdAt: now, lastActivity: now, busy: 0 };
+    // Busy while it opens: opening can take longer than the idle timeout (the backend's first
+    // import on a loaded machine), and a slot expired then would be orphaned: its env created
+    // after the slot left the table, never expired nor closed, its client never told.
+    const slot: Slot = { id: randomUUID(), kind, owner, env: null, createdAt: now, lastActivity: now, busy: 1, suspect: false };
     this.slots.set(slot.id, slot);
     this.metrics.inc('gym_sessions_opened_total', 'sessions opened', { kind });
     this.gauge();
+    let env: GymEnv;
     try {
-      slot.env = await GymEnv.open(this.spec());
+      env = await (this.o.openEnv ?? GymEnv.open)(this.spec());
     } catch (e) {
       this.slots.delete(slot.id);
       this.gauge();
       throw new GymError('FACTORY_ERROR', `could not create the environment: ${(e as Error).message}`, { factory_name: this.o.backend });
+    } finally {
+      slot.busy--;
+      slot.lastActivity = Date.now();
+    }
+    slot.env = env;
+    // Destroyed while it opened (a shutdown, its lifetime): close what was opened for it.
+    if (!this.slots.has(slot.id)) {
+      await env.close('shutdown').catch(() => undefined);
+      throw new GymError('SESSION_ERROR', 'the session was closed while it opened', {}, true);
     }
     return slot;
   }
@@ -212,17 +236,32 @@ export class GymServer {
     this.metrics.set('gym_sessions_active', 'sessions open now', this.slots.size);
   }
 
+  /** Expire idle slots and those past their lifetime. Decided and started in one synchronous
+   *  pass (no await between the check and the destroy, so a message that arrives meanwhile
+   *  cannot be cut); the client is told, the episode stored, then the socket closed.
+   *  A slot is expired by the second check that finds it idle, not the first: between two
+   *  checks (timers) the event loop has polled its sockets at least once, so a message that
+   *  arrived while the loop was stalled (a loaded machine) has been read and counted. */
   private async reap(): Promise<void> {
     const now = Date.now();
-    for (const s of [...this.slots.values()]) {
-      const reason = now - s.createdAt > this.o.maxLifetimeS * 1000 ? 'lifetime' : this.o.idleTimeoutS > 0 && s.busy === 0 && now - s.lastActivity > this.o.idleTimeoutS * 1000 ? 'expired' : null;
+    // A check that comes late (more than twice its interval) follows a stall of this process
+    // (its event loop blocked, or the machine starving it): messages may wait unread in the
+    // sockets, so no session is judged idle by this check. Never two such checks in a row
+    // (a machine that lags all the time must still expire idle sessions).
+    const stalled = !this.skippedReap && now - this.lastReap > 2 * this.reapEvery;
+    this.skippedReap = stalled;
+    this.lastReap = now;
+    const ending: Promise<void>[] = [];
+    for (const s of this.slots.values()) {
+      const idle = !stalled && this.o.idleTimeoutS > 0 && s.busy === 0 && now - s.lastActivity > this.o.idleTimeoutS * 1000;
+      const reason = now - s.createdAt > this.o.maxLifetimeS * 1000 ? 'lifetime' : idle && s.suspect ? 'expired' : null;
+      s.suspect = idle;
       if (!reason) continue;
-      if (s.ws) {
-        this.send(s.ws, { type: 'error', data: { message: `session ${reason === 'lifetime' ? `reached its lifetime of ${this.o.maxLifetimeS} s` : `idle for more than ${this.o.idleTimeoutS} s`}; connect again`, code: 'SESSION_ERROR', reason } });
-        s.ws.close(1000, reason);
-      }
-      await this.destroy(s, reason);
+      const ws = s.ws;
+      if (ws) this.send(ws, { type: 'error', data: { message: `session ${reason === 'lifetime' ? `reached its lifetime of ${this.o.maxLifetimeS} s` : `idle for more than ${this.o.idleTimeoutS} s`}; connect again`, code: 'SESSION_ERROR', reason } });
+      ending.push(this.destroy(s, reason).finally(() => ws?.close(1000, reason)));
     }
+    await Promise.all(ending);
   }
 
   private ping(): void {
@@ -306,8 +345,15 @@ export class GymServer {
     let gone = false;
     // Messages are handled one after another, so replies come in the order of the requests.
     let chain: Promise<void> = Promise.resolve();
+    // A message counts as activity when it arrives, and its slot is busy until it is handled
+    // (it may wait behind a step in the chain).
     const handle = (s: Slot, d: RawData): void => {
-      chain = chain.then(() => this.onMessage(ws, s, d));
+      s.busy++;
+      s.lastActivity = Date.now();
+      chain = chain.then(() => this.onMessage(ws, s, d)).catch(() => undefined).finally(() => {
+        s.busy--;
+        s.lastActivity = Date.now();
+      });
     };
     ws.on('message', (d) => (slot ? handle(slot, d) : early.push(d)));
     ws.on('close', () => {
@@ -370,8 +416,9 @@ export class GymServer {
         case 'state':
           return this.send(ws, { type: 'state', data: slot.env?.state() ?? {} });
         case 'close':
-          ws.close(1000, 'close');
-          return void (await this.destroy(slot, 'closed'));
+          // The episode is stored before the client sees the close.
+          await this.destroy(slot, 'closed');
+          return ws.close(1000, 'close');
       }
     } catch (e) {
       const g = e instanceof GymError ? e : new GymError('EXECUTION_ERROR', (e as Error).message);
