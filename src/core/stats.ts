@@ -31,12 +31,6 @@ export function formatRate(r: Rate): string {
   return `${pct(r.rate)}% [${pct(r.lo)}–${pct(r.hi)}] (${r.passed}/${r.total})`;
 }
 
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
-  return sorted[i] as number;
-}
-
 /** Percentile of a sample (nearest rank on the sorted copy). */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return Number.NaN;

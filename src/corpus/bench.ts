@@ -26,7 +26,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
 
   const sessions = opts.quick ? 200 : 2000;
   const out = mkdtempSync(join(tmpdir(), 'tw-bench-corpus-'));
-  let rec;
+  let rec: Awaited<ReturnType<typeof generateCorpus>>;
   try {
     rec = await generateCorpus({ sessions, seed: 1, out, jobs: 16, backend: realBackend });
   } finally {

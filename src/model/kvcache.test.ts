@@ -22,7 +22,10 @@ describe('prefillGroups', () => {
       for (let mask = 0; mask < 1 << 6; mask++) {
         const groups: [number, number][] = [];
         let start = 0;
-        for (let i = 1; i < 7; i++) if (mask & (1 << (i - 1))) (groups.push([start, i]), (start = i));
+        for (let i = 1; i < 7; i++) if (mask & (1 << (i - 1))) {
+          groups.push([start, i]);
+          start = i;
+        }
         groups.push([start, 7]);
         best = Math.min(best, cost(lens, groups));
       }

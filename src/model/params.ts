@@ -26,8 +26,3 @@ export function initParams(m: ModelConfig, seed: number): Params {
   return out;
 }
 
-export function get(p: Params, name: string): Float32Array {
-  const a = p.get(name);
-  if (!a) throw new Error(`internal: missing parameter ${name}`);
-  return a;
-}

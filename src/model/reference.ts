@@ -5,7 +5,7 @@
  * Positions: learned (wte + wpe) or rotary (RoPE on q and k, half-split pairs (d, d + D/2),
  * angle t * 10000^(-2d/D); computed here on its own, not from rope.ts).
  */
-import { type ModelConfig } from './config.js';
+import type { ModelConfig } from './config.js';
 
 /** Parameters by name; float32 or float64 arrays. */
 export type AnyParams = ReadonlyMap<string, ArrayLike<number>>;

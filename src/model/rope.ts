@@ -36,7 +36,7 @@ export function ropeTables(T: number, D: number): RopeTables {
   const sin = new Float64Array(T * D);
   for (let p = 0; p < T; p++) {
     for (let i = 0; i < half; i++) {
-      const a = p * Math.pow(ROPE_BASE, (-2 * i) / D);
+      const a = p * ROPE_BASE ** ((-2 * i) / D);
       const c = Math.cos(a);
       const s = Math.sin(a);
       cos[p * D + i] = c;

@@ -192,7 +192,7 @@ async function conformanceSection(ctx: Ctx, cf: readonly CF[]): Promise<string> 
   const rows = cf.map((p) => `<tr><th>${esc(p.label)}</th><td>${fmtRate(p.data.overall)}</td><td>${Object.keys(p.data.files).length}</td><td>${p.data.disagreements?.length ?? '—'}</td></tr>`).join('');
   const first = cf[0];
   const files = first ? Object.entries(first.data.files).sort((a, b) => b[1].passed / (b[1].total || 1) - a[1].passed / (a[1].total || 1) || a[0].localeCompare(b[0])).map(([n]) => n) : [];
-  const bars = cf.flatMap((p) => files.map((f) => { const x = p.data.files[f]; return { name: f.replace(/\.test\.sh$/, ''), series: p.label, rate: x && x.total ? x.passed / x.total : 0, passed: x?.passed ?? 0, total: x?.total ?? 0 }; }));
+  const bars = cf.flatMap((p) => files.map((f) => { const x = p.data.files[f]; return { name: f.replace(/\.test\.sh$/, ''), series: p.label, rate: x?.total ? x.passed / x.total : 0, passed: x?.passed ?? 0, total: x?.total ?? 0 }; }));
   const ch = await chart(ctx, 'conformance-files', horizontalRatesSpec(bars, 'Oils bash spec cases passing, per spec file'), 'The external Oils bash spec cases, run as <code>bash -c</code> in a fresh directory (evaluation only).', 'conformance');
   return `<section id="conformance"><h2>Conformance (Oils bash spec cases)</h2><table class="num" data-table="conformance"><tr><th>backend</th><th>cases passing</th><th>files</th><th>disagreements</th></tr>${rows}</table><details><summary>per spec file</summary><div class="charts">${ch}</div></details></section>`;
 }

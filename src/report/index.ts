@@ -2,8 +2,8 @@
 import { buildHtml, type ReportOptions } from './html.js';
 import { loadDefault, loadRunDir, type Loaded } from './sources.js';
 
-export { buildHtml, type ReportOptions } from './html.js';
-export { loadDefault, loadRunDir, loadFile, type Loaded, type Note, type Part } from './sources.js';
+export type { ReportOptions } from './html.js';
+export type { Loaded } from './sources.js';
 
 /** Parts of every run folder named (files are accepted too), in order; none: the shipped default. */
 export function loadSources(runDirs: readonly string[], root?: string): Loaded {

@@ -201,7 +201,7 @@ export type ContentReader = (path: string, maxBytes: number) => Buffer | null;
 export function upperContentReader(snap: UpperSnapshot): ContentReader {
   return (path, maxBytes) => {
     const e = snap.entries.get(path);
-    if (!e || e.kind !== 'file') return null;
+    if (e?.kind !== 'file') return null;
     const rel = snap.raw.get(path);
     const hostPath: string | Buffer = rel ? Buffer.concat([Buffer.from(snap.root), rel]) : snap.root + path;
     let fd = -1;

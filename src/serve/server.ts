@@ -37,7 +37,7 @@ import { describeError, TwError } from '../core/errors.js';
 import { canScore, MODES, type Backend, type Terminal, type TokenScores, type Turn } from '../core/terminal.js';
 import { SessionPool, withCwds, type KnownTurn, type SessionSettings } from './sessions.js';
 import { LiveText, replyTokens, usageOf, type TokenEntry } from './reply.js';
-import { byteToken, ConversationError, inferCwd, parseChatML, parseConversation, parseReply, renderChatML, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
+import { byteToken, ConversationError, inferCwd, parseChatML, parseConversation, parseReply, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
 
 export const OWNED_BY = 'terminalworld';
 /** the largest request body accepted (a conversation of a few thousand turns) */
@@ -513,7 +513,7 @@ export class TwServer {
     const history: KnownTurn[] = withCwds(conv.history, b.tw?.cwds);
     const truth = parseReply(open);
     const before = history[history.length - 1]?.cwd ?? '/root';
-    const cwd = b.tw?.cwds?.[history.length] ?? inferCwd(before, conv.cmd, truth.exit < 0 ? 0 : truth.exit);
+    const cwd = b.tw?.cwds?.[history.length] ?? inferCwd(before, conv.cmd, Math.max(0, truth.exit));
     let got: { term: Terminal; hit: boolean };
     try {
       got = await this.pool.acquire(s, conv.system, history);
@@ -523,7 +523,7 @@ export class TwServer {
     let sc: TokenScores;
     try {
       if (!canScore(got.term)) throw new ApiError(400, `this server's backend (${this.o.backendName}) cannot score given text`, 'echo', 'logprobs_unsupported');
-      sc = await got.term.score(conv.cmd, { output: Buffer.from(truth.output, 'utf8'), exit: truth.exit < 0 ? 0 : truth.exit, cwd });
+      sc = await got.term.score(conv.cmd, { output: Buffer.from(truth.output, 'utf8'), exit: Math.max(0, truth.exit), cwd });
     } catch (e) {
       this.pool.discard(got.term);
       throw e instanceof ApiError ? e : this.backendError(e);

@@ -38,7 +38,7 @@ export function withCwds(history: readonly ConvTurn[], cwds: readonly string[] |
   let cwd = DEFAULT_CWD;
   return history.map((t, i) => {
     const given = cwds?.[i];
-    cwd = typeof given === 'string' && given !== '' ? given : inferCwd(cwd, t.cmd, t.exit < 0 ? 0 : t.exit);
+    cwd = typeof given === 'string' && given !== '' ? given : inferCwd(cwd, t.cmd, Math.max(0, t.exit));
     return { ...t, cwd };
   });
 }
@@ -81,7 +81,7 @@ export class SessionPool {
     try {
       if (history.length > 0) {
         if (canSetHistory(term)) {
-          const turns: Turn[] = history.map((t) => ({ cmd: t.cmd, output: Buffer.from(t.output, 'utf8'), exit: t.exit < 0 ? 0 : t.exit, cwd: t.cwd, ms: 0, timedOut: false, truncated: false }));
+          const turns: Turn[] = history.map((t) => ({ cmd: t.cmd, output: Buffer.from(t.output, 'utf8'), exit: Math.max(0, t.exit), cwd: t.cwd, ms: 0, timedOut: false, truncated: false }));
           await term.setHistory(turns);
         } else {
           for (const t of history) {

@@ -131,23 +131,6 @@ export function turnToRecord(t: Turn, family?: string): SessionTurn {
   return rec;
 }
 
-export function recordToTurn(r: SessionTurn): Turn {
-  const t: Turn = {
-    cmd: r.cmd,
-    output: decodeBytes(r.output),
-    exit: r.exit,
-    cwd: r.cwd,
-    ms: r.ms,
-    timedOut: r.timedOut,
-    truncated: r.truncated,
-  };
-  if (r.stderr !== undefined) t.stderr = decodeBytes(r.stderr);
-  if (r.incident !== undefined) t.incident = r.incident;
-  if (r.state !== undefined) t.state = r.state;
-  if (r.cwdRaw !== undefined) t.cwdRaw = Buffer.from(r.cwdRaw.base64, 'base64');
-  return t;
-}
-
 export interface NewSessionFields {
   id: string;
   backend: string;

@@ -21,11 +21,6 @@ export interface Batch {
   seg: Int32Array; // (B, T+1)
 }
 
-/** One row per sequence (no packing): segment 0 everywhere. */
-export function unpackedSeg(B: number, T: number): Int32Array {
-  return new Int32Array(B * (T + 1));
-}
-
 export function maskSum(b: Batch): number {
   let s = 0;
   for (let r = 0; r < b.B; r++) for (let i = 1; i <= b.T; i++) s += b.mask[r * (b.T + 1) + i] as number;

@@ -120,7 +120,7 @@ export async function compareSession(s: Session, backendName: BackendName, mode:
           pred = term.dead ? undefined : await term.run(real.cmd);
           if (!pred) sim = { error: `the session is dead (${term.deadReason ?? 'no reason given'})` };
           else {
-            const h = pred.logprobs && pred.logprobs.length ? heatRuns(pred.output, pred.logprobs) : undefined;
+            const h = pred.logprobs?.length ? heatRuns(pred.output, pred.logprobs) : undefined;
             sim = { output: visibleText(pred.output), exit: pred.exit, cwd: pred.cwd, ...(h ? { heat: h.heat, meanConfidence: h.mean } : {}) };
           }
         } catch (e) {

@@ -23,7 +23,7 @@ import { backendNames, isBackendName, type BackendName } from '../backends/regis
 import { diffSegments } from '../report/bytesDiff.js';
 import { loadFile } from '../report/sources.js';
 import type { ProbeJson } from '../report/sources.js';
-import { decodeBytes } from '../session/format.js';
+import { decodeBytes, type Session } from '../session/format.js';
 import { compareSession, visibleText, type CompareMode, type CompareResult } from './compare.js';
 import { CorpusIndex } from './corpusIndex.js';
 import { LiveSessions } from './live.js';
@@ -147,7 +147,7 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
       const ix = index(u);
       const i = intParam(u, 'index');
       if (i >= ix.count) throw new HttpError(404, `no session ${i} (the file holds ${ix.count})`);
-      let s;
+      let s: Session;
       try {
         s = ix.session(i);
       } catch (e) {
@@ -175,7 +175,7 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
       if (!isBackendName(backend)) throw new HttpError(400, `unknown backend "${backend}" (valid: ${names.join(', ')})`);
       const mode = (u.searchParams.get('mode') ?? 'teacher') as CompareMode;
       if (mode !== 'teacher' && mode !== 'free') throw new HttpError(400, 'mode is teacher or free');
-      let s;
+      let s: Session;
       try {
         s = ix.session(i);
       } catch (e) {

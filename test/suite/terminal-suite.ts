@@ -161,7 +161,10 @@ export const CASES: Case[] = [
           expect(resolved).toBe(false);
           chunks.push(Buffer.from(c));
         } });
-        const r = await p.then((x) => ((resolved = true), x));
+        const r = await p.then((x) => {
+          resolved = true;
+          return x;
+        });
         expect(Buffer.concat(chunks).equals(r.output)).toBe(true);
         if (r.output.length === 0) expect(chunks.length).toBe(0);
       }

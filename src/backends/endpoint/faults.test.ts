@@ -234,7 +234,7 @@ describe('endpoint backend: faults', () => {
     const r = await t.run('something');
     expect(r).toMatchObject({ exit: 3, cwd: '/tmp' });
     expect(r.output.toString()).toBe('a\r\nb\r\n');
-    expect((bodies[0]?.messages as { content: string }[])[0]?.content).toBe(PROMPTED_SYSTEM);
+    expect((bodies[0]?.messages as { content: string }[] | undefined)?.[0]?.content).toBe(PROMPTED_SYSTEM);
     handler = (_q, res) => json(res, 200, reply('I am a language model and cannot run commands.'));
     expect((await t.run('ls')).exit).toBe(1);
     expect(t.malformed).toBe(1);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canScore, canSetHistory, type SessionSpec, type Turn } from '../../core/terminal.js';
 import { getBackend } from '../registry.js';
 import { learnedBackend, schedulerFor, unloadAll } from './index.js';
-import { SamplerEngine } from './engine.js';
+import type { SamplerEngine } from './engine.js';
 import { tinyModelDir } from './testkit.js';
 
 let dir = '';

@@ -20,7 +20,7 @@
 import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, SESSION_HOME, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
-import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult, type FramedTurn } from '../../model/framing.js';
+import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult } from '../../model/framing.js';
 import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, recordsToChange, SessionState, type StateTurn } from '../../model/stateframing.js';
 import type { SeqCache } from '../../model/sampler.js';
 import type { BatchScheduler } from './scheduler.js';

@@ -102,16 +102,6 @@ const SYS_PPOLL = 271n;
 
 export type TtyWait = 'parser' | 'reader';
 
-/**
- * Is any foreground process of the session blocked waiting for terminal input?
- * 'parser': the shell itself is waiting for the rest of an incomplete command (its parser
- * reads the tty through a 1 KiB stdio buffer; the `read` builtin uses 4 KiB).
- * 'reader': a command (or the `read` builtin) is waiting for stdin.
- */
-export function ttyWait(bashPid: number, ptyRdev: number): TtyWait | null {
-  return ttyWaiter(bashPid, ptyRdev)?.kind ?? null;
-}
-
 /** Number of read syscalls a process has completed (`syscr` in /proc/PID/io; counted even when
  *  a read returns 0, i.e. EOF), or null when it is gone. */
 export function readSyscalls(pid: number): number | null {
@@ -127,7 +117,12 @@ export function writtenBytes(pid: number): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Like ttyWait, with the PID of the waiting process. */
+/**
+ * Is any foreground process of the session blocked waiting for terminal input, and which (its PID)?
+ * 'parser': the shell itself is waiting for the rest of an incomplete command (its parser
+ * reads the tty through a 1 KiB stdio buffer; the `read` builtin uses 4 KiB).
+ * 'reader': a command (or the `read` builtin) is waiting for stdin.
+ */
 export function ttyWaiter(bashPid: number, ptyRdev: number): { kind: TtyWait; pid: number } | null {
   const bash = procStat(bashPid);
   if (!bash) return null;
@@ -135,7 +130,7 @@ export function ttyWaiter(bashPid: number, ptyRdev: number): { kind: TtyWait; pi
   const cands = [bashPid, ...descendants(bashPid)].filter((p) => procStat(p)?.pgrp === fg);
   for (const pid of cands) {
     const st = procStat(pid);
-    if (!st || st.state !== 'S') continue;
+    if (st?.state !== 'S') continue;
     const sc = procSyscall(pid);
     if (!sc || sc.length < 4) continue;
     const [nr, a0, , a2] = sc;

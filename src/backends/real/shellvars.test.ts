@@ -64,6 +64,7 @@ describe.skipIf(skipReason !== null)('readShellVars on a live bash 5.2', () => {
     expect(v.variables['arr']).toEqual({ value: null, exported: false, readonly: false, array: true });
     expect(v.variables['as']).toEqual({ value: null, exported: false, readonly: false, array: true });
     expect(v.variables['n']?.value).toBe('two words\nand a line'); // a newline inside the quotes
+    // biome-ignore lint/suspicious/noProto: a bash variable named __proto__, read as a plain key on purpose
     expect(v.variables['__proto__']).toEqual({ value: 'p', exported: false, readonly: false });
     expect(Object.keys(v.variables)).not.toContain('z'); // declared, never given a value
     // From the environment, and bash's own.

@@ -146,7 +146,7 @@ const KINDS: readonly (readonly [Kind, number])[] = [['words', 3], ['kv', 2], ['
 
 /** Single-quote a shell word when it needs it (our contents never hold a single quote). */
 function q(s: string): string {
-  return /^[A-Za-z0-9_.\/=+:,@%^-]+$/.test(s) ? s : `'${s}'`;
+  return /^[A-Za-z0-9_./=+:,@%^-]+$/.test(s) ? s : `'${s}'`;
 }
 
 // ------------------------------------------------------------------ small emulators (C locale)
@@ -241,7 +241,7 @@ class Shell {
     if (abs === this.cwd) return '.';
     if (abs.startsWith(this.cwd + '/')) {
       const rel = abs.slice(this.cwd.length + 1);
-      return r && r.bool(0.08) ? `./${rel}` : rel;
+      return r?.bool(0.08) ? `./${rel}` : rel;
     }
     const up = posix.dirname(this.cwd);
     if (r && up !== '/' && abs.startsWith(up + '/') && r.bool(0.6)) return `../${abs.slice(up.length + 1)}`;
@@ -391,7 +391,6 @@ interface Out {
   ok: boolean | null;
 }
 
-type Move = (s: Shell, r: Rng) => GrammarTurn | null;
 const T = (cmd: string, family: FamilyName, expect: Expect = 'ok'): GrammarTurn => ({ cmd, family, expect });
 
 /** A read-only command over a file with known contents, its output computed where simple. */
@@ -1099,7 +1098,6 @@ function navMove(s: Shell, r: Rng): GrammarTurn | null {
 function envMove(s: Shell, r: Rng): GrammarTurn | null {
   const k = r.int(0, 27);
   const v0 = s.pickVar(r);
-  const val0 = v0 !== null ? (s.vars.get(v0) ?? '') : '';
   switch (k) {
     case 0: case 1: {
       const v = s.freshVar(r);

@@ -50,7 +50,7 @@ export function lines(r: Rng, lo = 1, hi = 6): string[] {
 
 /** Single-quote a shell word when it needs it (our words never hold quotes). */
 export function q(s: string): string {
-  return /^[A-Za-z0-9_.\/=+-]+$/.test(s) ? s : `'${s}'`;
+  return /^[A-Za-z0-9_./=+-]+$/.test(s) ? s : `'${s}'`;
 }
 
 /** The generator's belief about the scratch sandbox. */

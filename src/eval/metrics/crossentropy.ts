@@ -62,7 +62,7 @@ export class CrossEntropyAccumulator {
       natsPerByte,
       natsPerToken: n > 0 ? (this.outNats + this.tailNats) / n : NaN,
       tailNatsPerToken: this.tailN > 0 ? this.tailNats / this.tailN : NaN,
-      perplexityPerByte: Math.pow(2, bitsPerByte),
+      perplexityPerByte: 2 ** bitsPerByte,
     };
   }
 }

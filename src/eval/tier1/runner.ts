@@ -130,7 +130,7 @@ async function runSession(backend: Backend, s: EvalSession, si: number, o: PassO
     // The rest of the session counts as wrong (never silently dropped); the pass goes on.
     for (let i = Math.max(0, depth - 1); i < s.turns.length; i++) {
       const truth = s.turns[i];
-      if (!truth || !truth.scored || turns.some((t) => t.depth === i + 1)) continue;
+      if (!truth?.scored || turns.some((t) => t.depth === i + 1)) continue;
       turns.push({ session: si, depth: i + 1, sinceReseed: i, cmp: compareTurns(EMPTY_TURN(truth.cmd), truth, cmpOpts) });
     }
     return { turns, own, reseedSupported, error: { session: s.id, depth, error: describeError(e) } };

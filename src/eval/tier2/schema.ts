@@ -48,7 +48,6 @@ export const CATEGORY_WEIGHTS: Record<Category, number> = {
 };
 
 export const GRADES = ['exact', 'exit', 'state', 'distribution', 'none'] as const;
-export type Grade = (typeof GRADES)[number];
 
 const nonEmpty = z.string().min(1, 'must be a non-empty string');
 
@@ -106,7 +105,6 @@ export const ProbeSchema = z
   });
 
 export type Turn = z.infer<typeof TurnSchema>;
-export type ProbeInput = z.input<typeof ProbeSchema>;
 export type ProbeDef = z.infer<typeof ProbeSchema>;
 export interface Probe extends ProbeDef {
   category: Category;

@@ -10,7 +10,7 @@
 import type { ModelConfig, TrainConfig } from '../../model/config.js';
 import { ROLE_CMD, ROLE_OUTPUT, type Window } from '../../model/framing.js';
 import { type Params, initParams } from '../../model/params.js';
-import { Sampler } from '../../model/sampler.js';
+import type { Sampler } from '../../model/sampler.js';
 import { Rng } from '../../core/rng.js';
 import { SamplerEngine } from '../../backends/learned/engine.js';
 import { BatchScheduler } from '../../backends/learned/scheduler.js';

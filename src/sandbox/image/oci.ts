@@ -772,7 +772,7 @@ class TreeWriter {
       throw new TwError(`${this.where}: entry "${entry.path}" points outside the root tree`, `refusing to unpack an unsafe (path-traversal) image; ${VALID_INPUT}`);
     }
     const base = parts.at(-1);
-    if (base !== undefined && base.startsWith(WHITEOUT)) {
+    if (base?.startsWith(WHITEOUT)) {
       this.whiteout(parts.slice(0, -1), base);
       entry.resume();
       return;

@@ -187,7 +187,7 @@ function renderDetail() {
 
 async function runCompare() {
   const s = state.session;
-  if (!s || !s.turns) return;
+  if (!s?.turns) return;
   const backend = $('#cmp-backend').value;
   const mode = $('#cmp-mode').value;
   const index = s.index;

@@ -48,14 +48,14 @@ export const edit: Family<'edit'> = {
     }),
     move('append-line', 2, (w, r) => {
       const f = w.textFile(r, ['txt', 'md', 'log', 'csv']);
-      if (!f || !f.lines) return null;
+      if (!f?.lines) return null;
       const line = f.kind === 'csv' ? (f.lines[1] ?? 'x,y,z') : f.kind === 'log' ? (f.lines[0] ?? 'INFO ok') : r.pick(WORDS) + (f.kind === 'md' ? ' is documented here.' : '');
       f.lines.push(line);
       return r.bool(0.7) ? `echo ${sq(line)} >> ${w.rel(f.path)}` : `echo ${sq(line)} | tee -a ${w.rel(f.path)}`;
     }),
     move('sed-in-place', 2, (w, r) => {
       const f = w.textFile(r);
-      if (!f || !f.lines) return null;
+      if (!f?.lines) return null;
       const words = [...new Set(f.lines.join(' ').match(/[a-z]{4,}/g) ?? [])];
       if (words.length === 0) return null;
       const from = r.pick(words);

@@ -57,7 +57,7 @@ export const env: Family<'env'> = {
       if (!f) return null;
       for (const l of f.lines ?? []) {
         const m = /^export (\w+)=(.*)$/.exec(l);
-        if (m && m[1] && m[2] !== undefined) w.env.set(m[1], m[2]);
+        if (m?.[1] && m[2] !== undefined) w.env.set(m[1], m[2]);
       }
       return `${r.pick(['source', '.'])} ${w.rel(f.path)}${r.bool(0.5) ? ' && echo $APP_ENV' : ''}`;
     }),

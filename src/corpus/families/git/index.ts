@@ -64,7 +64,7 @@ export const git: Family<'git'> = {
       const repo = repoHere(w);
       if (!repo) return null;
       const f = w.textFile(r, ['txt', 'md', 'py', 'ini']);
-      if (!f || !f.path.startsWith(repo + '/') || !f.lines) return null;
+      if (!f?.path.startsWith(repo + '/') || !f.lines) return null;
       return r.pick([`git diff ${w.rel(f.path)}`, `git log --oneline -- ${w.rel(f.path)}`, `git rm --cached -q ${w.rel(f.path)} && git status --short`]);
     }),
     move('gitignore', 0.7, (w) => {

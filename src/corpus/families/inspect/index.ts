@@ -1,7 +1,7 @@
 /** inspect: cat, head, tail, wc, grep (-r -n -c -i -v), find, stat, file, diff, tree, du. */
 import { posix } from 'node:path';
 import type { Rng } from '../../../core/rng.js';
-import type { FileState, World } from '../../generate/world.js';
+import type { FileState } from '../../generate/world.js';
 import { capped, type Family, move } from '../types.js';
 import { scratchMoves } from './scratch.js';
 

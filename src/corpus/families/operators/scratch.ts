@@ -10,7 +10,7 @@ export const scratchMoves: readonly Move<Scratch>[] = [
     const op = r.pick(['+', '-', '*', '/', '%']);
     return r.bool(0.7) ? `echo $((${a} ${op} ${b}))` : `x=${a}; y=${b}; echo $((x ${op} y))`;
   }),
-  move('and-or-list', 2.5, (s, r) => {
+  move('and-or-list', 2.5, (_s, r) => {
     const w1 = word(r);
     const w2 = word(r);
     return r.pick([`true && echo ${w1}`, `false && echo ${w1} || echo ${w2}`, `false || echo ${w1}`, `echo ${w1}; echo ${w2}`, `false; echo $?`, `true; echo $?`, `echo ${w1} && false; echo $?`, `(exit ${r.int(2, 9)}); echo $?`]);

@@ -59,7 +59,7 @@ function runPy(w: World, abs: string): string | null {
 /** The agent loop: a script crashed, fix what the traceback named, run it again. */
 function fixPy(w: World, abs: string): string | null {
   const f = w.files.get(abs);
-  if (!f || !f.lines) return null;
+  if (!f?.lines) return null;
   const lines = f.lines;
   const bug = BUGS.find(([re]) => lines.some((l) => re.test(l)));
   if (!bug) return null;

@@ -54,7 +54,7 @@ export const text: Family<'text'> = {
     }),
     move('sed-lines', 1.5, (w, r) => {
       const f = w.textFile(r);
-      if (!f || !f.lines) return null;
+      if (!f?.lines) return null;
       const n = f.lines.length;
       const a = r.int(1, Math.max(1, n));
       return r.pick([`sed -n '${a},${Math.min(n, a + r.int(0, 3))}p' ${w.rel(f.path)}`, `sed 's/${r.pick(['a', 'e', 'o'])}/_/g' ${w.rel(f.path)} | head -n 4`, `sed '${a}d' ${w.rel(f.path)}`, `sed -n '/${r.pick(WORDS).slice(0, 3)}/p' ${w.rel(f.path)}`]);

@@ -63,7 +63,7 @@ export function parseNemotronRow(value: unknown, line: number): Session[] {
     if (m.role !== 'assistant') continue;
     const next = msgs[i + 1];
     const act = actionKeystrokes(m.content);
-    if (!next || next.role !== 'user') continue;
+    if (next?.role !== 'user') continue;
     const sc = screenOf(next.content);
     if (!sc) continue;
     const split = splitScreen(sc.screen, act?.keys ?? []);

@@ -7,7 +7,7 @@
  * Both variants (`trl-policy`, `trl-echo`) write the same rows; they differ in the chat
  * template shipped beside them (see templates.ts): which messages carry the loss.
  */
-import { bytesToText, newSession, type Session, type SessionTurn } from '../../../session/format.js';
+import { newSession, type Session, type SessionTurn } from '../../../session/format.js';
 import { isObj, RowError, str } from '../common.js';
 import { type Message, type MessagesRow, observation, parseObservation } from '../messages.js';
 
