@@ -52,6 +52,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** warm start: a model checkpoint (or run folder) of the same shape whose weights replace the seeded init */
   init?: string;
+  /** stop after this many minutes of training steps in this invocation (a checkpoint is written at the stop; --resume goes on) */
+  maxMinutes?: number;
   /** model.tokenizer "bpe": a tokenizer.json to use instead of learning one on --data */
   tokenizer?: string;
   /** progress output; default: stderr */
@@ -294,6 +296,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let checkpoint = latest?.dir ?? '';
   const emit = (rec: Record<string, unknown>): void => appendFileSync(metricsFile, JSON.stringify(rec) + '\n');
 
+  const loopStart = performance.now();
+  let stoppedAt: number | null = null;
   for (let s = start + 1; s <= tc.steps; s++) {
     const t0 = performance.now();
     const batches = Array.from({ length: tc.accum }, () => stream.next());
@@ -325,11 +329,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       validLoss = await evaluate(evalStep, params, valid);
       emit({ kind: 'eval', step: s, validLoss, validBitsPerToken: validLoss === null ? null : validLoss / Math.LN2 });
     }
-    if (s % tc.checkpointEvery === 0 || s === tc.steps) checkpoint = writeCheckpoint(o.out, cfg, s, params, opt, stream.cursor, tok);
+    const timeUp = o.maxMinutes !== undefined && performance.now() - loopStart >= o.maxMinutes * 60_000;
+    if (s % tc.checkpointEvery === 0 || s === tc.steps || timeUp) checkpoint = writeCheckpoint(o.out, cfg, s, params, opt, stream.cursor, tok);
+    if (timeUp && s < tc.steps) {
+      stoppedAt = s;
+      break;
+    }
   }
   progress.done();
   await step.release();
   await evalStep?.release();
-  log(`done: step ${tc.steps}, loss ${lastLoss.toFixed(4)}${validLoss === null ? '' : `, valid ${validLoss.toFixed(4)}`}; model: ${checkpoint}`);
-  return { step: tc.steps, lastLoss, validLoss, checkpoint };
+  const last = stoppedAt ?? tc.steps;
+  log(`${stoppedAt === null ? 'done' : `stopped after ${o.maxMinutes} min (--max-minutes)`}: step ${last}, loss ${lastLoss.toFixed(4)}${validLoss === null ? '' : `, valid ${validLoss.toFixed(4)}`}; model: ${checkpoint}`);
+  return { step: last, lastLoss, validLoss, checkpoint };
 }
