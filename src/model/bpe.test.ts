@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,9 @@ import { Rng } from '../core/rng.js';
 import { BYTES, BpeTokenizer, BpeTrainer, FIRST_MERGE, MAX_CHUNK, TOKENIZER_FORMAT, byteRuns, readTokenizer, splitChunks } from './bpe.js';
 import { CMD, EOT, EXIT, OUT, ROLE_CMD, VOCAB, encodeTurns, fitContext, maskFor, parseResult, tokenizeEncoded, windows } from './framing.js';
 import { diffRecords, encodeStateTurn, fitStateContext, parseStateResult, SessionState, stateWindows, type StateTurn } from './stateframing.js';
+
+import type { Session } from '../session/format.js';
+import { sessionTurns } from '../train/data.js';
 
 const b = (s: string): number[] => [...Buffer.from(s)];
 
@@ -64,6 +67,24 @@ describe('bpe', () => {
     // invalid UTF-8 and lone continuation bytes
     const odd = [0xc3, 0x28, 0x80, 0xff, 0xe2, 0x82, 0x20, 0x0d, 0x0a];
     expect(Array.from(tok.decode(tok.encodeBytes(odd)))).toEqual(odd);
+  });
+
+  it('round-trips the byte runs of real recorded sessions (data/corpus), trained on other sessions', () => {
+    const lines = readFileSync('data/corpus/test.jsonl', 'utf8').split('\n').filter((l) => l !== '').slice(0, 40);
+    const runs = lines.map((l) => JSON.parse(l) as Session).map((s) => byteRuns(encodeTurns(sessionTurns(s)).tokens));
+    const t = new BpeTrainer();
+    for (const r of runs.slice(0, 20).flat()) t.add(r);
+    const tok = t.train(600);
+    let bytes = 0;
+    let ids = 0;
+    for (const r of runs.slice(20).flat()) {
+      const e = tok.encodeBytes(r);
+      expect(Array.from(tok.decode(e))).toEqual(r);
+      bytes += r.length;
+      ids += e.length;
+    }
+    // held-out sessions still compress
+    expect(bytes / ids).toBeGreaterThan(1.5);
   });
 
   it('trains deterministically, whatever order the runs come in', () => {
