@@ -175,6 +175,8 @@ export interface TokenScores {
   sumSq: Float64Array;
   /** How many of the leading tokens are output bytes (the rest are exit, cwd, end markers). */
   outputTokens: number;
+  /** The bytes those output tokens stand for, where a token may hold several (a BPE model); absent: one byte each. */
+  outputBytes?: number;
 }
 
 export interface Backend {

@@ -3,7 +3,11 @@
  *   DIR/config.json        {"format":"terminalworld.checkpoint","version":1,"model":{d,layers,heads,context,vocab,framing[,positions]},"step":N,...}
  *   DIR/model.safetensors  every parameter, float32, named as in config.paramShapes
  * "positions" is written only for 'rotary' (no wpe tensor); absent means 'learned' (a wpe tensor), so
- * learned-position checkpoints are written exactly as before the option existed.
+ * learned-position checkpoints are written exactly as before the option existed. Likewise "tokenizer"
+ * is written only for 'bpe': such a checkpoint also holds
+ *   DIR/tokenizer.json     the BPE merges (src/model/bpe.ts, format terminalworld.tokenizer), whose
+ *                          sha256 config.json keeps as "tokenizerSha256"
+ * and is refused, with the fix, when the file is missing, of another size or another tokenizer.
  * A training run folder (see ../train/run.ts) holds checkpoints/step-XXXXXXX/ folders like this one plus
  * optimizer state; `resolveModelDir` accepts either and picks the run's latest checkpoint.
  * Loading needs nothing from the training code.
@@ -14,6 +18,7 @@ import { TwError } from '../core/errors.js';
 import { type ModelConfig, modelSchema, paramShapes } from './config.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import type { Params } from './params.js';
+import { BYTES, BpeTokenizer, TOKENIZER_FILE, type Tokenizer, readTokenizer } from './bpe.js';
 import { type TensorEntry, readSafetensors, writeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'terminalworld.checkpoint';
@@ -27,8 +32,14 @@ export interface CheckpointInfo {
   [k: string]: unknown;
 }
 
-export function saveModel(dir: string, m: ModelConfig, params: Params, extra: Record<string, unknown> = {}): void {
+export function saveModel(dir: string, m: ModelConfig, params: Params, extra: Record<string, unknown> = {}, tokenizer?: Tokenizer): void {
   mkdirSync(dir, { recursive: true });
+  if (m.tokenizer === 'bpe') {
+    if (!(tokenizer instanceof BpeTokenizer)) throw new Error('internal: a bpe model is saved with its BpeTokenizer');
+    if (tokenizer.size !== m.vocab) throw new Error(`internal: tokenizer of ${tokenizer.size} ids for a model of vocab ${m.vocab}`);
+    writeFileAtomic(join(dir, TOKENIZER_FILE), tokenizer.serialize());
+    extra = { ...extra, tokenizerSha256: tokenizer.hash };
+  }
   const tensors = new Map<string, TensorEntry>();
   for (const [name, shape] of paramShapes(m)) {
     const data = params.get(name);
@@ -37,8 +48,8 @@ export function saveModel(dir: string, m: ModelConfig, params: Params, extra: Re
   }
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: CHECKPOINT_FORMAT, version: String(CHECKPOINT_VERSION) });
   // learned positions are the default: leave the field out, as checkpoints did before it existed
-  const { positions, ...rest } = m;
-  const model = positions === 'learned' ? rest : m;
+  const { positions, tokenizer: tk, ...rest } = m;
+  const model = { ...rest, ...(positions === 'learned' ? {} : { positions }), ...(tk === 'bytes' ? {} : { tokenizer: tk }) };
   const info = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model, step: 0, ...extra };
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(info, null, 2) + '\n');
 }
@@ -75,8 +86,37 @@ export function readCheckpointInfo(dir: string): CheckpointInfo {
   return { ...(raw as CheckpointInfo), model: m.data };
 }
 
+/**
+ * The tokenizer a checkpoint was trained with: bytes, or the BPE of its tokenizer.json, checked
+ * against config.json (the vocab and the recorded sha256).
+ */
+export function loadTokenizer(dir: string, info: CheckpointInfo): Tokenizer {
+  const file = join(dir, TOKENIZER_FILE);
+  if (info.model.tokenizer !== 'bpe') {
+    if (existsSync(file)) {
+      throw new TwError(
+        `tokenizer does not match in ${dir}: config.json says tokenizer "bytes" (the default when the field is absent), but the folder holds ${TOKENIZER_FILE} (a BPE tokenizer)`,
+        `remove ${file} if the model was trained on bytes, or restore the config.json saved with these weights (model.tokenizer "bpe")`,
+      );
+    }
+    return BYTES;
+  }
+  if (!existsSync(file)) {
+    throw new TwError(`tokenizer does not match in ${dir}: config.json says tokenizer "bpe" (vocab ${info.model.vocab}), but there is no ${TOKENIZER_FILE}`, `copy ${TOKENIZER_FILE} from the run folder the model was trained in (tw train writes it there and into every checkpoint)`);
+  }
+  const tok = readTokenizer(file, info.model.vocab);
+  const want = info.tokenizerSha256;
+  if (typeof want === 'string' && want !== tok.hash) {
+    throw new TwError(
+      `tokenizer does not match in ${dir}: ${TOKENIZER_FILE} has merges with sha256 ${tok.hash.slice(0, 12)}…, the model was trained with ${want.slice(0, 12)}…`,
+      `copy ${TOKENIZER_FILE} from the run folder the model was trained in; a tokenizer trained again on other data is another tokenizer, and the model must be retrained with it`,
+    );
+  }
+  return tok;
+}
+
 /** Load config and weights; any mismatch between them is a clear error. */
-export function loadModel(dirOrRun: string): { dir: string; info: CheckpointInfo; params: Params } {
+export function loadModel(dirOrRun: string): { dir: string; info: CheckpointInfo; params: Params; tokenizer: Tokenizer } {
   const dir = resolveModelDir(dirOrRun);
   const info = readCheckpointInfo(dir);
   const file = join(dir, 'model.safetensors');
@@ -102,5 +142,6 @@ export function loadModel(dirOrRun: string): { dir: string; info: CheckpointInfo
     const extra = [...tensors.keys()].filter((k) => !expected.some(([n]) => n === k));
     throw new TwError(`config and weights do not match in ${dir}: unexpected tensors ${extra.slice(0, 3).join(', ')}`, 'use the config.json that was saved with these weights');
   }
-  return { dir, info, params };
+  const tokenizer = loadTokenizer(dir, info);
+  return { dir, info, params, tokenizer };
 }

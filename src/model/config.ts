@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
+import { TOKENIZERS } from './bpe.js';
 import { FRAMINGS, VOCAB } from './framing.js';
 
 export const CONFIG_FORMAT = 'terminalworld.config';
@@ -24,6 +25,11 @@ export const CONFIG_VERSION = 1;
 export const POSITIONS = ['learned', 'rotary'] as const;
 export type Positions = (typeof POSITIONS)[number];
 
+/**
+ * How byte runs become ids (src/model/bpe.ts): 'bytes' (every byte an id; vocab 264) or 'bpe'
+ * (byte-level BPE learned on the corpus: vocab = 263 + merges, e.g. 1024; its merges live in
+ * tokenizer.json beside the checkpoint). Configs and checkpoints without the field are 'bytes'.
+ */
 export const modelSchema = z
   .object({
     d: z.number().int().positive(),
@@ -35,10 +41,13 @@ export const modelSchema = z
     framing: z.enum(FRAMINGS).default('turns'),
     /** position encoding: 'learned' (wpe) or 'rotary' (RoPE on q and k); see POSITIONS */
     positions: z.enum(POSITIONS).default('learned'),
+    /** 'bytes' or 'bpe' (a vocab above 263 then sets the merges: vocab - 263); see TOKENIZERS */
+    tokenizer: z.enum(TOKENIZERS).default('bytes'),
   })
   .strict()
   .refine((m) => m.d % m.heads === 0, { message: 'd must be a multiple of heads' })
   .refine((m) => m.positions !== 'rotary' || (m.d / m.heads) % 2 === 0, { message: 'positions "rotary" rotates pairs of dims: the head size d/heads must be even' })
+  .refine((m) => m.tokenizer !== 'bpe' || (m.vocab > VOCAB && m.vocab <= 65536), { message: `tokenizer "bpe" needs a vocab above ${VOCAB} (bytes and specials) and at most 65536: e.g. "vocab": 1024 gives ${1024 - VOCAB} merges` })
   .refine((m) => m.vocab >= VOCAB, { message: `vocab must hold the ${VOCAB} token ids of the framings (framing "turns" uses 260, "state" 263): set vocab to 264` });
 
 export const trainSchema = z
@@ -116,6 +125,11 @@ export function loadConfig(nameOrFile: string): Config {
     throw new TwError(`config ${file} is not valid JSON (${(e as Error).message})`, 'fix the file');
   }
   return parseConfig(raw, file);
+}
+
+/** Ids the model may emit: the framings' 263 with bytes (pad ids never), every id of the vocabulary with BPE. */
+export function realVocab(m: Pick<ModelConfig, 'tokenizer' | 'vocab'>): number {
+  return m.tokenizer === 'bpe' ? m.vocab : VOCAB;
 }
 
 /** Parameter names and shapes, in a fixed order (the order of graph inputs and of the safetensors file). */

@@ -37,6 +37,8 @@ export type MaskKind = 'world' | 'full';
 export const FRAMINGS = ['turns', 'state'] as const;
 export type Framing = (typeof FRAMINGS)[number];
 
+import type { Tokenizer } from './bpe.js';
+
 export interface FramedTurn {
   cmd: string;
   output: Uint8Array;
@@ -118,21 +120,43 @@ export function windows(e: Encoded, T: number): Window[] {
 }
 
 /**
+ * A framed sequence in a model's ids: byte runs encoded by its tokenizer (bpe.ts); turnStarts
+ * follow. Without a tokenizer (or 'bytes') the sequence is returned as it is.
+ */
+export function tokenizeEncoded(e: Encoded, tok?: Tokenizer): Encoded {
+  if (!tok || tok.kind === 'bytes') return e;
+  const out: Encoded = { tokens: [], roles: [], turnStarts: [] };
+  const starts = [...e.turnStarts, e.tokens.length];
+  if ((starts[0] as number) > 0) starts.unshift(0);
+  for (let k = 0; k + 1 < starts.length; k++) {
+    const from = starts[k] as number;
+    const to = starts[k + 1] as number;
+    if (e.turnStarts.includes(from)) out.turnStarts.push(out.tokens.length);
+    const r = tok.framedRoles(e.tokens.slice(from, to), e.roles.slice(from, to));
+    out.tokens.push(...r.tokens);
+    out.roles.push(...r.roles);
+  }
+  return out;
+}
+
+/**
  * Inference context: the most recent whole turns of `history` that fit, followed by the
- * prompt of `cmd`, leaving `reserve` tokens free for the model's answer.
+ * prompt of `cmd`, leaving `reserve` tokens free for the model's answer. With a tokenizer,
+ * lengths are counted in its ids (the context is in its ids).
  * Choice: recent turns beat early ones (the cwd and files a command touches are usually set up
  * shortly before); the first turn is not pinned. If even the prompt alone is too long, the
  * command is cut keeping its start and the [OUT] marker.
  */
-export function fitContext(history: readonly FramedTurn[], cmd: string, T: number, reserve = 0): number[] {
+export function fitContext(history: readonly FramedTurn[], cmd: string, T: number, reserve = 0, tok?: Tokenizer): number[] {
   const budget = Math.max(2, T - reserve);
-  let prompt = encodePrompt(cmd);
+  const ids = (t: number[]): number[] => (tok ? tok.framed(t) : t);
+  let prompt = ids(encodePrompt(cmd));
   if (prompt.length > budget) prompt = [...prompt.slice(0, budget - 1), OUT];
   const parts: number[][] = [];
   let used = prompt.length;
   for (let k = history.length - 1; k >= 0; k--) {
     const h = history[k] as FramedTurn;
-    const t = encodeTurns([h]).tokens;
+    const t = ids(encodeTurns([h]).tokens);
     if (used + t.length > budget) break;
     parts.unshift(t);
     used += t.length;
@@ -148,7 +172,7 @@ export interface ParsedResult {
   complete: boolean;
 }
 
-/** Read back a generated result (tokens after [OUT]). Missing parts give nulls, never a throw. */
+/** Read back a generated result (tokens after [OUT], byte-level: expand a tokenizer's ids first, Tokenizer.expand). Missing parts give nulls, never a throw. */
 export function parseResult(tokens: readonly number[]): ParsedResult {
   const ex = tokens.indexOf(EXIT);
   const outTokens = (ex < 0 ? tokens : tokens.slice(0, ex)).filter((t) => t < 256);

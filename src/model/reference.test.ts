@@ -16,7 +16,7 @@ import { referenceLogits, referenceLoss } from './reference.js';
 import { Sampler } from './sampler.js';
 
 for (const positions of POSITIONS) {
-  const m: ModelConfig = { d: 16, layers: 2, heads: 2, context: 8, vocab: 264, framing: 'turns', positions };
+  const m: ModelConfig = { d: 16, layers: 2, heads: 2, context: 8, vocab: 264, framing: 'turns', positions, tokenizer: 'bytes' };
 
   /** Random params with a large spread, so that every op matters (std 0.02 would make logits ~0). */
   function bigParams(seed: number): Params {
@@ -120,7 +120,7 @@ for (const positions of POSITIONS) {
 
   describe(`inference graph (KV cache) matches the reference (positions ${positions})`, () => {
     it('logits of a whole sequence, and of the same sequence fed in pieces through the cache', async () => {
-      const mm: ModelConfig = { d: 16, layers: 2, heads: 2, context: 48, vocab: 264, framing: 'turns', positions };
+      const mm: ModelConfig = { d: 16, layers: 2, heads: 2, context: 48, vocab: 264, framing: 'turns', positions, tokenizer: 'bytes' };
       const p = initParams(mm, 8);
       const rng = new Rng(4);
       for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.3;

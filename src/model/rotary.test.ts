@@ -18,7 +18,7 @@ import { ROPE_BASE, ropeTables } from './rope.js';
 import { readSafetensors } from './safetensors.js';
 import { Sampler } from './sampler.js';
 
-const rotary: ModelConfig = { d: 16, layers: 2, heads: 2, context: 40, vocab: 264, framing: 'turns', positions: 'rotary' };
+const rotary: ModelConfig = { d: 16, layers: 2, heads: 2, context: 40, vocab: 264, framing: 'turns', positions: 'rotary', tokenizer: 'bytes' };
 
 function bigParams(m: ModelConfig, seed: number): Params {
   const p = initParams(m, seed);

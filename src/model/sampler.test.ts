@@ -5,7 +5,7 @@ import { CMD, EOT, OUT } from './framing.js';
 import { initParams } from './params.js';
 import { Sampler } from './sampler.js';
 
-const m: ModelConfig = { d: 32, layers: 2, heads: 2, context: 48, vocab: 264, framing: 'turns', positions: 'learned' };
+const m: ModelConfig = { d: 32, layers: 2, heads: 2, context: 48, vocab: 264, framing: 'turns', positions: 'learned', tokenizer: 'bytes' };
 
 async function sampler(): Promise<Sampler> {
   const p = initParams(m, 2);

@@ -22,7 +22,8 @@
 import { TwError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { loadModel } from './checkpoint.js';
-import type { ModelConfig } from './config.js';
+import { type ModelConfig, realVocab } from './config.js';
+import { BYTES, type Tokenizer } from './bpe.js';
 import { EOT } from './framing.js';
 import { decodeGraph, inferGraph } from './gpt.js';
 import { openSession, ort } from './onnx.js';
@@ -124,25 +125,33 @@ export class Sampler {
   /** decode steps run, most live rows in one step, sequences generated */
   readonly stats = { steps: 0, maxRows: 0, sequences: 0 };
 
+  /** ids that may be sampled (config.realVocab) */
+  private readonly nReal: number;
+
   private constructor(
     readonly config: ModelConfig,
     private readonly session: ort.InferenceSession,
     /** the S = 1 graph (gpt.decodeGraph) */
     private readonly step: ort.InferenceSession,
-  ) {}
+    /** how the model's ids map to bytes (bpe.ts): callers frame prompts and read results with it */
+    readonly tokenizer: Tokenizer,
+  ) {
+    this.nReal = realVocab(config);
+    if (tokenizer.size !== this.nReal) throw new TwError(`the model emits ${this.nReal} ids but its tokenizer (${tokenizer.kind}) has ${tokenizer.size}`, 'load the model with the tokenizer saved beside it (Sampler.load reads tokenizer.json)');
+  }
 
   /**
    * Weights are baked into the session's graph (see gpt.inferGraph). Threads: onnxruntime intra-op
    * threads, default TW_ENGINE_THREADS or 2 (on a loaded machine 1 is often faster: `tw bench engine`).
    */
-  static async fromParams(m: ModelConfig, params: Params, threads = defaultThreads()): Promise<Sampler> {
-    return new Sampler(m, await openSession(inferGraph(m, params), { threads }), await openSession(decodeGraph(m, params), { threads }));
+  static async fromParams(m: ModelConfig, params: Params, threads = defaultThreads(), tokenizer: Tokenizer = BYTES): Promise<Sampler> {
+    return new Sampler(m, await openSession(inferGraph(m, params), { threads }), await openSession(decodeGraph(m, params), { threads }), tokenizer);
   }
 
   /** A checkpoint folder or a `tw train` run folder (its latest checkpoint). */
   static async load(dir: string, threads = defaultThreads()): Promise<Sampler> {
-    const { info, params } = loadModel(dir);
-    return Sampler.fromParams(info.model, params, threads);
+    const { info, params, tokenizer } = loadModel(dir);
+    return Sampler.fromParams(info.model, params, threads, tokenizer);
   }
 
   /** A fresh batch cache: empty caches for B sequences, buffers from the pool. */
@@ -299,9 +308,9 @@ export class Sampler {
           const g = req.gen;
           let tok: number;
           let lpTok: number;
-          if (req.temperature <= 0) [tok, lpTok] = argmaxLogprob(logits, r * Vp);
+          if (req.temperature <= 0) [tok, lpTok] = argmaxLogprob(logits, r * Vp, this.nReal);
           else {
-            const lp = logSoftmax(logits, r * Vp);
+            const lp = logSoftmax(logits, r * Vp, this.nReal);
             tok = pick(lp, req.temperature, req.topP, req.rng);
             lpTok = lp[tok] as number;
           }
@@ -387,7 +396,7 @@ export class Sampler {
     return items.map((it, b) => {
       const sc: Score = { logprobs: [], top1: [], top1Prob: [], ...(opts.dists ? { dists: [] } : {}) };
       it.target.forEach((tok, i) => {
-        const lp = logSoftmax(logits, (b * S + it.context.length - 1 + i) * Vp);
+        const lp = logSoftmax(logits, (b * S + it.context.length - 1 + i) * Vp, this.nReal);
         const best = argmax(lp);
         sc.logprobs.push(lp[tok] as number);
         sc.top1.push(best);

@@ -1,6 +1,7 @@
 /**
  * The sampler's maths on one row of logits: `row` holds Vp floats from `off`, and only the real
- * vocabulary (ids 0 .. VOCAB-1) takes part: pad ids are never picked and carry no probability.
+ * vocabulary (ids 0 .. n-1: n = VOCAB with bytes, the whole vocabulary with BPE, config.realVocab)
+ * takes part: pad ids are never picked and carry no probability.
  *
  *   logSoftmax     log-probabilities (temperature 1) over the real vocabulary
  *   argmaxLogprob  greedy decoding's fast path: the argmax and its log-probability, one pass, no allocation
@@ -14,22 +15,22 @@ import type { Rng } from '../core/rng.js';
 import { VOCAB } from './framing.js';
 
 /** log-softmax over the real vocabulary (pad ids excluded). */
-export function logSoftmax(row: Float32Array, off: number): Float64Array {
+export function logSoftmax(row: Float32Array, off: number, n = VOCAB): Float64Array {
   let mx = -Infinity;
-  for (let v = 0; v < VOCAB; v++) mx = Math.max(mx, row[off + v] as number);
+  for (let v = 0; v < n; v++) mx = Math.max(mx, row[off + v] as number);
   let z = 0;
-  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
+  for (let v = 0; v < n; v++) z += Math.exp((row[off + v] as number) - mx);
   const lz = Math.log(z) + mx;
-  const out = new Float64Array(VOCAB);
-  for (let v = 0; v < VOCAB; v++) out[v] = (row[off + v] as number) - lz;
+  const out = new Float64Array(n);
+  for (let v = 0; v < n; v++) out[v] = (row[off + v] as number) - lz;
   return out;
 }
 
 /** Greedy decoding's fast path: the argmax token and its log-probability, in one pass and no allocation. */
-export function argmaxLogprob(row: Float32Array, off: number): [number, number] {
+export function argmaxLogprob(row: Float32Array, off: number, n = VOCAB): [number, number] {
   let best = 0;
   let mx = row[off] as number;
-  for (let v = 1; v < VOCAB; v++) {
+  for (let v = 1; v < n; v++) {
     const x = row[off + v] as number;
     if (x > mx) {
       mx = x;
@@ -37,14 +38,14 @@ export function argmaxLogprob(row: Float32Array, off: number): [number, number] 
     }
   }
   let z = 0;
-  for (let v = 0; v < VOCAB; v++) z += Math.exp((row[off + v] as number) - mx);
+  for (let v = 0; v < n; v++) z += Math.exp((row[off + v] as number) - mx);
   return [best, -Math.log(z)];
 }
 
 /** The id of the largest log-probability (the first of ties). */
 export function argmax(lp: Float64Array): number {
   let best = 0;
-  for (let v = 1; v < VOCAB; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
+  for (let v = 1; v < lp.length; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
   return best;
 }
 

@@ -41,6 +41,7 @@
  * the state before it, then holds as many whole turns as fit; loss on output, status and diff tokens.
  */
 import { STATE_KINDS, type StateChange } from '../core/terminal.js';
+import type { Tokenizer } from './bpe.js';
 import { CMD, EOT, EXIT, OUT, ROLE_CMD, ROLE_OUTPUT, ROLE_STATUS, type Window } from './framing.js';
 
 export const STATE = 260;
@@ -193,12 +194,16 @@ export class SessionState {
     return [...this.recs].map(([key, text]) => ({ key, text }));
   }
 
-  /** Header tokens within `budget` tokens, cut by the documented rule (module comment). */
-  header(budget: number): number[] {
+  /**
+   * Header tokens within `budget` tokens, cut by the documented rule (module comment). With a
+   * tokenizer (bpe.ts) the header is in its ids and the budget counts them.
+   */
+  header(budget: number, tok?: Tokenizer): number[] {
     const recs = this.records().map((r) => r.text);
     const cwd = [...enc.encode(this.cwd)];
-    const len = (t: string): number => 1 + enc.encode(t).length;
-    let total = 1 + cwd.length + recs.reduce((s, t) => s + len(t), 0);
+    const size = (b: Uint8Array | number[]): number => (tok ? tok.count(b) : b.length);
+    const len = (t: string): number => 1 + size(enc.encode(t));
+    let total = 1 + size(cwd) + recs.reduce((s, t) => s + len(t), 0);
     // 1. drop contents, oldest first
     for (let i = 0; i < recs.length && total > budget; i++) {
       const t = recs[i] as string;
@@ -218,7 +223,8 @@ export class SessionState {
     const out = [STATE, ...cwd];
     if (dropped > 0) out.push(REC, ...enc.encode(`+ ${dropped}`));
     for (const t of recs.slice(dropped)) out.push(REC, ...enc.encode(t));
-    return out.length <= budget ? out : out.slice(0, Math.max(1, budget));
+    const ids = tok ? tok.framed(out) : out;
+    return ids.length <= budget ? ids : ids.slice(0, Math.max(1, budget));
   }
 }
 
@@ -255,13 +261,16 @@ export const headerBudget = (T: number): number => Math.floor(T * HEADER_SHARE);
  * header of the state before it and holds as many whole turns as fit (a turn too long for an empty
  * window is cut, keeping its start). `initialCwd` is where the session started.
  */
-export function stateWindows(turns: readonly StateTurn[], T: number, initialCwd: string): Window[] {
+export function stateWindows(turns: readonly StateTurn[], T: number, initialCwd: string, tok?: Tokenizer): Window[] {
   const out: Window[] = [];
   const state = new SessionState(initialCwd);
-  const encoded = turns.map(encodeStateTurn);
+  const encoded = turns.map((t) => {
+    const e = encodeStateTurn(t);
+    return tok ? tok.framedRoles(e.tokens, e.roles) : e;
+  });
   let i = 0;
   while (i < turns.length) {
-    const head = state.header(headerBudget(T));
+    const head = state.header(headerBudget(T), tok);
     const tokens = [...head];
     const roles: number[] = head.map(() => ROLE_CMD);
     let j = i;
@@ -290,7 +299,7 @@ export interface ParsedStateResult {
   complete: boolean;
 }
 
-/** Read back a generated result (tokens after [OUT]); missing parts give nulls, never a throw. */
+/** Read back a generated result (tokens after [OUT], byte-level: expand a tokenizer's ids first); missing parts give nulls, never a throw. */
 export function parseStateResult(tokens: readonly number[]): ParsedStateResult {
   const ex = tokens.indexOf(EXIT);
   const bytes = (ts: readonly number[]): Uint8Array => Uint8Array.from(ts.filter((t) => t < 256));
@@ -337,18 +346,20 @@ export function fitStateContext(
   cmd: string,
   T: number,
   reserve: number,
+  tok?: Tokenizer,
 ): { tokens: number[]; start: number } {
   const budget = Math.max(2, T - reserve);
-  let prompt = [CMD, ...enc.encode(cmd), OUT];
+  const ids = (t: number[]): number[] => (tok ? tok.framed(t) : t);
+  let prompt = ids([CMD, ...enc.encode(cmd), OUT]);
   if (prompt.length > budget) prompt = [...prompt.slice(0, budget - 1), OUT];
   const hb = Math.min(headerBudget(T), Math.max(1, budget - prompt.length));
   // the state before turn r, built once up to `start` and then moved forward a turn at a time
   let r = Math.min(Math.max(0, start), turns.length);
   const state = new SessionState(initialCwd);
   for (const t of turns.slice(0, r)) state.apply(t.diff, t.cwd);
-  const encoded = turns.slice(r).map((t) => encodeStateTurn(t).tokens);
+  const encoded = turns.slice(r).map((t) => ids(encodeStateTurn(t).tokens));
   const from = r;
-  const build = (): number[] => [...state.header(hb), ...encoded.slice(r - from).flat(), ...prompt];
+  const build = (): number[] => [...state.header(hb, tok), ...encoded.slice(r - from).flat(), ...prompt];
   let ctx = build();
   if (ctx.length <= budget) return { tokens: ctx, start: r };
   const target = budget - Math.floor((budget - prompt.length) / 2);

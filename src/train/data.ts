@@ -4,6 +4,8 @@
  * and a seeded fraction of sessions is held out. Several paths joined by commas are a mixture: each
  * is read so, and their windows pooled (the hash covers every file, in order). Batches come from a per-epoch seeded shuffle,
  * so the data cursor (epoch, index) is all that a resume needs.
+ * With a tokenizer (src/model/bpe.ts) the windows are in its ids (T counts them); `trainTokenizer`
+ * learns BPE merges on the training sessions of the same split.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +13,9 @@ import { TwError } from '../core/errors.js';
 import { SESSION_HOME } from '../core/terminal.js';
 import { sha256, sha256File } from '../core/meta.js';
 import { Rng } from '../core/rng.js';
-import { type FramedTurn, type Framing, type MaskKind, type Window, encodeTurns, maskFor, windows } from '../model/framing.js';
-import { type StateTurn, diffRecords, stateWindows } from '../model/stateframing.js';
+import { type FramedTurn, type Framing, type MaskKind, type Window, encodeTurns, maskFor, tokenizeEncoded, windows } from '../model/framing.js';
+import { type StateTurn, diffRecords, encodeStateTurn, stateWindows } from '../model/stateframing.js';
+import { type BpeTokenizer, BpeTrainer, type Tokenizer, byteRuns } from '../model/bpe.js';
 import { decodeBytes, type Session } from '../session/format.js';
 import { readSessions, sessionFiles } from '../session/io.js';
 import type { Batch } from './step.js';
@@ -24,6 +27,8 @@ export interface Dataset {
   hash: string;
   sessions: { train: number; valid: number };
   tokens: { train: number; valid: number };
+  /** the same windows in byte-level positions (bytes, one per special): equal to tokens for a bytes model */
+  bytes: { train: number; valid: number };
 }
 
 export function sessionTurns(s: Session): FramedTurn[] {
@@ -43,15 +48,58 @@ export function sessionStateTurns(s: Session): StateTurn[] {
 
 /** Token positions in some windows. */
 const count = (ws: readonly Window[]): number => ws.reduce((n, w) => n + w.tokens.length, 0);
+/** Byte-level positions in some windows (a merged id counts its bytes). */
+const countBytes = (ws: readonly Window[], tok?: Tokenizer): number =>
+  !tok || tok.kind === 'bytes' ? count(ws) : ws.reduce((n, w) => n + w.tokens.reduce((m, t) => m + (t < 256 || t >= 263 ? tok.bytesOf(t).length : 1), 0), 0);
 
-const toWindows = (ss: Session[], T: number, framing: Framing): Window[] =>
-  ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME) : windows(encodeTurns(sessionTurns(s)), T)));
+const toWindows = (ss: Session[], T: number, framing: Framing, tok?: Tokenizer): Window[] => {
+  const t = tok && tok.kind !== 'bytes' ? tok : undefined;
+  return ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME, t) : windows(tokenizeEncoded(encodeTurns(sessionTurns(s)), t), T)));
+};
 
-export async function loadDataset(path: string, T: number, seed: number, validFraction: number, framing: Framing = 'turns'): Promise<Dataset> {
+/** A corpus's sessions, split: train.jsonl + valid.jsonl of a split folder, else a seeded hold-out of every session file. */
+async function readSplit(path: string, seed: number, validFraction: number): Promise<{ trainS: Session[]; validS: Session[]; files: string[] }> {
+  const split = existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'train.jsonl')) && existsSync(join(path, 'valid.jsonl'));
+  if (split) {
+    const files = [join(path, 'train.jsonl'), join(path, 'valid.jsonl')];
+    return { trainS: await readAll([files[0] as string]), validS: await readAll([files[1] as string]), files };
+  }
+  const files = sessionFiles(path);
+  const all = await readAll(files);
+  const idx = new Rng(seed).fork('valid-split').shuffle(all.map((_, i) => i));
+  const nValid = all.length < 2 ? 0 : Math.max(1, Math.round(all.length * validFraction));
+  const held = new Set(idx.slice(0, nValid));
+  return { trainS: all.filter((_, i) => !held.has(i)), validS: all.filter((_, i) => held.has(i)), files };
+}
+
+/**
+ * BPE merges learned on the byte runs (commands, outputs, statuses, state records) of the training
+ * sessions of `path` (every corpus of a mixture; the held-out sessions are never read), in the
+ * given framing, up to `vocab` ids. Deterministic.
+ */
+export async function trainTokenizer(path: string, vocab: number, framing: Framing, seed: number, validFraction: number, log?: (line: string) => void): Promise<BpeTokenizer> {
+  const trainer = new BpeTrainer();
+  const t0 = performance.now();
+  const parts = path.split(',').filter((p) => p !== '');
+  for (const p of parts) {
+    const { trainS } = await readSplit(p, seed, validFraction);
+    for (const s of trainS) {
+      const tokens = framing === 'state' ? sessionStateTurns(s).flatMap((t) => encodeStateTurn(t).tokens) : encodeTurns(sessionTurns(s)).tokens;
+      for (const run of byteRuns(tokens)) trainer.add(run);
+    }
+  }
+  const t1 = performance.now();
+  log?.(`tokenizer: ${trainer.bytes.toLocaleString('en-US')} bytes in ${trainer.runs.toLocaleString('en-US')} runs, ${trainer.uniqueChunks.toLocaleString('en-US')} unique chunks (${((t1 - t0) / 1000).toFixed(1)} s)`);
+  const tok = trainer.train(vocab, { data: path, framing });
+  log?.(`tokenizer: ${tok.merges.length} merges in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  return tok;
+}
+
+export async function loadDataset(path: string, T: number, seed: number, validFraction: number, framing: Framing = 'turns', tok?: Tokenizer): Promise<Dataset> {
   // A mixture: several corpora joined by commas, each read as below, their sessions pooled.
   const parts = path.split(',').filter((p) => p !== '');
   if (parts.length > 1) {
-    const all = await Promise.all(parts.map((p) => loadDataset(p, T, seed, validFraction, framing)));
+    const all = await Promise.all(parts.map((p) => loadDataset(p, T, seed, validFraction, framing, tok)));
     const train = all.flatMap((d) => d.train);
     const valid = all.flatMap((d) => d.valid);
     return {
@@ -61,30 +109,15 @@ export async function loadDataset(path: string, T: number, seed: number, validFr
       hash: sha256(all.map((d) => d.hash).join('\n')),
       sessions: { train: all.reduce((n, d) => n + d.sessions.train, 0), valid: all.reduce((n, d) => n + d.sessions.valid, 0) },
       tokens: { train: count(train), valid: count(valid) },
+      bytes: { train: all.reduce((n, d) => n + d.bytes.train, 0), valid: all.reduce((n, d) => n + d.bytes.valid, 0) },
     };
   }
-  let trainS: Session[];
-  let validS: Session[];
-  let files: string[];
-  const split = existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'train.jsonl')) && existsSync(join(path, 'valid.jsonl'));
-  if (split) {
-    files = [join(path, 'train.jsonl'), join(path, 'valid.jsonl')];
-    trainS = await readAll([files[0] as string]);
-    validS = await readAll([files[1] as string]);
-  } else {
-    files = sessionFiles(path);
-    const all = await readAll(files);
-    const idx = new Rng(seed).fork('valid-split').shuffle(all.map((_, i) => i));
-    const nValid = all.length < 2 ? 0 : Math.max(1, Math.round(all.length * validFraction));
-    const held = new Set(idx.slice(0, nValid));
-    trainS = all.filter((_, i) => !held.has(i));
-    validS = all.filter((_, i) => held.has(i));
-  }
+  const { trainS, validS, files } = await readSplit(path, seed, validFraction);
   if (framing === 'state' && trainS.length > 0 && !trainS.some((s) => s.turns.some((t) => t.state !== undefined))) {
     throw new TwError(`${path} holds no recorded state (turn.state), which the state framing trains on`, 'record the corpus with state: `tw corpus generate --state ...` (or train a config with "framing": "turns")');
   }
-  const train = toWindows(trainS, T, framing);
-  const valid = toWindows(validS, T, framing);
+  const train = toWindows(trainS, T, framing, tok);
+  const valid = toWindows(validS, T, framing, tok);
   if (train.length === 0) throw new TwError(`no training turns in ${path}`, 'pass session files that contain turns (`tw corpus generate` or `tw record`)');
   const hashes: string[] = [];
   for (const f of files) hashes.push(await sha256File(f));
@@ -95,6 +128,7 @@ export async function loadDataset(path: string, T: number, seed: number, validFr
     hash: sha256(hashes.join('\n')),
     sessions: { train: trainS.length, valid: validS.length },
     tokens: { train: count(train), valid: count(valid) },
+    bytes: { train: countBytes(train, tok), valid: countBytes(valid, tok) },
   };
 }
 

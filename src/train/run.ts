@@ -17,6 +17,11 @@
  * rotary positions wpe is dropped (every other tensor copied), from rotary to learned wpe keeps its seeded init.
  * meta.json records the source (path, step, weights sha256, any positions change), and a resume before the first
  * checkpoint re-applies it from there.
+ *
+ * Tokenizer (model.tokenizer "bpe", src/model/bpe.ts): the run's merges are OUT/tokenizer.json, learned on the
+ * training sessions at the start of the run (or taken from --tokenizer FILE), written before the first step, kept
+ * on resume (its sha256 is in meta.json) and copied into every checkpoint. Windows, T and tokens/s then count BPE
+ * ids; meta.json's data.bytes counts the same windows in byte-level positions (what a bytes model would see).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,7 +35,8 @@ import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
 import { AdamW, lrAt } from './adamw.js';
 import { STATE_FORMAT, STATE_VERSION, readOptimizer, writeOptimizer } from './optstate.js';
-import { BatchStream, type Cursor, evalBatches, loadDataset } from './data.js';
+import { BatchStream, type Cursor, evalBatches, loadDataset, trainTokenizer } from './data.js';
+import { BYTES, type BpeTokenizer, TOKENIZER_FILE, type Tokenizer, describeTokenizer, readTokenizer } from '../model/bpe.js';
 import { ProgressBar } from '../core/progress.js';
 import { type Batch, TrainStep, maskSum } from './step.js';
 
@@ -44,6 +50,10 @@ export interface TrainOptions {
   resume?: boolean;
   /** warm start: a model checkpoint (or run folder) of the same shape whose weights replace the seeded init */
   init?: string;
+  /** stop after this many minutes of training steps in this invocation (a checkpoint is written at the stop; --resume goes on) */
+  maxMinutes?: number;
+  /** model.tokenizer "bpe": a tokenizer.json to use instead of learning one on --data */
+  tokenizer?: string;
   /** progress output; default: stderr */
   progress?: boolean;
   log?: (line: string) => void;
@@ -74,16 +84,17 @@ const runMetaSchema = z.looseObject({
   config: configSchema,
   init: z.object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional() }).optional(),
   data: z.looseObject({ hash: z.string().optional() }).optional(),
+  tokenizer: z.looseObject({ sha256: z.string() }).optional(),
 });
 
 const ckptName = (step: number): string => `checkpoints/step-${String(step).padStart(7, '0')}`;
 
-function writeCheckpoint(out: string, cfg: Config, step: number, params: Params, opt: AdamW, cursor: Cursor): string {
+function writeCheckpoint(out: string, cfg: Config, step: number, params: Params, opt: AdamW, cursor: Cursor, tok: Tokenizer): string {
   const rel = ckptName(step);
   const final = join(out, rel);
   const tmp = `${final}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
-  saveModel(tmp, cfg.model, params, { step, configName: cfg.name });
+  saveModel(tmp, cfg.model, params, { step, configName: cfg.name }, tok);
   writeOptimizer(tmp, opt);
   const state: State = { format: STATE_FORMAT, version: STATE_VERSION, step, cursor, adamT: opt.t };
   writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 2) + '\n');
@@ -140,6 +151,9 @@ function loadInit(path: string, cfg: Config, log: (line: string) => void, expect
   if (shape(info.model) !== shape(cfg.model)) {
     throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
   }
+  if (info.model.tokenizer !== cfg.model.tokenizer) {
+    throw new TwError(`--init ${path} was trained with tokenizer "${info.model.tokenizer}", --config ${cfg.name} asks for "${cfg.model.tokenizer}"`, 'warm-start from a checkpoint with the same tokenizer, or train from scratch without --init');
+  }
   const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
   if (expectSha !== undefined && hash !== expectSha) throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
   const source: InitSource = { path, step: typeof info.step === 'number' ? info.step : null, sha256: hash };
@@ -153,6 +167,29 @@ function loadInit(path: string, cfg: Config, log: (line: string) => void, expect
     log(`warm start: --init ${path} has positions "${from}", --config ${cfg.name} "${to}": ${what}`);
   }
   return { source, weights: params };
+}
+
+/**
+ * The run's tokenizer: bytes, or BPE from OUT/tokenizer.json (a resume), --tokenizer FILE, or learned
+ * on the training sessions of --data (then written to OUT/tokenizer.json before training starts).
+ */
+async function runTokenizer(o: TrainOptions, cfg: Config, log: (line: string) => void): Promise<Tokenizer> {
+  if (cfg.model.tokenizer !== 'bpe') {
+    if (o.tokenizer !== undefined) throw new TwError(`--tokenizer ${o.tokenizer} given, but --config ${cfg.name} trains on bytes`, 'set model.tokenizer "bpe" (and model.vocab) in the config, or leave --tokenizer out');
+    return BYTES;
+  }
+  const own = join(o.out, TOKENIZER_FILE);
+  let tok: BpeTokenizer;
+  if (existsSync(own)) {
+    if (!o.resume) throw new TwError(`${o.out} already holds a tokenizer`, 'pass --resume to continue the run, or choose another --out');
+    tok = readTokenizer(own, cfg.model.vocab);
+  } else {
+    tok = o.tokenizer !== undefined ? readTokenizer(o.tokenizer, cfg.model.vocab) : await trainTokenizer(o.data, cfg.model.vocab, cfg.model.framing, cfg.train.seed, cfg.train.validFraction, log);
+    mkdirSync(o.out, { recursive: true });
+    writeFileAtomic(own, tok.serialize());
+  }
+  log(`tokenizer: ${describeTokenizer(tok)}`);
+  return tok;
 }
 
 /** Mean loss over fixed validation batches (forward only). */
@@ -195,12 +232,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // that has no checkpoint yet; a resume from a checkpoint restores its own weights instead
   const warm = latest ? null : init ? loadInit(init.path, cfg, log, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg, log) : null;
   if (warm) init = warm.source;
-  const data = await loadDataset(o.data, T, tc.seed, tc.validFraction, cfg.model.framing);
+  const tok = await runTokenizer(o, cfg, log);
+  const data = await loadDataset(o.data, T, tc.seed, tc.validFraction, cfg.model.framing, tok);
 
   mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
   if (!existsSync(metaFile)) {
     const meta = runMeta('tw train', 1, tc.seed, cfg, {
-      data: { path: o.data, files: data.files, hash: data.hash, sessions: data.sessions, tokens: data.tokens, windows: { train: data.train.length, valid: data.valid.length } },
+      data: { path: o.data, files: data.files, hash: data.hash, sessions: data.sessions, tokens: data.tokens, bytes: data.bytes, windows: { train: data.train.length, valid: data.valid.length } },
+      ...(tok.kind === 'bpe' ? { tokenizer: { kind: tok.kind, sha256: (tok as BpeTokenizer).hash, merges: (tok as BpeTokenizer).merges.length, vocab: tok.size, bytesPerToken: data.bytes.train / data.tokens.train } } : {}),
       params: paramCount(cfg.model),
       ...(init ? { init } : {}),
     });
@@ -208,6 +247,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } else {
     const saved = readRunMeta(metaFile);
     if (saved.data?.hash !== data.hash) throw new TwError(`the data in ${o.data} differs from the data this run started with (hash)`, 'resume with the same --data, or start a new --out');
+    if (tok.kind === 'bpe' && saved.tokenizer?.sha256 !== (tok as BpeTokenizer).hash) throw new TwError(`${join(o.out, TOKENIZER_FILE)} differs from the tokenizer this run started with (sha256 in meta.json)`, 'restore it from a checkpoint folder of the run (each holds a copy), or start a new --out');
   }
 
   const params = initParams(cfg.model, tc.seed);
@@ -244,6 +284,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let checkpoint = latest?.dir ?? '';
   const emit = (rec: Record<string, unknown>): void => appendFileSync(metricsFile, JSON.stringify(rec) + '\n');
 
+  const loopStart = performance.now();
+  let stoppedAt: number | null = null;
   for (let s = start + 1; s <= tc.steps; s++) {
     const t0 = performance.now();
     const batches = Array.from({ length: tc.accum }, () => stream.next());
@@ -275,11 +317,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       validLoss = await evaluate(evalStep, params, valid);
       emit({ kind: 'eval', step: s, validLoss, validBitsPerToken: validLoss === null ? null : validLoss / Math.LN2 });
     }
-    if (s % tc.checkpointEvery === 0 || s === tc.steps) checkpoint = writeCheckpoint(o.out, cfg, s, params, opt, stream.cursor);
+    const timeUp = o.maxMinutes !== undefined && performance.now() - loopStart >= o.maxMinutes * 60_000;
+    if (s % tc.checkpointEvery === 0 || s === tc.steps || timeUp) checkpoint = writeCheckpoint(o.out, cfg, s, params, opt, stream.cursor, tok);
+    if (timeUp && s < tc.steps) {
+      stoppedAt = s;
+      break;
+    }
   }
   progress.done();
   await step.release();
   await evalStep?.release();
-  log(`done: step ${tc.steps}, loss ${lastLoss.toFixed(4)}${validLoss === null ? '' : `, valid ${validLoss.toFixed(4)}`}; model: ${checkpoint}`);
-  return { step: tc.steps, lastLoss, validLoss, checkpoint };
+  const last = stoppedAt ?? tc.steps;
+  log(`${stoppedAt === null ? 'done' : `stopped after ${o.maxMinutes} min (--max-minutes)`}: step ${last}, loss ${lastLoss.toFixed(4)}${validLoss === null ? '' : `, valid ${validLoss.toFixed(4)}`}; model: ${checkpoint}`);
+  return { step: last, lastLoss, validLoss, checkpoint };
 }

@@ -7,7 +7,8 @@
  * turn, until fitContext starts dropping old turns.
  */
 import { readCheckpointInfo, resolveModelDir } from '../../model/checkpoint.js';
-import { type Framing, VOCAB } from '../../model/framing.js';
+import type { Tokenizer } from '../../model/bpe.js';
+import type { Framing } from '../../model/framing.js';
 import { Sampler, type Score } from '../../model/sampler.js';
 import type { GenRequest, GenResult, LearnedEngine, ScoreResult } from './scheduler.js';
 
@@ -20,6 +21,10 @@ export class SamplerEngine implements LearnedEngine {
 
   get framing(): Framing {
     return this.sampler.config.framing;
+  }
+
+  get tokenizer(): Tokenizer {
+    return this.sampler.tokenizer;
   }
 
   /**
@@ -71,7 +76,7 @@ function toScoreResult(s: Score | undefined, target: readonly number[]): ScoreRe
     r.argmaxCorrect[i] = s.top1[i] === target[i] ? 1 : 0;
     const d = s.dists?.[i];
     let sq = 0;
-    if (d) for (let v = 0; v < VOCAB; v++) sq += (d[v] ?? 0) ** 2;
+    if (d) for (let v = 0; v < d.length; v++) sq += (d[v] ?? 0) ** 2;
     r.sumSq[i] = sq;
   }
   return r;

@@ -13,6 +13,7 @@
  * 2026-12-07) measured slower: on 32 sessions of the shipped model, alternated in one process,
  * 38.6 vs 58.8 turns/s greedy and 33.0 vs 47.5 sampled (best of 6 and 4 pairs, docs/learned.md).
  */
+import type { Tokenizer } from '../../model/bpe.js';
 import type { Framing } from '../../model/framing.js';
 import type { Rng } from '../../core/rng.js';
 import type { SeqCache } from '../../model/sampler.js';
@@ -59,6 +60,8 @@ export interface LearnedEngine {
   readonly context: number;
   /** how the model was trained to read sessions (src/model/framing.ts, src/model/stateframing.ts) */
   readonly framing: Framing;
+  /** how its ids map to bytes (src/model/bpe.ts); absent: bytes */
+  readonly tokenizer?: Tokenizer;
   /** Decode a batch together; results in request order. */
   generate(batch: readonly GenRequest[]): Promise<GenResult[]>;
   /** Teacher-forced per-token stats of `target` following `prefix` (prefix + target <= context). */

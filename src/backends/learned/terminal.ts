@@ -16,10 +16,15 @@
  * change of state; the session applies those changes to the state it keeps and shows that state as
  * the header of the context (fitStateContext), so what must be copied sits in a known place.
  * Records it cannot read are dropped and counted in `badRecords`.
+ *
+ * A model with a BPE tokenizer (src/model/bpe.ts) reads and writes the same framing in its ids: the
+ * context is encoded with it, a generated result is expanded to bytes before it is parsed, and the
+ * output streams each token's bytes as it is picked.
  */
 import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, SESSION_HOME, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
+import { BYTES, type Tokenizer } from '../../model/bpe.js';
 import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult } from '../../model/framing.js';
 import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, recordsToChange, SessionState, type StateTurn } from '../../model/stateframing.js';
 import type { SeqCache } from '../../model/sampler.js';
@@ -114,10 +119,11 @@ export class LearnedTerminal implements Terminal {
     if (this.closed) throw new Error('learned session is closed');
     const t0 = performance.now();
     const temperature = this.settings.temperature > 0 ? this.settings.temperature : opts?.sample ? 1 : 0;
-    const stream = opts?.onOutput ? new OutputStream(opts.onOutput, this.settings.maxOutputBytes) : null;
+    const stream = opts?.onOutput ? new OutputStream(opts.onOutput, this.settings.maxOutputBytes, this.tok) : null;
     const r = await this.generateTurn(cmd, temperature, stream);
     const stateful = this.sched.engine.framing === 'state';
-    const parsed = stateful ? parseStateResult(r.tokens.filter((t) => t !== CMD)) : { ...parseResult(r.tokens.filter((t) => t !== CMD)), diff: [], badRecords: 0 };
+    const result = this.tok.expand(r.tokens.filter((t) => t !== CMD));
+    const parsed = stateful ? parseStateResult(result) : { ...parseResult(result), diff: [], badRecords: 0 };
     this.badRecords += parsed.badRecords;
     let exit = parsed.exit;
     let cwd = parsed.cwd;
@@ -145,7 +151,7 @@ export class LearnedTerminal implements Terminal {
    */
   private async generateTurn(cmd: string, temperature: number, stream: OutputStream | null): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
     const T = this.context;
-    const promptOnly = encodePrompt(cmd).length;
+    const promptOnly = this.tok.framed(encodePrompt(cmd)).length;
     const tokens: number[] = [];
     const logprobs: number[] = [];
     for (;;) {
@@ -178,8 +184,14 @@ export class LearnedTerminal implements Terminal {
 
   /** The context before this command's answer, in the model's framing, with `reserve` tokens left free. */
   private fit(cmd: string, reserve: number): { tokens: number[]; start: number } {
-    if (this.sched.engine.framing !== 'state') return { tokens: fitContext(this.history, cmd, this.context, reserve), start: 0 };
-    return fitStateContext(this.history, this.initialCwd, this.windowStart, cmd, this.context, reserve);
+    const tok = this.tok.kind === 'bytes' ? undefined : this.tok;
+    if (this.sched.engine.framing !== 'state') return { tokens: fitContext(this.history, cmd, this.context, reserve, tok), start: 0 };
+    return fitStateContext(this.history, this.initialCwd, this.windowStart, cmd, this.context, reserve, tok);
+  }
+
+  /** The model's tokenizer (bytes unless it was trained with BPE). */
+  private get tok(): Tokenizer {
+    return this.sched.engine.tokenizer ?? BYTES;
   }
 
   /** The session state built from the turns' predicted changes (state framing; empty records otherwise). */
@@ -198,13 +210,17 @@ export class LearnedTerminal implements Terminal {
 
   async score(cmd: string, truth: Pick<Turn, 'output' | 'exit' | 'cwd'>): Promise<TokenScores> {
     const stateful = this.sched.engine.framing === 'state';
-    const target = stateful ? encodeStateResult(truth.output, truth.exit, truth.cwd, []).slice(0, -1) : encodeResult(truth.output, truth.exit, truth.cwd);
+    const target = this.tok.framed(stateful ? encodeStateResult(truth.output, truth.exit, truth.cwd, []).slice(0, -1) : encodeResult(truth.output, truth.exit, truth.cwd));
+    // the output's ids come first (the run ends at [EXIT]); their bytes are what bits per byte divides by
+    const outIds = this.tok.encodeBytes(truth.output);
     // Keep at least the prompt of this command; a target longer than the rest is scored in part.
     const prefix = this.fit(cmd, Math.min(target.length, this.context - 2)).tokens;
     const room = Math.max(1, this.context - prefix.length);
     const scored = target.slice(0, room);
     const s = await this.sched.score(prefix, scored);
-    return { ...s, outputTokens: Math.min(truth.output.length, scored.length) };
+    const outputTokens = Math.min(outIds.length, scored.length);
+    const outputBytes = this.tok.kind === 'bytes' ? outputTokens : this.tok.decode(outIds.slice(0, outputTokens)).length;
+    return { ...s, outputTokens, ...(this.tok.kind === 'bytes' ? {} : { outputBytes }) };
   }
 
   async close(): Promise<void> {
@@ -214,9 +230,9 @@ export class LearnedTerminal implements Terminal {
 }
 
 /**
- * RunOptions.onOutput for a generating session: the output is every byte token before [EXIT]
- * (framing.parseResult, stateframing.parseStateResult), so each is handed on as it is picked, up to
- * the output cap. A callback that throws does not stop the batch other sessions decode in: the
+ * RunOptions.onOutput for a generating session: the output is the bytes of every token before [EXIT]
+ * (framing.parseResult, stateframing.parseStateResult, after Tokenizer.expand), so each token's bytes
+ * are handed on as it is picked, up to the output cap. A callback that throws does not stop the batch other sessions decode in: the
  * error is kept and thrown from run() once the turn is done.
  */
 class OutputStream {
@@ -227,6 +243,7 @@ class OutputStream {
   constructor(
     private readonly onOutput: (chunk: Buffer) => void,
     private readonly cap: number,
+    private readonly tok: Tokenizer,
   ) {}
 
   token(t: number): void {
@@ -235,9 +252,12 @@ class OutputStream {
       this.ended = true;
       return;
     }
-    if (t >= 256 || this.sent >= this.cap) return;
-    this.sent++;
-    this.emit(Buffer.of(t));
+    if (this.sent >= this.cap) return;
+    const bytes = this.tok.bytesOf(t);
+    if (bytes.length === 0) return;
+    const n = Math.min(bytes.length, this.cap - this.sent);
+    this.sent += n;
+    this.emit(Buffer.from(bytes.subarray(0, n)));
   }
 
   /** The turn is parsed: the bytes sent are its output's start; send the rest (none, unless parsing differs) and rethrow a callback's error. */

@@ -44,12 +44,13 @@ export function registerSample(program: Command): void {
     .action(async (o: SampleOpts) => {
       const sampler = await Sampler.load(o.model);
       const T = sampler.config.context;
+      const tok = sampler.tokenizer; // bytes, or the model's BPE (its prompt and output in its ids)
       const maxTokens = num(o.maxTokens, '--max-tokens');
       let prompt: number[];
-      if (o.raw) prompt = [...Buffer.from(o.prompt, 'utf8')].slice(-(T - 1));
+      if (o.raw) prompt = tok.encodeBytes(Buffer.from(o.prompt, 'utf8')).slice(-(T - 1));
       else {
         const history = o.transcript ? sessionTurns((await readAllSessions(o.transcript))[0] ?? { turns: [] } as never) : [];
-        prompt = fitContext(history, o.prompt, T, Math.min(maxTokens, T >> 1));
+        prompt = fitContext(history, o.prompt, T, Math.min(maxTokens, T >> 1), tok.kind === 'bytes' ? undefined : tok);
       }
       const n = Math.max(1, Math.floor(num(o.n, '-n')));
       const gens = await sampler.generate(Array.from({ length: n }, () => prompt), {
@@ -60,8 +61,8 @@ export function registerSample(program: Command): void {
         rng: new Rng(num(o.seed, '--seed')),
       });
       for (const g of gens) {
-        const parsed = o.raw ? null : parseResult(g.tokens);
-        const text = o.raw ? Buffer.from(g.tokens.filter((t) => t < 256)).toString('utf8') : Buffer.from(parsed?.output ?? []).toString('utf8');
+        const parsed = o.raw ? null : parseResult(tok.expand(g.tokens));
+        const text = o.raw ? Buffer.from(tok.decode(g.tokens)).toString('utf8') : Buffer.from(parsed?.output ?? []).toString('utf8');
         const sumLp = g.logprobs.reduce((a, b) => a + b, 0);
         if (o.json) {
           process.stdout.write(JSON.stringify({ output: text, exit: parsed?.exit ?? null, cwd: parsed?.cwd ?? null, complete: parsed?.complete ?? null, finish: g.finish, tokens: g.tokens, logprobs: o.logprobs ? g.logprobs : undefined, sumLogprob: sumLp }) + '\n');

@@ -1,8 +1,9 @@
 /**
  * Cross-entropy and bits per byte on real outputs (Tier 1 (a)), from teacher-forced scores.
  *
- * The model is byte-level, so every output token is one byte: bits per output byte =
- * sum over output tokens of -ln p(true) / (ln 2 * output bytes). The framing tail (exit code,
+ * A byte-level model's output tokens are one byte each; a BPE model's say how many bytes they hold
+ * (TokenScores.outputBytes). Bits per output byte = sum over output tokens of -ln p(true) /
+ * (ln 2 * output bytes), so byte and BPE models compare on the same bytes. The framing tail (exit code,
  * cwd, end marker) is reported apart as `tailNatsPerToken`, and everything together as
  * `natsPerToken`. A uniform guess over 256 bytes scores 8 bits per byte.
  */
@@ -14,7 +15,7 @@ export interface CrossEntropy {
   /** All predicted tokens (output + tail). */
   tokens: number;
   bitsPerByte: number;
-  /** Mean -ln p over output tokens. */
+  /** -ln p of the output tokens, per output byte. */
   natsPerByte: number;
   /** Mean -ln p over all predicted tokens. */
   natsPerToken: number;
@@ -27,6 +28,7 @@ export interface CrossEntropy {
 export class CrossEntropyAccumulator {
   private outNats = 0;
   private outN = 0;
+  private outBytes = 0;
   private tailNats = 0;
   private tailN = 0;
 
@@ -35,6 +37,7 @@ export class CrossEntropyAccumulator {
     const k = Math.min(s.outputTokens, s.logp.length);
     for (let i = 0; i < k; i++) this.outNats -= s.logp[i] ?? 0;
     this.outN += k;
+    this.outBytes += s.outputBytes ?? k;
     if (outputOnly) return;
     for (let i = k; i < s.logp.length; i++) this.tailNats -= s.logp[i] ?? 0;
     this.tailN += s.logp.length - k;
@@ -43,6 +46,7 @@ export class CrossEntropyAccumulator {
   merge(o: CrossEntropyAccumulator): void {
     this.outNats += o.outNats;
     this.outN += o.outN;
+    this.outBytes += o.outBytes;
     this.tailNats += o.tailNats;
     this.tailN += o.tailN;
   }
@@ -52,11 +56,11 @@ export class CrossEntropyAccumulator {
   }
 
   result(): CrossEntropy {
-    const natsPerByte = this.outN > 0 ? this.outNats / this.outN : NaN;
+    const natsPerByte = this.outBytes > 0 ? this.outNats / this.outBytes : NaN;
     const bitsPerByte = natsPerByte / Math.LN2;
     const n = this.outN + this.tailN;
     return {
-      outputBytes: this.outN,
+      outputBytes: this.outBytes,
       tokens: n,
       bitsPerByte,
       natsPerByte,
