@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../core/rng.js';
+import { loadConfig, parseConfig } from '../model/config.js';
 import { type Session, type SessionTurn, newSession } from '../session/format.js';
+import { train } from './run.js';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'hello', 'world', 'foo', 'bar'];
 const DIRS = ['/tmp', '/root', '/etc', '/var', '/usr'];
@@ -129,4 +131,23 @@ export function trainLosses(out: string): number[] {
     .map((l) => JSON.parse(l) as { kind: string; loss?: number })
     .filter((r) => r.kind === 'train')
     .map((r) => r.loss as number);
+}
+
+/**
+ * A tiny model (configs/tiny.json, context 128, framing "state", lr 0.01) trained in a test on
+ * `sessions` synthetic state sessions written to DIR/train.jsonl; `model` adds to or overrides the
+ * model config (e.g. a tokenizer). Returns the final checkpoint folder.
+ */
+export async function trainTinyStateModel(dir: string, o: { sessions: number; steps: number; model?: Record<string, unknown> }): Promise<string> {
+  writeSyntheticStateSessions(join(dir, 'train.jsonl'), o.sessions, 1);
+  const base = loadConfig('tiny');
+  const config = parseConfig(
+    {
+      ...base,
+      model: { ...base.model, context: 128, framing: 'state', ...o.model },
+      train: { ...base.train, steps: o.steps, batch: 8, lr: 0.01, minLr: 0.001, warmup: Math.min(20, Math.ceil(o.steps / 15)), evalEvery: 1000, checkpointEvery: 1000, seed: 1 },
+    },
+    'test',
+  );
+  return (await train({ data: join(dir, 'train.jsonl'), config, out: join(dir, 'run'), ...quiet })).checkpoint;
 }

@@ -12,12 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpeTokenizer, FIRST_MERGE, TOKENIZER_FILE } from '../../model/bpe.js';
 import { loadModel } from '../../model/checkpoint.js';
-import { loadConfig, parseConfig } from '../../model/config.js';
 import { EOT, EXIT, CMD } from '../../model/framing.js';
 import { Sampler } from '../../model/sampler.js';
 import { fitStateContext } from '../../model/stateframing.js';
-import { writeSyntheticStateSessions } from '../../train/fixtures.js';
-import { train } from '../../train/run.js';
+import { trainTinyStateModel } from '../../train/fixtures.js';
 import { learnedBackend, unloadAll } from './index.js';
 import { LearnedTerminal } from './terminal.js';
 
@@ -26,14 +24,7 @@ let dir = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tw-learned-bpe-'));
-  writeSyntheticStateSessions(join(dir, 'train.jsonl'), 400, 1);
-  const base = loadConfig('tiny');
-  const config = parseConfig(
-    { ...base, model: { ...base.model, context: 128, framing: 'state', tokenizer: 'bpe', vocab: 320 }, train: { ...base.train, steps: 150, batch: 8, lr: 0.01, minLr: 0.001, warmup: 10, evalEvery: 1000, checkpointEvery: 1000, seed: 1 } },
-    'test',
-  );
-  const r = await train({ data: join(dir, 'train.jsonl'), config, out: join(dir, 'run'), progress: false, log: () => undefined });
-  model = r.checkpoint;
+  model = await trainTinyStateModel(dir, { sessions: 400, steps: 150, model: { tokenizer: 'bpe', vocab: 320 } });
 }, 180_000);
 
 afterAll(async () => {

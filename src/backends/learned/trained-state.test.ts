@@ -12,9 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEvalData } from '../../eval/tier1/data.js';
 import { runTier1 } from '../../eval/tier1/index.js';
-import { loadConfig, parseConfig } from '../../model/config.js';
-import { writeSyntheticStateSessions } from '../../train/fixtures.js';
-import { train } from '../../train/run.js';
+import { trainTinyStateModel, writeSyntheticStateSessions } from '../../train/fixtures.js';
 import { nullBackend } from '../null/index.js';
 import { learnedBackend, unloadAll } from './index.js';
 import { LearnedTerminal } from './terminal.js';
@@ -24,15 +22,8 @@ let dir = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tw-learned-state-'));
-  writeSyntheticStateSessions(join(dir, 'train.jsonl'), 600, 1);
   writeSyntheticStateSessions(join(dir, 'test.jsonl'), 30, 999);
-  const base = loadConfig('tiny');
-  const config = parseConfig(
-    { ...base, model: { ...base.model, context: 128, framing: 'state' }, train: { ...base.train, steps: 400, batch: 8, lr: 0.01, minLr: 0.001, warmup: 20, evalEvery: 1000, checkpointEvery: 1000, seed: 1 } },
-    'test',
-  );
-  const r = await train({ data: join(dir, 'train.jsonl'), config, out: join(dir, 'run'), progress: false, log: () => undefined });
-  model = r.checkpoint;
+  model = await trainTinyStateModel(dir, { sessions: 600, steps: 400 });
 }, 180_000);
 
 afterAll(async () => {

@@ -21,7 +21,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { TwError } from '../../core/errors.js';
-import { deliverWhole, type Mode, type RunOptions, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
+import { deliverWhole, type RunOptions, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
 import { CLOCK_PATH, SessionClock } from '../../sandbox/clock.js';
 import { Collector } from './collector.js';
 import { confirm, type ConfirmHost, shellAt } from './confirm.js';
@@ -30,20 +30,13 @@ import { type EscalationHost, interrupt, killForeground, onRunaway, sigint } fro
 import type { Pending } from './pending.js';
 import { descendants, fdRdev, findDescendant, procStat } from './proc.js';
 import { BODY, dropStrayPrompts, EOF_MSG, EOF_MSG_PTY, initLine, isFinalPrompt, type Markers, markers, promptNum, validateCommand } from './protocol.js';
-import { ShellPty, type Stream } from './pty.js';
+import { type PtyOptions, ShellPty, type Stream } from './pty.js';
 import { ShellMemory } from './shellmem.js';
 import { StateTracker } from './statetracker.js';
 import { LIMITS, TIMING } from './timing.js';
 import { StdinWatchdog } from './watchdog.js';
 
-export interface SessionOptions {
-  file: string;
-  args: string[];
-  env: Record<string, string>;
-  mode: Mode;
-  fifos: { out: string; err: string } | null;
-  cols: number;
-  rows: number;
+export interface SessionOptions extends PtyOptions {
   seed: number;
   /** Determinism mode: seed $RANDOM (the rest is done by the sandbox's environment). */
   deterministic: boolean;
