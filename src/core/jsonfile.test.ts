@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TwError } from './errors.js';
+import { twErrorOf } from './testkit.js';
 import { jsonNumber, readJsonFile, readJsonlEntries, readJsonlFile } from './jsonfile.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tw-jsonfile-'));
@@ -14,15 +14,6 @@ const file = (name: string, text: string): string => {
 };
 const schema = z.looseObject({ step: z.number().int(), dir: z.string() });
 
-function errorOf(f: () => unknown): TwError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TwError) return e;
-    throw e;
-  }
-  throw new Error('expected a TwError');
-}
 
 describe('validated JSON files', () => {
   it('reads a valid file, keeping fields the schema does not name', () => {
@@ -31,26 +22,26 @@ describe('validated JSON files', () => {
 
   it('a file cut short names the file and the fix', () => {
     const f = file('cut.json', '{"step": 3, "di');
-    const e = errorOf(() => readJsonFile(f, schema, 'restore it'));
+    const e = twErrorOf(() => readJsonFile(f, schema, 'restore it'));
     expect(e.message).toContain(`${f}: not valid JSON`);
     expect(e.hint).toBe('restore it');
   });
 
   it('a wrong field names the file, the field and the fix', () => {
     const f = file('bad.json', '{"step": "3", "dir": "a"}');
-    const e = errorOf(() => readJsonFile(f, schema, 'restore it'));
+    const e = twErrorOf(() => readJsonFile(f, schema, 'restore it'));
     expect(e.message).toMatch(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: field "step": `));
     expect(e.hint).toBe('restore it');
   });
 
   it('JSONL: errors name the line; a last line cut by a kill can be dropped', () => {
     const f = file('m.jsonl', '{"step": 1, "dir": "a"}\n{"step": 2, "dir": "b"}\n{"step": 3, "d');
-    expect(errorOf(() => readJsonlFile(f, schema, 'fix')).message).toContain(`${f}:3: not valid JSON`);
+    expect(twErrorOf(() => readJsonlFile(f, schema, 'fix')).message).toContain(`${f}:3: not valid JSON`);
     expect(readJsonlEntries(f, schema, 'fix', { dropCutLastLine: true }).map((e) => e.text)).toEqual(['{"step": 1, "dir": "a"}', '{"step": 2, "dir": "b"}']);
     const g = file('n.jsonl', '{"step": 1, "d\n{"step": 2, "dir": "b"}\n');
-    expect(errorOf(() => readJsonlFile(g, schema, 'fix', { dropCutLastLine: true })).message).toContain(`${g}:1: not valid JSON`);
+    expect(twErrorOf(() => readJsonlFile(g, schema, 'fix', { dropCutLastLine: true })).message).toContain(`${g}:1: not valid JSON`);
     const h = file('o.jsonl', '{"step": 1, "dir": "a"}\n{"step": 2}\n');
-    expect(errorOf(() => readJsonlFile(h, schema, 'fix')).message).toContain(`${h}:2: field "dir"`);
+    expect(twErrorOf(() => readJsonlFile(h, schema, 'fix')).message).toContain(`${h}:2: field "dir"`);
   });
 
   it('numbers JSON wrote as null (NaN) come back as NaN', () => {

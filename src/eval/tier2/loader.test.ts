@@ -2,19 +2,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TwError } from '../../core/errors.js';
+import { twErrorOf } from '../../core/testkit.js';
 import { checkCategory, loadProbes, parseProbeFile } from './loader.js';
 import { CATEGORIES } from './schema.js';
 
-function errorOf(f: () => unknown): TwError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TwError) return e;
-    throw e;
-  }
-  throw new Error('expected a TwError');
-}
 
 describe('probe loader', () => {
   it('loads the repository probes: 150+ in all, 15+ per category, unique ids', () => {
@@ -31,7 +22,7 @@ describe('probe loader', () => {
   });
 
   it('a schema error names the file, the probe and the field', () => {
-    const e = errorOf(() => parseProbeFile('- id: bad-one\n  description: d\n  turns:\n    - cmd: false\n', 'errors/x.yaml', 'errors'));
+    const e = twErrorOf(() => parseProbeFile('- id: bad-one\n  description: d\n  turns:\n    - cmd: false\n', 'errors/x.yaml', 'errors'));
     expect(e.message).toContain('errors/x.yaml');
     expect(e.message).toContain('probe "bad-one"');
     expect(e.message).toContain('field "turns.0.cmd"');
@@ -39,19 +30,19 @@ describe('probe loader', () => {
   });
 
   it('state grading without state probes is rejected with the field named', () => {
-    const e = errorOf(() => parseProbeFile('- id: s\n  description: d\n  turns:\n    - { cmd: ls, grade: state }\n', 'f.yaml', 'filesystem'));
+    const e = twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  turns:\n    - { cmd: ls, grade: state }\n', 'f.yaml', 'filesystem'));
     expect(e.message).toContain('field "turns.0.state"');
   });
 
   it('unknown keys, bad ids and ungraded probes are rejected', () => {
-    expect(errorOf(() => parseProbeFile('- id: s\n  description: d\n  colour: red\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toMatch(/colour/);
-    expect(errorOf(() => parseProbeFile('- id: Bad_Id\n  description: d\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toContain('field "id"');
-    expect(errorOf(() => parseProbeFile('- id: s\n  description: d\n  turns: [{cmd: ls, grade: none}]\n', 'f.yaml', 'filesystem')).message).toMatch(/at least one turn must be graded/);
+    expect(twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  colour: red\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toMatch(/colour/);
+    expect(twErrorOf(() => parseProbeFile('- id: Bad_Id\n  description: d\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toContain('field "id"');
+    expect(twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  turns: [{cmd: ls, grade: none}]\n', 'f.yaml', 'filesystem')).message).toMatch(/at least one turn must be graded/);
   });
 
   it('bad YAML and a non-list file are errors that name the file', () => {
-    expect(errorOf(() => parseProbeFile('- id: [unclosed', 'a.yaml', 'errors')).message).toMatch(/a.yaml: not valid YAML/);
-    expect(errorOf(() => parseProbeFile('id: x', 'b.yaml', 'errors')).message).toMatch(/b.yaml: expected a YAML list/);
+    expect(twErrorOf(() => parseProbeFile('- id: [unclosed', 'a.yaml', 'errors')).message).toMatch(/a.yaml: not valid YAML/);
+    expect(twErrorOf(() => parseProbeFile('id: x', 'b.yaml', 'errors')).message).toMatch(/b.yaml: expected a YAML list/);
   });
 
   it('duplicate ids across files are rejected', () => {
@@ -60,11 +51,11 @@ describe('probe loader', () => {
     const probe = '- id: same\n  description: d\n  turns: [{cmd: ls}]\n';
     writeFileSync(path.join(root, 'errors', 'a.yaml'), probe);
     writeFileSync(path.join(root, 'errors', 'b.yaml'), probe);
-    expect(errorOf(() => loadProbes({ root })).message).toMatch(/duplicate, already used in errors\/a.yaml/);
+    expect(twErrorOf(() => loadProbes({ root })).message).toMatch(/duplicate, already used in errors\/a.yaml/);
   });
 
   it('an unknown category lists the valid ones', () => {
-    const e = errorOf(() => checkCategory('filesytem'));
+    const e = twErrorOf(() => checkCategory('filesytem'));
     expect(e.hint).toContain('filesystem, hallucination, nondeterminism, errors, operators, environment, adversarial');
   });
 });

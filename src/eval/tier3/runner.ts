@@ -24,6 +24,7 @@ import { loadModel, saveModel } from '../../model/checkpoint.js';
 import { modelSchema, paramCount } from '../../model/config.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import { parseWith, readJsonFile, readJsonlFile } from '../../core/jsonfile.js';
+import type { Params } from '../../model/params.js';
 import { Sampler } from '../../model/sampler.js';
 import type { Task } from '../../corpus/tasks/format.js';
 import { familyByName, generateTasks } from '../../corpus/tasks/run.js';
@@ -243,6 +244,21 @@ export async function runTier3(o: RunOptions): Promise<Results> {
   }
   const heldOutReal = ((bounds['expert'] as Record<string, EpisodeResult[]>)['eval'] ?? []).filter((r) => r.success === true).map((r) => r.trajectory);
 
+  /** A policy acts greedily on every eval split in the real sandbox: eval/<file>-<split>.jsonl each. */
+  const actOnSplits = async (key: string, params: Params, file: string): Promise<Record<string, EpisodeResult[]>> => {
+    const sampler = await Sampler.fromParams(c.model, params, c.train.threads);
+    const evals: Record<string, EpisodeResult[]> = {};
+    try {
+      for (const [sp, tasks] of splitsToEval) {
+        log(`tier3: ${key} acts on ${sp} (${tasks.length} tasks, real sandbox)`);
+        evals[sp] = await episodes(`eval/${file}-${sp}.jsonl`, tasks, real, policyAgent(sampler, c.maxObsBytes, c.maxAction), true);
+      }
+    } finally {
+      await sampler.release();
+    }
+    return evals;
+  };
+
   // 3. arms x seeds, every arm of a seed before the next seed: train (parallelTrain at once),
   // held-out cross-entropy, then act in the real sandbox
   const pairs = c.seeds.flatMap((seed) => c.arms.map((arm) => ({ arm, seed, key: `${arm}-s${seed}` })));
@@ -260,16 +276,7 @@ export async function runTier3(o: RunOptions): Promise<Results> {
       saveModel(adir, c.model, tp.params, { tier3: { arm, seed, mask: spec.mask, data: spec.data } });
       writeJson(trainFile, { arm, seed, mask: spec.mask, data: spec.data, trajectories: data.length, log: tp.log, lossTokens: tp.lossTokens, slots: tp.slots, epochs: tp.epochs, seconds: tp.seconds, heldOutCE: ce });
     }
-    const sampler = await Sampler.fromParams(c.model, loadModel(adir).params, c.train.threads);
-    const evals: Record<string, EpisodeResult[]> = {};
-    try {
-      for (const [sp, tasks] of splitsToEval) {
-        log(`tier3: ${key} acts on ${sp} (${tasks.length} tasks, real sandbox)`);
-        evals[sp] = await episodes(`eval/${key}-${sp}.jsonl`, tasks, real, policyAgent(sampler, c.maxObsBytes, c.maxAction), true);
-      }
-    } finally {
-      await sampler.release();
-    }
+    const evals = await actOnSplits(key, loadModel(adir).params, key);
     arms.push({ arm, seed, train: readJsonFile(trainFile, armTrainSchema, REDO), episodes: evals });
   });
   arms.sort((x, y) => pairs.findIndex((p) => p.arm === x.arm && p.seed === x.seed) - pairs.findIndex((p) => p.arm === y.arm && p.seed === y.seed));
@@ -295,13 +302,7 @@ export async function runTier3(o: RunOptions): Promise<Results> {
           }),
         );
         for (const l of readCurve(join(rdir, 'curve.jsonl'))) if (l.kind === 'eval') (curves[run.arm] ??= []).push({ seed, step: l.step, passed: l.passed ?? 0, n: l.n ?? 0 });
-        const sampler = await Sampler.fromParams(c.model, params, c.train.threads);
-        const evals: Record<string, EpisodeResult[]> = {};
-        try {
-          for (const [sp, tasks] of splitsToEval) evals[sp] = await episodes(`eval/${key}-step${rl.steps}-${sp}.jsonl`, tasks, real, policyAgent(sampler, c.maxObsBytes, c.maxAction), true);
-        } finally {
-          await sampler.release();
-        }
+        const evals = await actOnSplits(key, params, `${key}-step${rl.steps}`);
         arms.push({ arm: run.arm, seed, train: readJsonFile(join(rdir, 'train.json'), armTrainSchema, REDO), episodes: evals });
       }
     }
