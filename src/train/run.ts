@@ -15,6 +15,7 @@
  * Warm start (--init DIR): the weights come from a model checkpoint of the same shape instead of the seeded init;
  * the optimizer, schedule and data cursor start fresh. The framing and the positions may differ: from learned to
  * rotary positions wpe is dropped (every other tensor copied), from rotary to learned wpe keeps its seeded init.
+ * A byte model may warm-start a BPE model of the same shape: the embedding grows to the BPE vocabulary (transferVocab).
  * meta.json records the source (path, step, weights sha256, any positions change), and a resume before the first
  * checkpoint re-applies it from there.
  *
@@ -39,6 +40,7 @@ import { BatchStream, type Cursor, evalBatches, loadDataset, trainTokenizer } fr
 import { BYTES, type BpeTokenizer, TOKENIZER_FILE, type Tokenizer, describeTokenizer, readTokenizer } from '../model/bpe.js';
 import { ProgressBar } from '../core/progress.js';
 import { type Batch, TrainStep, maskSum } from './step.js';
+import { VOCAB } from '../model/framing.js';
 
 const KEEP_CHECKPOINTS = 3;
 
@@ -82,7 +84,7 @@ const metricLineSchema = z.looseObject({ step: count });
 /** What a resume reads of meta.json. */
 const runMetaSchema = z.looseObject({
   config: configSchema,
-  init: z.object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional() }).optional(),
+  init: z.object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional(), tokenizer: z.string().optional() }).optional(),
   data: z.looseObject({ hash: z.string().optional() }).optional(),
   tokenizer: z.looseObject({ sha256: z.string() }).optional(),
 });
@@ -137,22 +139,26 @@ export interface InitSource {
   sha256: string;
   /** when the source's positions differ from the run's: e.g. "learned -> rotary: wpe dropped" */
   positions?: string;
+  /** when a byte model warm-starts a BPE one: how the embedding was carried over (transferVocab) */
+  tokenizer?: string;
 }
 
 /**
  * Load a warm start's weights for a run of `cfg`'s shape (checked against `expectSha`, the hash
  * meta.json recorded, when resuming); returns them with the source record that meta.json keeps.
  */
-function loadInit(path: string, cfg: Config, log: (line: string) => void, expectSha?: string): { source: InitSource; weights: Params } {
+function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string) => void, expectSha?: string): { source: InitSource; weights: Params } {
   const { dir, info, params } = loadModel(path);
   // the shape must match; the framing and the positions may differ (a warm start can learn a new framing,
   // or move between learned and rotary positions: see below)
-  const shape = (m: Config['model']): string => JSON.stringify([m.d, m.layers, m.heads, m.context, m.vocab]);
+  // bytes -> bpe: the vocabulary grows (see transferVocab), so the vocab is not part of the shape then
+  const crossing = info.model.tokenizer === 'bytes' && cfg.model.tokenizer === 'bpe';
+  if (info.model.tokenizer !== cfg.model.tokenizer && !crossing) {
+    throw new TwError(`--init ${path} was trained with tokenizer "${info.model.tokenizer}", --config ${cfg.name} asks for "${cfg.model.tokenizer}"`, 'warm-start from a checkpoint with the same tokenizer (or a byte model into a BPE one), or train from scratch without --init');
+  }
+  const shape = (m: Config['model']): string => JSON.stringify([m.d, m.layers, m.heads, m.context, crossing ? 0 : m.vocab]);
   if (shape(info.model) !== shape(cfg.model)) {
     throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
-  }
-  if (info.model.tokenizer !== cfg.model.tokenizer) {
-    throw new TwError(`--init ${path} was trained with tokenizer "${info.model.tokenizer}", --config ${cfg.name} asks for "${cfg.model.tokenizer}"`, 'warm-start from a checkpoint with the same tokenizer, or train from scratch without --init');
   }
   const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
   if (expectSha !== undefined && hash !== expectSha) throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
@@ -166,7 +172,35 @@ function loadInit(path: string, cfg: Config, log: (line: string) => void, expect
     source.positions = `${from} -> ${to}: ${what}`;
     log(`warm start: --init ${path} has positions "${from}", --config ${cfg.name} "${to}": ${what}`);
   }
+  if (crossing) {
+    const wte = params.get('wte');
+    if (!wte) throw new Error(`internal: ${path} has no wte`);
+    params.set('wte', transferVocab(wte, info.model.vocab, cfg.model.vocab, cfg.model.d, tok));
+    source.tokenizer = `bytes -> bpe (vocab ${info.model.vocab} -> ${cfg.model.vocab}): wte rows of the ${VOCAB} bytes and specials copied, each of the ${cfg.model.vocab - VOCAB} merged ids the mean of its bytes' rows`;
+    log(`warm start: --init ${path} is a byte model, --config ${cfg.name} BPE: ${source.tokenizer}`);
+  }
   return { source, weights: params };
+}
+
+/**
+ * A byte model's token embedding (vocab `from` x C) as a BPE model's (vocab `to` x C): ids 0..262 (bytes and
+ * specials) mean the same in both and keep their rows; a merged id starts at the mean of its bytes' rows
+ * (as vocabulary-transfer methods such as FVT initialise new subwords). The embedding is tied, so this is
+ * also the output layer's warm start. Rows past the tokenizer's ids (padding) stay 0.
+ */
+export function transferVocab(wte: Float32Array, from: number, to: number, C: number, tok: Tokenizer): Float32Array {
+  if (wte.length !== from * C) throw new Error(`internal: wte holds ${wte.length} values, not ${from} x ${C}`);
+  const out = new Float32Array(to * C);
+  out.set(wte.subarray(0, VOCAB * C));
+  for (let id = VOCAB; id < Math.min(to, tok.size); id++) {
+    const bytes = tok.bytesOf(id);
+    const row = out.subarray(id * C, (id + 1) * C);
+    for (const b of bytes) {
+      const src = wte.subarray(b * C, (b + 1) * C);
+      for (let c = 0; c < C; c++) row[c] = (row[c] ?? 0) + (src[c] ?? 0) / bytes.length;
+    }
+  }
+  return out;
 }
 
 /**
@@ -230,9 +264,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const latest = o.resume ? readLatest(o.out) : null;
   // the warm start's weights: from --init on a new run, from the source meta.json names on a resume
   // that has no checkpoint yet; a resume from a checkpoint restores its own weights instead
-  const warm = latest ? null : init ? loadInit(init.path, cfg, log, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg, log) : null;
-  if (warm) init = warm.source;
   const tok = await runTokenizer(o, cfg, log);
+  const warm = latest ? null : init ? loadInit(init.path, cfg, tok, log, init.sha256) : o.init !== undefined ? loadInit(o.init, cfg, tok, log) : null;
+  if (warm) init = warm.source;
   const data = await loadDataset(o.data, T, tc.seed, tc.validFraction, cfg.model.framing, tok);
 
   mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
