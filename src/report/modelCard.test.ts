@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TwError } from '../core/errors.js';
+import { TOKENIZER_FILE } from '../model/bpe.js';
 import { loadModel } from '../model/checkpoint.js';
 import { loadConfig } from '../model/config.js';
 import { writeSyntheticSessions } from '../train/fixtures.js';
@@ -25,6 +26,23 @@ describe('shipModel', () => {
     for (const f of ['config.json', 'model.safetensors', 'metrics.jsonl', 'card.json', 'training-curve.svg']) expect(existsSync(join(out, f))).toBe(true);
     expect(readFileSync(join(out, 'training-curve.svg'), 'utf8')).toContain('held-out');
     expect(loadModel(out).info.step).toBe(20);
+  });
+
+  it('ships a BPE model with its tokenizer (loadable on its own), and a byte model over it leaves no tokenizer behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-ship-bpe-'));
+    const data = join(dir, 'syn.jsonl');
+    writeSyntheticSessions(data, 40, 3);
+    const c = loadConfig('tiny');
+    const steps = { ...c.train, steps: 10, evalEvery: 10, checkpointEvery: 10, threads: 1 };
+    await train({ data, config: { ...c, model: { ...c.model, tokenizer: 'bpe', vocab: 300 }, train: steps }, out: join(dir, 'bpe'), progress: false, log: () => {} });
+    await train({ data, config: { ...c, train: steps }, out: join(dir, 'bytes'), progress: false, log: () => {} });
+    const out = join(dir, 'model');
+    await shipModel(join(dir, 'bpe'), out);
+    expect(readFileSync(join(out, TOKENIZER_FILE), 'utf8')).toBe(readFileSync(join(dir, 'bpe', TOKENIZER_FILE), 'utf8'));
+    expect(loadModel(out).info.model.tokenizer).toBe('bpe');
+    await shipModel(join(dir, 'bytes'), out);
+    expect(existsSync(join(out, TOKENIZER_FILE))).toBe(false);
+    expect(loadModel(out).info.model.tokenizer).toBe('bytes');
   });
 
   it('names the problem when the run folder holds no checkpoint', async () => {

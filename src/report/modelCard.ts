@@ -5,11 +5,12 @@
  *   metrics.jsonl                     the whole training curve
  *   training-curve.svg                train loss (smoothed) and held-out loss over steps (vega-lite)
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { TwError } from '../core/errors.js';
 import { readJsonFile, readJsonlEntries } from '../core/jsonfile.js';
+import { TOKENIZER_FILE } from '../model/bpe.js';
 import { readCheckpointInfo, resolveModelDir } from '../model/checkpoint.js';
 import { lineChartSvg, smooth } from './lineChart.js';
 
@@ -88,6 +89,9 @@ export async function shipModel(runDir: string, outDir: string): Promise<Record<
   const metrics = readMetrics(runDir);
   mkdirSync(outDir, { recursive: true });
   for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(ckpt, f), join(outDir, f));
+  // a BPE checkpoint's tokenizer travels with it; a byte model shipped over a BPE folder leaves none behind
+  if (existsSync(join(ckpt, TOKENIZER_FILE))) copyFileSync(join(ckpt, TOKENIZER_FILE), join(outDir, TOKENIZER_FILE));
+  else rmSync(join(outDir, TOKENIZER_FILE), { force: true });
   copyFileSync(join(runDir, 'metrics.jsonl'), join(outDir, 'metrics.jsonl'));
   const cfg = readCheckpointInfo(ckpt);
   const dataPath = meta.data?.path;

@@ -84,7 +84,7 @@ describe('a BPE model trained in the test', () => {
     expect(() => loadModel(bad)).toThrow(/tokenizer does not match.*sha256/);
     // a bytes checkpoint with a tokenizer.json beside it
     const bytes = join(dir, 'bytes');
-    cpSync('models/terminal-state', bytes, { recursive: true });
+    cpSync('models/terminal-small', bytes, { recursive: true });
     copyFileSync(join(model, TOKENIZER_FILE), join(bytes, TOKENIZER_FILE));
     expect(() => loadModel(bytes)).toThrow(/tokenizer "bytes".*tokenizer\.json/);
   });
