@@ -39,6 +39,7 @@ import { BatchStream, type Cursor, evalBatches, loadDataset, trainTokenizer } fr
 import { BYTES, type BpeTokenizer, TOKENIZER_FILE, type Tokenizer, describeTokenizer, readTokenizer } from '../model/bpe.js';
 import { ProgressBar } from '../core/progress.js';
 import { type Batch, TrainStep, maskSum } from './step.js';
+import { oob } from '../core/errors.js';
 
 const KEEP_CHECKPOINTS = 3;
 
@@ -296,7 +297,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const r = await step.run(params, b, denom);
       loss += r.loss;
       if (!grads) grads = new Map([...r.grads].map(([k, g]) => [k, Float32Array.from(g)]));
-      else for (const [k, g] of r.grads) { const acc = grads.get(k) as Float32Array; for (let i = 0; i < g.length; i++) acc[i] = (acc[i] as number) + (g[i] as number); }
+      else for (const [k, g] of r.grads) { const acc = grads.get(k) as Float32Array; for (let i = 0; i < g.length; i++) acc[i] = (acc[i] ?? oob()) + (g[i] ?? oob()); }
     }
     if (!Number.isFinite(loss) || !grads) {
       progress.done();
