@@ -28,7 +28,7 @@ import { EOT } from './framing.js';
 import { decodeGraph, inferGraph } from './gpt.js';
 import { openSession, ort } from './onnx.js';
 import { BatchCache, BufferPool, prefillGroups, type SeqCache } from './kvcache.js';
-import { type Params } from './params.js';
+import type { Params } from './params.js';
 import { argmax, argmaxLogprob, logSoftmax, pick } from './sampling.js';
 import { oob } from '../core/errors.js';
 
