@@ -19,6 +19,7 @@ import { Sampler } from '../model/sampler.js';
 import { AdamW } from '../train/adamw.js';
 import type { BenchSuite } from './types.js';
 import { type Batch, TrainStep } from '../train/step.js';
+import { oob } from '../core/errors.js';
 
 /** Two-core FMA peak measured on this machine class (shared/notes/measurements.md: 331-345 GFLOP/s). */
 export const MEASURED_FMA_GFLOPS = 345;
@@ -66,7 +67,7 @@ function randomBatch(rng: Rng, B: number, T: number): Batch {
   return { B, T, tokens: Int32Array.from({ length: B * (T + 1) }, () => rng.int(0, 259)), mask: Float32Array.from({ length: B * (T + 1) }, (_, i) => (i % (T + 1) === 0 ? 0 : 1)), seg: new Int32Array(B * (T + 1)) };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? oob('median index');
 const rssMiB = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** Seconds per full training step (graph + AdamW), median of `steps` after 2 warm-up steps. */
@@ -127,14 +128,14 @@ export async function runEngineBench(o: { contexts?: number[]; log?: (s: string)
   const best = { b1: [0, 0], b32: [0, 0] };
   for (let rep = 0; rep < 2; rep++) {
     for (const [i, s] of samplers.entries()) {
-      best.b1[i] = Math.max(best.b1[i] as number, await timeSampling(s, 1, n));
-      best.b32[i] = Math.max(best.b32[i] as number, await timeSampling(s, 32, n));
+      best.b1[i] = Math.max(best.b1[i] ?? oob(), await timeSampling(s, 1, n));
+      best.b32[i] = Math.max(best.b32[i] ?? oob(), await timeSampling(s, 32, n));
     }
   }
   for (const s of samplers) await s.release();
   const s1 = Math.max(...best.b1);
   const s32 = Math.max(...best.b32);
-  const sampleThreads = { batch1: (best.b1[0] as number) >= (best.b1[1] as number) ? 1 : 2, batch32: (best.b32[0] as number) >= (best.b32[1] as number) ? 1 : 2 };
+  const sampleThreads = { batch1: (best.b1[0] ?? oob()) >= (best.b1[1] ?? oob()) ? 1 : 2, batch32: (best.b32[0] ?? oob()) >= (best.b32[1] ?? oob()) ? 1 : 2 };
   log(`sample: batch 1 ${best.b1.map((x) => x.toFixed(0)).join(' / ')} B/s, batch 32 ${best.b32.map((x) => x.toFixed(0)).join(' / ')} B/s (1 / 2 threads)`);
   const peak = rssMiB();
   const contexts = (o.contexts ?? [512, 1024, 2048]).map((c) => {

@@ -65,6 +65,6 @@ describe('tw exec output', { timeout: 180_000 }, () => {
     const raw = await run('node', ['bin/tw.js', 'exec', '--backend', 'justbash', '--raw', cmd], { encoding: 'buffer' });
     expect(raw.stdout.toString('latin1')).toBe('\x1b]52;c;aGk=\x07');
     const json = await run('node', ['bin/tw.js', 'exec', '--backend', 'justbash', '--json', cmd], { encoding: 'utf8' });
-    expect((JSON.parse(json.stdout) as { turns: { output: string }[] }).turns[0].output).toBe('\x1b]52;c;aGk=\x07');
+    expect((JSON.parse(json.stdout) as { turns: { output: string }[] }).turns[0]?.output).toBe('\x1b]52;c;aGk=\x07');
   });
 });

@@ -13,10 +13,15 @@
  *   everything else                  as is (valid UTF-8 text, any script)
  */
 
+import { oob } from '../core/errors.js';
+
 /** Length of the UTF-8 sequence starting at b[i] when it is valid (shortest form, no surrogates, <= U+10FFFF), else 0. */
 function utf8Length(b: Buffer, i: number): number {
-  const c = b[i];
-  const cont = (j: number, lo = 0x80, hi = 0xbf): boolean => i + j < b.length && b[i + j] >= lo && b[i + j] <= hi;
+  const c = b[i] ?? oob();
+  const cont = (j: number, lo = 0x80, hi = 0xbf): boolean => {
+    const x = b[i + j];
+    return x !== undefined && x >= lo && x <= hi;
+  };
   if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
   if (c >= 0xe0 && c <= 0xef) {
     const [lo, hi] = c === 0xe0 ? [0xa0, 0xbf] : c === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
@@ -29,14 +34,15 @@ function utf8Length(b: Buffer, i: number): number {
   return 0;
 }
 
+const printable = (x: number | undefined): boolean => x !== undefined && x >= 0x20 && x < 0x7f;
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
 /** The bytes as text safe to write to a terminal: controls shown, never obeyed (see the header). */
 export function visibleBytes(b: Buffer): string {
   let out = '';
   let i = 0;
-  while (i < b.length) {
-    const c = b[i];
+  let c: number | undefined;
+  while ((c = b[i]) !== undefined) {
     if (c === 0x0a || c === 0x09) {
       out += String.fromCharCode(c);
       i++;
@@ -56,7 +62,7 @@ export function visibleBytes(b: Buffer): string {
       i++;
     } else if (c < 0x80) {
       let j = i + 1;
-      while (j < b.length && b[j] >= 0x20 && b[j] < 0x7f) j++;
+      while (printable(b[j])) j++;
       out += b.toString('latin1', i, j);
       i = j;
     } else {

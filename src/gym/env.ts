@@ -316,7 +316,7 @@ export class GymEnv {
     return t;
   }
 
-  /** Terminus-2 keystrokes. Returns the exit status to report when no command ran (C-c: 130). */
+  /** Terminus-2 keystrokes; a whole string that is a tmux key name (C-c, C-d, C-u, C-l, Enter, Escape) acts as that key. Returns the exit status to report when no command ran (C-c: 130). */
   private async typeKeys(ep: Episode, keys: string, timeoutMs: number, ran: Turn[]): Promise<number | null> {
     switch (keys) {
       case 'C-c':

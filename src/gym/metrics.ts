@@ -1,3 +1,4 @@
+import { oob } from '../core/errors.js';
 /** The gym server's counters, gauges and latency histograms, in Prometheus text format (0.0.4). */
 
 const BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -16,7 +17,7 @@ class Histogram {
   observe(seconds: number): void {
     this.sum += seconds;
     this.count++;
-    for (let i = 0; i < BUCKETS_S.length; i++) if (seconds <= (BUCKETS_S[i] as number)) this.counts[i] = (this.counts[i] as number) + 1;
+    for (let i = 0; i < BUCKETS_S.length; i++) if (seconds <= (BUCKETS_S[i] ?? oob())) this.counts[i] = (this.counts[i] ?? oob()) + 1;
   }
 }
 

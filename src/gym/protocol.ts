@@ -16,9 +16,6 @@ export const WS_ERROR_CODES = ['INVALID_JSON', 'UNKNOWN_TYPE', 'VALIDATION_ERROR
 export const HTTP_ERROR_CODES = ['UNAUTHORIZED', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'QUOTA_EXCEEDED', 'UNSUPPORTED_MEDIA_TYPE'] as const;
 export type ErrorCode = (typeof WS_ERROR_CODES)[number] | (typeof HTTP_ERROR_CODES)[number];
 
-/** Keys a Terminus-2 agent may send as a whole keystroke string (tmux key names). */
-export const SPECIAL_KEYS = ['C-c', 'C-d', 'C-u', 'C-l', 'Enter', 'Escape'] as const;
-
 /**
  * One action. `command`: one shell command, run as one turn. `keystrokes` (+ `duration`):
  * Terminus-2's action, with tmux-like semantics (text up to the last newline runs; the rest stays
@@ -79,7 +76,6 @@ export const resetSchema = z.object({
   task: z.string().max(64).optional().describe('a task family name, "any" (families in turn), or "none" (a free session)'),
   task_index: z.number().int().min(0).optional(),
 });
-export type ResetParams = z.infer<typeof resetSchema>;
 
 export const stepRequestSchema = z.object({
   action: z.record(z.string(), z.unknown()),

@@ -472,7 +472,7 @@ export class GymServer {
   private httpSlot(id: unknown, owner: string): Slot {
     if (typeof id !== 'string') throw new GymError('VALIDATION_ERROR', 'session_id must be a string (from /reset)');
     const s = this.slots.get(id);
-    if (!s || s.kind !== 'http' || s.owner !== owner) throw new GymError('SESSION_ERROR', `no HTTP session ${id}: it was closed, expired, or never existed; send /reset without session_id for a new one`);
+    if (s?.kind !== 'http' || s.owner !== owner) throw new GymError('SESSION_ERROR', `no HTTP session ${id}: it was closed, expired, or never existed; send /reset without session_id for a new one`);
     return s;
   }
 

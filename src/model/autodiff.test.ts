@@ -47,17 +47,17 @@ async function check(c: Case): Promise<number> {
   let worst = 0;
   const h = 1e-5;
   for (let i = 0; i < vals.length; i++) {
-    const v = vals[i] as Float64Array;
+    const v = vals[i]!;
     const g = out[`grad_x${i}`]?.data as Float64Array;
     for (let j = 0; j < v.length; j++) {
-      const old = v[j] as number;
+      const old = v[j]!;
       v[j] = old + h;
       const lp = await lossOf();
       v[j] = old - h;
       const lm = await lossOf();
       v[j] = old;
       const fd = (lp - lm) / (2 * h);
-      const err = Math.abs(fd - (g[j] as number)) / Math.max(1, Math.abs(fd));
+      const err = Math.abs(fd - g[j]!) / Math.max(1, Math.abs(fd));
       worst = Math.max(worst, err);
     }
   }

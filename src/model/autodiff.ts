@@ -13,6 +13,7 @@
  * rope (rotary positions), softmaxCrossEntropy. Each has a float64 finite-difference test in autodiff.test.ts.
  */
 import { type AttrValue, type Dim, type DType, type ElemName, OnnxGraph } from './onnx.js';
+import { oob } from '../core/errors.js';
 
 export interface V {
   name: string;
@@ -165,7 +166,7 @@ export class Tape {
   split(x: V, sizes: number[]): V[] {
     const axis = x.shape.length - 1;
     const names = this.g.node('Split', [x.name, this.ints(sizes)], { axis }, sizes.length);
-    const outs = names.map((name, i): V => ({ name, shape: [...x.shape.slice(0, -1), sizes[i] as number], grad: x.grad }));
+    const outs = names.map((name, i): V => ({ name, shape: [...x.shape.slice(0, -1), sizes[i] ?? oob()], grad: x.grad }));
     this.record(outs, [x], (gys) => {
       const parts = gys.map((g, i) => g ?? this.zeros(outs[i] as V));
       return [this.n('Concat', parts, { axis })];

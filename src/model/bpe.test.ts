@@ -29,7 +29,7 @@ function trained(vocab = 400): BpeTokenizer {
 }
 
 function randomBytes(rng: Rng, n: number): number[] {
-  return Array.from({ length: n }, () => (rng.u32() % 4 === 0 ? (b(' /.\r\n-abc0')[rng.u32() % 10] as number) : rng.u32() & 255));
+  return Array.from({ length: n }, () => (rng.u32() % 4 === 0 ? b(' /.\r\n-abc0')[rng.u32() % 10]! : rng.u32() & 255));
 }
 
 describe('bpe', () => {
@@ -173,8 +173,8 @@ describe('framings with BPE ids', () => {
       // a byte run never mixes roles, so merging inside runs keeps the mask exact
       let prev = -1;
       e.tokens.forEach((x, i) => {
-        if (x < 256 && prev >= 0 && (e.tokens[i - 1] as number) < 256) expect(e.roles[i]).toBe(prev);
-        prev = e.roles[i] as number;
+        if (x < 256 && prev >= 0 && e.tokens[i - 1]! < 256) expect(e.roles[i]).toBe(prev);
+        prev = e.roles[i]!;
       });
     }
     const state = new SessionState('/root');

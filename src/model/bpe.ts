@@ -31,6 +31,7 @@ import { z } from 'zod';
 import { TwError } from '../core/errors.js';
 import { sha256 } from '../core/meta.js';
 import { VOCAB } from './framing.js';
+import { oob } from '../core/errors.js';
 
 export const TOKENIZER_FORMAT = 'terminalworld.tokenizer';
 export const TOKENIZER_VERSION = 1;
@@ -112,14 +113,14 @@ abstract class Base implements Tokenizer {
     const out: number[] = [];
     let i = 0;
     while (i < tokens.length) {
-      const t = tokens[i] as number;
+      const t = tokens[i] ?? oob();
       if (t >= 256) {
         out.push(t);
         i++;
         continue;
       }
       let j = i;
-      while (j < tokens.length && (tokens[j] as number) < 256) j++;
+      while (j < tokens.length && (tokens[j] ?? oob()) < 256) j++;
       for (const id of this.encodeBytes(tokens.slice(i, j))) out.push(id);
       i = j;
     }
@@ -131,8 +132,8 @@ abstract class Base implements Tokenizer {
     const outRoles: number[] = [];
     let i = 0;
     while (i < tokens.length) {
-      const t = tokens[i] as number;
-      const role = roles[i] as number;
+      const t = tokens[i] ?? oob();
+      const role = roles[i] ?? oob();
       if (t >= 256) {
         out.push(t);
         outRoles.push(role);
@@ -140,7 +141,7 @@ abstract class Base implements Tokenizer {
         continue;
       }
       let j = i;
-      while (j < tokens.length && (tokens[j] as number) < 256 && roles[j] === role) j++;
+      while (j < tokens.length && (tokens[j] ?? oob()) < 256 && roles[j] === role) j++;
       for (const id of this.encodeBytes(tokens.slice(i, j))) {
         out.push(id);
         outRoles.push(role);
@@ -256,7 +257,7 @@ export class BpeTokenizer extends Base {
     for (;;) {
       let best = -1;
       for (let i = 0; i + 1 < ids.length; i++) {
-        const r = this.ranks.get(pairKey(ids[i] as number, ids[i + 1] as number));
+        const r = this.ranks.get(pairKey(ids[i] ?? oob(), ids[i + 1] ?? oob()));
         if (r !== undefined && (best < 0 || r < best)) best = r;
       }
       if (best < 0) break;
@@ -267,7 +268,7 @@ export class BpeTokenizer extends Base {
         if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
           ids[w++] = id;
           i++;
-        } else ids[w++] = ids[i] as number;
+        } else ids[w++] = ids[i] ?? oob();
       }
       ids.length = w;
     }
@@ -354,10 +355,10 @@ export class BpeTrainer {
     const pairs = new Map<number, number>();
     const where = new Map<number, Set<number>>();
     const addPairs = (w: number, sign: number): void => {
-      const ids = words[w] as number[];
-      const c = (counts[w] as number) * sign;
+      const ids = words[w] ?? oob();
+      const c = (counts[w] ?? oob()) * sign;
       for (let i = 0; i + 1 < ids.length; i++) {
-        const key = pairKey(ids[i] as number, ids[i + 1] as number);
+        const key = pairKey(ids[i] ?? oob(), ids[i + 1] ?? oob());
         pairs.set(key, (pairs.get(key) ?? 0) + c);
         if (sign > 0) {
           let s = where.get(key);
@@ -379,7 +380,7 @@ export class BpeTrainer {
       merges.push([a, b]);
       const holders = [...(where.get(bestKey) ?? [])].sort((x, y) => x - y);
       for (const w of holders) {
-        const ids = words[w] as number[];
+        const ids = words[w] ?? oob();
         let has = false;
         for (let i = 0; i + 1 < ids.length; i++) if (ids[i] === a && ids[i + 1] === b) has = true;
         if (!has) continue;
@@ -389,7 +390,7 @@ export class BpeTrainer {
           if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
             ids[o++] = id;
             i++;
-          } else ids[o++] = ids[i] as number;
+          } else ids[o++] = ids[i] ?? oob();
         }
         ids.length = o;
         addPairs(w, 1);

@@ -160,9 +160,3 @@ export function paramShapes(m: ModelConfig): [string, number[]][] {
 export function paramCount(m: ModelConfig): number {
   return paramShapes(m).reduce((s, [, sh]) => s + sh.reduce((a, b) => a * b, 1), 0);
 }
-
-/** Approximate training FLOPs per token (6 N + attention). */
-export function trainFlopsPerToken(m: ModelConfig): number {
-  const nonEmb = paramCount(m) - (m.positions === 'learned' ? m.context * m.d : 0);
-  return 6 * nonEmb + 12 * m.layers * m.context * m.d;
-}

@@ -38,6 +38,7 @@ export const FRAMINGS = ['turns', 'state'] as const;
 export type Framing = (typeof FRAMINGS)[number];
 
 import type { Tokenizer } from './bpe.js';
+import { oob } from '../core/errors.js';
 
 export interface FramedTurn {
   cmd: string;
@@ -109,10 +110,10 @@ export function windows(e: Encoded, T: number): Window[] {
   const starts = [...e.turnStarts, e.tokens.length];
   let i = 0;
   while (i < starts.length - 1) {
-    const from = starts[i] as number;
+    const from = starts[i] ?? oob();
     let j = i + 1;
-    while (j < starts.length - 1 && (starts[j + 1] as number) - from <= T + 1) j++;
-    const to = Math.min(starts[j] as number, from + T + 1);
+    while (j < starts.length - 1 && (starts[j + 1] ?? oob()) - from <= T + 1) j++;
+    const to = Math.min(starts[j] ?? oob(), from + T + 1);
     out.push({ tokens: e.tokens.slice(from, to), roles: e.roles.slice(from, to) });
     i = j;
   }
@@ -127,10 +128,10 @@ export function tokenizeEncoded(e: Encoded, tok?: Tokenizer): Encoded {
   if (!tok || tok.kind === 'bytes') return e;
   const out: Encoded = { tokens: [], roles: [], turnStarts: [] };
   const starts = [...e.turnStarts, e.tokens.length];
-  if ((starts[0] as number) > 0) starts.unshift(0);
+  if ((starts[0] ?? oob()) > 0) starts.unshift(0);
   for (let k = 0; k + 1 < starts.length; k++) {
-    const from = starts[k] as number;
-    const to = starts[k + 1] as number;
+    const from = starts[k] ?? oob();
+    const to = starts[k + 1] ?? oob();
     if (e.turnStarts.includes(from)) out.turnStarts.push(out.tokens.length);
     const r = tok.framedRoles(e.tokens.slice(from, to), e.roles.slice(from, to));
     out.tokens.push(...r.tokens);

@@ -3,7 +3,7 @@ import { Rng } from '../core/rng.js';
 import { prefillGroups } from './kvcache.js';
 
 describe('prefillGroups', () => {
-  const cost = (lens: number[], groups: [number, number][]): number => groups.reduce((c, [a, b]) => c + (b - a) * (lens[a] as number) + 48, 0);
+  const cost = (lens: number[], groups: [number, number][]): number => groups.reduce((c, [a, b]) => c + (b - a) * lens[a]! + 48, 0);
 
   it('splits a long history away from short ones, keeps equal lengths together, and covers every row once', () => {
     expect(prefillGroups([400, 30, 20, 10])).toEqual([[0, 1], [1, 4]]);

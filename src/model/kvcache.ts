@@ -16,6 +16,7 @@
  * as SeqCache reuse does), never shifted to other slots.
  */
 import type { ModelConfig } from './config.js';
+import { oob } from '../core/errors.js';
 
 /** One sequence's KV cache: the tokens fed so far and, per layer, k and v (H,n,D). */
 export interface SeqCache {
@@ -40,15 +41,15 @@ export function prefillGroups(lens: readonly number[]): [number, number][] {
   best[0] = 0;
   for (let j = 1; j <= n; j++) {
     for (let i = 0; i < j; i++) {
-      const c = (best[i] as number) + (j - i) * (lens[i] as number) + PREFILL_CALL_COST;
-      if (c < (best[j] as number)) {
+      const c = (best[i] ?? oob()) + (j - i) * (lens[i] ?? oob()) + PREFILL_CALL_COST;
+      if (c < (best[j] ?? oob())) {
         best[j] = c;
         from[j] = i;
       }
     }
   }
   const out: [number, number][] = [];
-  for (let j = n; j > 0; j = from[j] as number) out.unshift([from[j] as number, j]);
+  for (let j = n; j > 0; j = from[j] ?? oob()) out.unshift([from[j] ?? oob(), j]);
   return out;
 }
 
@@ -120,8 +121,8 @@ export class BatchCache {
   private views(): void {
     const n = this.B * this.H * this.cap * this.D;
     for (let l = 0; l < this.m.layers; l++) {
-      const ks = this.store[2 * l] as Float32Array;
-      const vs = this.store[2 * l + 1] as Float32Array;
+      const ks = this.store[2 * l] ?? oob();
+      const vs = this.store[2 * l + 1] ?? oob();
       this.k[l] = ks.subarray(0, n);
       this.v[l] = vs.subarray(0, n);
     }
@@ -129,7 +130,7 @@ export class BatchCache {
 
   /** Backing buffer i, replaced (its first `keep` floats kept) when it holds fewer than `floats`: by one twice as large, at most `max`. */
   private reserve(i: number, floats: number, keep: number, max = Number.POSITIVE_INFINITY): Float32Array {
-    const a = this.store[i] as Float32Array;
+    const a = this.store[i] ?? oob();
     if (a.length >= floats) return a;
     const bigger = new Float32Array(Math.min(max, Math.max(floats, 2 * a.length)));
     bigger.set(a.subarray(0, keep));
@@ -175,7 +176,7 @@ export class BatchCache {
   /** Row r becomes a copy of row sr of `src` (its first src.len[sr] positions); capacity must already fit. */
   copyRow(r: number, src: BatchCache, sr: number): void {
     const { H, D, cap } = this;
-    const n = src.len[sr] as number;
+    const n = src.len[sr] ?? oob();
     if (n > cap) throw new Error(`internal: copying ${n} positions into a capacity of ${cap}`);
     for (let l = 0; l < this.m.layers; l++) {
       for (const [dst, from] of [[this.k[l], src.k[l]], [this.v[l], src.v[l]]] as [Float32Array, Float32Array][]) {
@@ -194,10 +195,10 @@ export class BatchCache {
     const { H, D, cap } = this;
     const cn = c.tokens.length;
     for (let l = 0; l < this.m.layers; l++) {
-      const k = this.k[l] as Float32Array;
-      const v = this.v[l] as Float32Array;
-      const ck = c.k[l] as Float32Array;
-      const cv = c.v[l] as Float32Array;
+      const k = this.k[l] ?? oob();
+      const v = this.v[l] ?? oob();
+      const ck = c.k[l] ?? oob();
+      const cv = c.v[l] ?? oob();
       for (let h = 0; h < H; h++) {
         k.set(ck.subarray(h * cn * D, (h * cn + n) * D), (b * H + h) * cap * D);
         v.set(cv.subarray(h * cn * D, (h * cn + n) * D), (b * H + h) * cap * D);
@@ -209,12 +210,12 @@ export class BatchCache {
   /** Row b's cache as a standalone SeqCache (tight: exactly its length). */
   extract(b: number, tokens: number[]): SeqCache {
     const { H, D, cap } = this;
-    const n = this.len[b] as number;
+    const n = this.len[b] ?? oob();
     if (tokens.length !== n) throw new Error(`internal: cache of ${n} positions for ${tokens.length} tokens`);
     const out: SeqCache = { tokens, k: [], v: [] };
     for (let l = 0; l < this.m.layers; l++) {
-      const k = this.k[l] as Float32Array;
-      const v = this.v[l] as Float32Array;
+      const k = this.k[l] ?? oob();
+      const v = this.v[l] ?? oob();
       const ck = new Float32Array(H * n * D);
       const cv = new Float32Array(H * n * D);
       for (let h = 0; h < H; h++) {
@@ -231,7 +232,7 @@ export class BatchCache {
   select(keep: number[]): void {
     const block = this.H * this.D * this.cap; // one sequence's rows in k or v
     for (const a of this.store) keep.forEach((b, j) => b !== j && a.copyWithin(j * block, b * block, (b + 1) * block));
-    this.len = keep.map((b) => this.len[b] as number);
+    this.len = keep.map((b) => (this.len[b] ?? oob()));
     this.B = keep.length;
     this.views();
   }
@@ -243,18 +244,18 @@ export class BatchCache {
    */
   write(l: number, nk: Float32Array, nv: Float32Array, S: number, chunks: number[][], r0 = 0): void {
     const { H, D, cap } = this;
-    const k = this.k[l] as Float32Array;
-    const v = this.v[l] as Float32Array;
+    const k = this.k[l] ?? oob();
+    const v = this.v[l] ?? oob();
     for (let b = 0; b < chunks.length; b++) {
-      const nd = (chunks[b] as number[]).length * D;
+      const nd = (chunks[b] ?? oob()).length * D;
       if (nd === 0) continue;
-      const L = this.len[r0 + b] as number;
+      const L = this.len[r0 + b] ?? oob();
       for (let h = 0; h < H; h++) {
         const src = (b * H + h) * S * D;
         const dst = (((r0 + b) * H + h) * cap + L) * D;
         for (let i = 0; i < nd; i++) {
-          k[dst + i] = nk[src + i] as number;
-          v[dst + i] = nv[src + i] as number;
+          k[dst + i] = nk[src + i] ?? oob();
+          v[dst + i] = nv[src + i] ?? oob();
         }
       }
     }

@@ -22,7 +22,7 @@ for (const positions of POSITIONS) {
   function bigParams(seed: number): Params {
     const p = initParams(m, seed);
     const rng = new Rng(seed + 1);
-    for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.3;
+    for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = a[i]! + rng.normal() * 0.3;
     return p;
   }
 
@@ -74,9 +74,9 @@ for (const positions of POSITIONS) {
       const denom = masks.reduce((s, mk) => s + mk.slice(1).reduce((a, v) => a + v, 0), 0);
       seqs.forEach((s, r) => {
         for (let i = 0; i < T; i++) {
-          xo[(r * T + i) * Vp + (s[i] as number)] = 1;
-          yo[(r * T + i) * Vp + (s[i + 1] as number)] = 1;
-          w[r * T + i] = ((masks[r] as number[])[i + 1] as number) / denom;
+          xo[(r * T + i) * Vp + s[i]!] = 1;
+          yo[(r * T + i) * Vp + s[i + 1]!] = 1;
+          w[r * T + i] = masks[r]![i + 1]! / denom;
         }
       });
       const amask = new Float64Array(B * T * T);
@@ -102,8 +102,8 @@ for (const positions of POSITIONS) {
         const a = p.get(name) as Float64Array;
         const grad = out[`grad:${name}`]?.data as Float64Array;
         for (let k = 0; k < 3; k++) {
-          const i = name === 'wte' ? (seqs[0] as number[])[k] as number * m.d + k : rng.int(0, a.length - 1);
-          const old = a[i] as number;
+          const i = name === 'wte' ? seqs[0]![k]! * m.d + k : rng.int(0, a.length - 1);
+          const old = a[i]!;
           const h = 1e-5;
           a[i] = old + h;
           const lp = referenceLoss(m, p, seqs, masks);
@@ -111,7 +111,7 @@ for (const positions of POSITIONS) {
           const lm = referenceLoss(m, p, seqs, masks);
           a[i] = old;
           const fd = (lp - lm) / (2 * h);
-          worst = Math.max(worst, Math.abs(fd - (grad[i] as number)) / Math.max(1e-3, Math.abs(fd)));
+          worst = Math.max(worst, Math.abs(fd - grad[i]!) / Math.max(1e-3, Math.abs(fd)));
         }
       }
       expect(worst).toBeLessThan(1e-6);
@@ -123,25 +123,25 @@ for (const positions of POSITIONS) {
       const mm: ModelConfig = { d: 16, layers: 2, heads: 2, context: 48, vocab: 264, framing: 'turns', positions, tokenizer: 'bytes' };
       const p = initParams(mm, 8);
       const rng = new Rng(4);
-      for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.3;
+      for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = a[i]! + rng.normal() * 0.3;
       const s = await Sampler.fromParams(mm, p, 1);
       const tokens = Array.from({ length: 40 }, () => rng.int(0, 259));
       const ref = referenceLogits(mm, p, tokens);
       const whole = await s.logits(tokens);
       let worst = 0;
-      ref.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (whole[i * mm.vocab + j] as number))))));
+      ref.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - whole[i * mm.vocab + j]!)))));
       expect(worst).toBeLessThan(1e-4);
       // 40 tokens as 7 + 1 + 32: the cache grows from 32 to 48 slots on the way
       const last = await s.logitsChunked([tokens.slice(0, 7), tokens.slice(7, 8), tokens.slice(8)]);
       worst = 0;
-      for (let i = 0; i < 32; i++) (ref[8 + i] as Float64Array).forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (last[i * mm.vocab + j] as number)))));
+      for (let i = 0; i < 32; i++) ref[8 + i]!.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - last[i * mm.vocab + j]!))));
       expect(worst).toBeLessThan(1e-4);
       // one token at a time after a 5-token prompt (the S = 1 decode graph), across the growth from 32 to 48 slots
       worst = 0;
       for (const i of [5, 6, 31, 32, 39]) {
         const row = await s.logitsChunked([tokens.slice(0, 5), ...tokens.slice(5, i + 1).map((t) => [t])]);
         expect(row.length).toBe(mm.vocab);
-        (ref[i] as Float64Array).forEach((v, j) => (worst = Math.max(worst, Math.abs(v - (row[j] as number)))));
+        ref[i]!.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - row[j]!))));
       }
       expect(worst).toBeLessThan(1e-4);
     });

@@ -6,6 +6,7 @@
  * angle t * 10000^(-2d/D); computed here on its own, not from rope.ts).
  */
 import type { ModelConfig } from './config.js';
+import { oob } from '../core/errors.js';
 
 /** Parameters by name; float32 or float64 arrays. */
 export type AnyParams = ReadonlyMap<string, ArrayLike<number>>;
@@ -27,7 +28,7 @@ function layerNorm(x: Mat, g: ArrayLike<number>, b: ArrayLike<number>): Mat {
     let vr = 0;
     for (const v of row) vr += (v - mean) ** 2;
     const rstd = 1 / Math.sqrt(vr / C + 1e-5);
-    return row.map((v, i) => (v - mean) * rstd * (g[i] as number) + (b[i] as number));
+    return row.map((v, i) => (v - mean) * rstd * (g[i] ?? oob()) + (b[i] ?? oob()));
   });
 }
 
@@ -36,10 +37,10 @@ function linear(x: Mat, w: ArrayLike<number>, bias: ArrayLike<number> | null, N:
   return x.map((row) => {
     const out = new Float64Array(N);
     for (let k = 0; k < row.length; k++) {
-      const xv = row[k] as number;
-      for (let n = 0; n < N; n++) out[n] = (out[n] as number) + xv * (w[k * N + n] as number);
+      const xv = row[k] ?? oob();
+      for (let n = 0; n < N; n++) out[n] = (out[n] ?? oob()) + xv * (w[k * N + n] ?? oob());
     }
-    if (bias) for (let n = 0; n < N; n++) out[n] = (out[n] as number) + (bias[n] as number);
+    if (bias) for (let n = 0; n < N; n++) out[n] = (out[n] ?? oob()) + (bias[n] ?? oob());
     return out;
   });
 }
@@ -56,8 +57,8 @@ function rotateRow(row: Float64Array, t: number, C: number, H: number): void {
         const angle = t / 10000 ** ((2 * d) / D);
         const i = base + hd * D + d;
         const j = i + D / 2;
-        const a = row[i] as number;
-        const b = row[j] as number;
+        const a = row[i] ?? oob();
+        const b = row[j] ?? oob();
         row[i] = a * Math.cos(angle) - b * Math.sin(angle);
         row[j] = b * Math.cos(angle) + a * Math.sin(angle);
       }
@@ -75,7 +76,7 @@ export function referenceLogits(m: ModelConfig, p: AnyParams, tokens: readonly n
   const wte = get(p, 'wte');
   const rotary = m.positions === 'rotary';
   const wpe = rotary ? null : get(p, 'wpe');
-  let x: Mat = tokens.map((tok, t) => Float64Array.from({ length: C }, (_, c) => (wte[tok * C + c] as number) + (wpe ? (wpe[t * C + c] as number) : 0)));
+  let x: Mat = tokens.map((tok, t) => Float64Array.from({ length: C }, (_, c) => (wte[tok * C + c] ?? oob()) + (wpe ? (wpe[t * C + c] ?? oob()) : 0)));
   const T = tokens.length;
   for (let l = 0; l < m.layers; l++) {
     const h = layerNorm(x, get(p, `h${l}.ln1.g`), get(p, `h${l}.ln1.b`));
@@ -84,37 +85,37 @@ export function referenceLogits(m: ModelConfig, p: AnyParams, tokens: readonly n
     const y: Mat = Array.from({ length: T }, () => new Float64Array(C));
     for (let hd = 0; hd < H; hd++) {
       for (let i = 0; i < T; i++) {
-        const qi = qkv[i] as Float64Array;
+        const qi = qkv[i] ?? oob();
         const scores: number[] = [];
         for (let j = 0; j <= i; j++) {
-          const kj = qkv[j] as Float64Array;
+          const kj = qkv[j] ?? oob();
           let s = 0;
-          for (let d = 0; d < D; d++) s += (qi[hd * D + d] as number) * (kj[C + hd * D + d] as number);
+          for (let d = 0; d < D; d++) s += (qi[hd * D + d] ?? oob()) * (kj[C + hd * D + d] ?? oob());
           scores.push(s / Math.sqrt(D));
         }
         const mx = Math.max(...scores);
         const e = scores.map((s) => Math.exp(s - mx));
         const z = e.reduce((a, b) => a + b, 0);
-        const yi = y[i] as Float64Array;
+        const yi = y[i] ?? oob();
         for (let j = 0; j <= i; j++) {
-          const vj = qkv[j] as Float64Array;
-          for (let d = 0; d < D; d++) yi[hd * D + d] = (yi[hd * D + d] as number) + ((e[j] as number) / z) * (vj[2 * C + hd * D + d] as number);
+          const vj = qkv[j] ?? oob();
+          for (let d = 0; d < D; d++) yi[hd * D + d] = (yi[hd * D + d] ?? oob()) + ((e[j] ?? oob()) / z) * (vj[2 * C + hd * D + d] ?? oob());
         }
       }
     }
     const a = linear(y, get(p, `h${l}.proj.w`), get(p, `h${l}.proj.b`), C);
-    x = x.map((row, i) => row.map((v, c) => v + ((a[i] as Float64Array)[c] as number)));
+    x = x.map((row, i) => row.map((v, c) => v + ((a[i] ?? oob())[c] ?? oob())));
     const h2 = layerNorm(x, get(p, `h${l}.ln2.g`), get(p, `h${l}.ln2.b`));
     const f = linear(h2, get(p, `h${l}.fc.w`), get(p, `h${l}.fc.b`), 4 * C).map((r) => r.map(gelu));
     const o = linear(f, get(p, `h${l}.out.w`), get(p, `h${l}.out.b`), C);
-    x = x.map((row, i) => row.map((v, c) => v + ((o[i] as Float64Array)[c] as number)));
+    x = x.map((row, i) => row.map((v, c) => v + ((o[i] ?? oob())[c] ?? oob())));
   }
   const hf = layerNorm(x, get(p, 'lnf.g'), get(p, 'lnf.b'));
   return hf.map((row) => {
     const out = new Float64Array(m.vocab);
     for (let v = 0; v < m.vocab; v++) {
       let s = 0;
-      for (let c = 0; c < C; c++) s += (row[c] as number) * (wte[v * C + c] as number);
+      for (let c = 0; c < C; c++) s += (row[c] ?? oob()) * (wte[v * C + c] ?? oob());
       out[v] = s;
     }
     return out;
@@ -128,12 +129,12 @@ export function referenceLoss(m: ModelConfig, p: AnyParams, seqs: readonly numbe
   seqs.forEach((tokens, b) => {
     const logits = referenceLogits(m, p, tokens.slice(0, -1));
     logits.forEach((row, i) => {
-      const w = (masks[b] as number[])[i + 1] as number;
+      const w = (masks[b] ?? oob())[i + 1] ?? oob();
       if (w === 0) return;
       const mx = Math.max(...row);
       let z = 0;
       for (const v of row) z += Math.exp(v - mx);
-      total += w * (Math.log(z) + mx - (row[tokens[i + 1] as number] as number));
+      total += w * (Math.log(z) + mx - (row[tokens[i + 1] ?? oob()] ?? oob()));
       weight += w;
     });
   });

@@ -1,3 +1,4 @@
+import { oob } from '../core/errors.js';
 /**
  * Rotary position embeddings (RoPE, Su et al. 2021) for config.model.positions = 'rotary'.
  *
@@ -60,8 +61,8 @@ export function ropeCaches(T: number, D: number): { cos: Float32Array; sin: Floa
   const sin = new Float32Array(T * half);
   for (let p = 0; p < T; p++) {
     for (let i = 0; i < half; i++) {
-      cos[p * half + i] = r.cos[p * D + i] as number;
-      sin[p * half + i] = r.sin[p * D + half + i] as number;
+      cos[p * half + i] = r.cos[p * D + i] ?? oob();
+      sin[p * half + i] = r.sin[p * D + half + i] ?? oob();
     }
   }
   return { cos, sin };

@@ -23,13 +23,13 @@ const rotary: ModelConfig = { d: 16, layers: 2, heads: 2, context: 40, vocab: 26
 function bigParams(m: ModelConfig, seed: number): Params {
   const p = initParams(m, seed);
   const rng = new Rng(seed + 1);
-  for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.3;
+  for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = a[i]! + rng.normal() * 0.3;
   return p;
 }
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let w = 0;
-  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs((a[i] as number) - (b[i] as number)));
+  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!));
   return w;
 };
 
@@ -48,8 +48,8 @@ describe('rope tables', () => {
     expect(r.cos[5 * D + 5]).toBeCloseTo(Math.cos(a), 14);
     expect(r.sin[5 * D + 1]).toBeCloseTo(-Math.sin(a), 14);
     expect(r.sin[5 * D + 5]).toBeCloseTo(Math.sin(a), 14);
-    const rot = (x: number[], p: number): number[] => x.map((v, i) => v * (r.cos[p * D + i] as number) + (x[r.perm[i] as number] as number) * (r.sin[p * D + i] as number));
-    const dot = (x: number[], y: number[]): number => x.reduce((s, v, i) => s + v * (y[i] as number), 0);
+    const rot = (x: number[], p: number): number[] => x.map((v, i) => v * r.cos[p * D + i]! + x[r.perm[i]!]! * r.sin[p * D + i]!);
+    const dot = (x: number[], y: number[]): number => x.reduce((s, v, i) => s + v * y[i]!, 0);
     const rng = new Rng(3);
     const q = Array.from({ length: D }, () => rng.normal());
     const k = Array.from({ length: D }, () => rng.normal());
@@ -75,8 +75,8 @@ describe('rope tables', () => {
     const tokens = [5, 77, 130, 9];
     const a = referenceLogits(rotary, p, tokens);
     const b = referenceLogits({ ...rotary, positions: 'learned' }, learned, tokens);
-    expect(maxDiff(a[0] as Float64Array, b[0] as Float64Array)).toBe(0);
-    expect(maxDiff(a[3] as Float64Array, b[3] as Float64Array)).toBeGreaterThan(1e-3);
+    expect(maxDiff(a[0]!, b[0]!)).toBe(0);
+    expect(maxDiff(a[3]!, b[3]!)).toBeGreaterThan(1e-3);
   });
 });
 
@@ -105,9 +105,9 @@ describe('rotary model: KV-cache decode', () => {
     expect(maxDiff(last, whole.subarray(4 * V))).toBeLessThan(1e-4);
     // greedy generation (decode graph) agrees with teacher-forced scoring (prefill graph)
     const [g] = await s.generate([tokens.slice(0, 5)], { maxTokens: 20, stop: [] });
-    const sc = await s.score(tokens.slice(0, 5), g?.tokens as number[]);
+    const sc = await s.score(tokens.slice(0, 5), g!.tokens);
     expect(sc.top1).toEqual(g?.tokens);
-    sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(g?.logprobs[j] as number, 4));
+    sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(g!.logprobs[j]!, 4));
     await s.release();
   });
 });

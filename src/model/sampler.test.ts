@@ -10,7 +10,7 @@ const m: ModelConfig = { d: 32, layers: 2, heads: 2, context: 48, vocab: 264, fr
 async function sampler(): Promise<Sampler> {
   const p = initParams(m, 2);
   const rng = new Rng(5);
-  for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.2;
+  for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = a[i]! + rng.normal() * 0.2;
   return Sampler.fromParams(m, p, 1);
 }
 
@@ -20,10 +20,10 @@ describe('Sampler', () => {
     const prompts = [[CMD, 108, 115, OUT], [CMD, 112, 119, 100, 10, 9, 8, OUT], [CMD, OUT]];
     const batched = await s.generate(prompts, { maxTokens: 12, stop: [] });
     for (let i = 0; i < prompts.length; i++) {
-      const [alone] = await s.generate([prompts[i] as number[]], { maxTokens: 12, stop: [] });
+      const [alone] = await s.generate([prompts[i]!], { maxTokens: 12, stop: [] });
       expect(batched[i]?.tokens).toEqual(alone?.tokens);
-      const sc = await s.score(prompts[i] as number[], batched[i]?.tokens as number[]);
-      sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(batched[i]?.logprobs[j] as number, 4));
+      const sc = await s.score(prompts[i]!, batched[i]!.tokens);
+      sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(batched[i]!.logprobs[j]!, 4));
       // greedy picks the argmax, so each generated token is the top-1 of the teacher-forced distribution
       expect(sc.top1).toEqual(batched[i]?.tokens);
       expect(batched[i]?.tokens.every((t) => t < 260)).toBe(true);
@@ -35,7 +35,7 @@ describe('Sampler', () => {
     const [g] = await s.generate([[CMD, OUT]], { maxTokens: 5, stop: [] });
     expect(g?.tokens).toHaveLength(5);
     expect(g?.finish).toBe('length');
-    const first = g?.tokens[0] as number;
+    const first = g!.tokens[0]!;
     const [st] = await s.generate([[CMD, OUT]], { maxTokens: 5, stop: [first] });
     expect(st?.tokens).toEqual([first]);
     expect(st?.finish).toBe('stop');
@@ -71,7 +71,7 @@ describe('Sampler batching', () => {
     const batched = await s.generate(prompts, { maxTokens: limits, stop: [] });
     expect(batched.map((g) => g.tokens.length)).toEqual(limits);
     for (const i of [3, 5]) {
-      const [alone] = await s.generate([prompts[i] as number[]], { maxTokens: limits[i] as number, stop: [] });
+      const [alone] = await s.generate([prompts[i]!], { maxTokens: limits[i]!, stop: [] });
       expect(batched[i]?.tokens).toEqual(alone?.tokens);
     }
   });
@@ -82,7 +82,7 @@ describe('Sampler KV cache buffers', () => {
     const big: ModelConfig = { ...m, context: 128 };
     const p = initParams(big, 3);
     const rng = new Rng(6);
-    for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + rng.normal() * 0.2;
+    for (const a of p.values()) for (let i = 0; i < a.length; i++) a[i] = a[i]! + rng.normal() * 0.2;
     const s = await Sampler.fromParams(big, p, 1);
     // lengths cross the 32-position growth steps at different times; two rows finish early (compaction)
     const prompts = [3, 40, 70, 10].map((n, i) => Array.from({ length: n }, (_, j) => (j === 0 ? CMD : 97 + ((i * 7 + j) % 26))));
@@ -91,11 +91,11 @@ describe('Sampler KV cache buffers', () => {
     expect(first.map((g) => g.tokens.length)).toEqual([2, 3, 50, 110]);
     expect(first[3]?.finish).toBe('length');
     for (const [i, pr] of prompts.entries()) {
-      const [alone] = await s.generate([pr], { maxTokens: limits[i] as number, stop: [] });
+      const [alone] = await s.generate([pr], { maxTokens: limits[i]!, stop: [] });
       expect(first[i]?.tokens).toEqual(alone?.tokens);
-      const sc = await s.score(pr, first[i]?.tokens as number[]);
+      const sc = await s.score(pr, first[i]!.tokens);
       expect(sc.top1).toEqual(first[i]?.tokens);
-      sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(first[i]?.logprobs[j] as number, 4));
+      sc.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(first[i]!.logprobs[j]!, 4));
     }
     // the pool now holds buffers full of other sequences' keys and values: nothing may leak through
     const again = await s.generate(prompts, { maxTokens: limits, stop: [] });
@@ -133,7 +133,7 @@ describe('Sampler calls', () => {
     const [[ga], [gb]] = await Promise.all([s.generate([a], { maxTokens: 30, stop: [] }), s.generate([b], { maxTokens: 8, stop: [] })]);
     expect(ga?.tokens).toEqual(aloneA?.tokens);
     expect(gb?.tokens).toEqual(aloneB?.tokens);
-    gb?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(aloneB?.logprobs[j] as number, 4));
+    gb?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(aloneB!.logprobs[j]!, 4));
     // one batch after the other: 29 + 7 decode steps (the first token of each comes from its prompt)
     expect(s.stats.steps - before.steps).toBe(29 + 7);
   });
@@ -151,14 +151,14 @@ describe('Sampler prefix cache', () => {
     const s = await sampler();
     const p1 = [[CMD, 97, OUT], [CMD, 98, 99, 100, OUT]];
     const t1 = await s.generate(p1, { maxTokens: [6, 9], stop: [], keepCache: true });
-    expect(t1[0]?.cache?.tokens).toEqual([...(p1[0] as number[]), ...(t1[0]?.tokens.slice(0, -1) ?? [])]);
+    expect(t1[0]?.cache?.tokens).toEqual([...p1[0]!, ...(t1[0]?.tokens.slice(0, -1) ?? [])]);
     // turn 2: history + the generated answer + a new command
-    const p2 = t1.map((g, i) => [...(p1[i] as number[]), ...g.tokens, CMD, 101, OUT]);
+    const p2 = t1.map((g, i) => [...p1[i]!, ...g.tokens, CMD, 101, OUT]);
     const cached = await s.generate(p2, { maxTokens: 8, stop: [], caches: t1.map((g) => g.cache) });
     const fresh = await s.generate(p2, { maxTokens: 8, stop: [] });
     cached.forEach((g, i) => {
       expect(g.tokens).toEqual(fresh[i]?.tokens);
-      g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh[i]?.logprobs[j] as number, 4));
+      g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh[i]!.logprobs[j]!, 4));
     });
     expect(cached.map((g) => g.reused)).toEqual(t1.map((g) => g.cache?.tokens.length));
     expect(fresh.map((g) => g.reused)).toEqual([0, 0]);
@@ -178,6 +178,6 @@ describe('Sampler prefix cache', () => {
     const [fresh] = await s.generate([changed], { maxTokens: 10, stop: [] });
     expect(partial?.reused).toBe(5);
     expect(partial?.tokens).toEqual(fresh?.tokens);
-    partial?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh?.logprobs[j] as number, 4));
+    partial?.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(fresh!.logprobs[j]!, 4));
   });
 });

@@ -28,8 +28,9 @@ import { EOT } from './framing.js';
 import { decodeGraph, inferGraph } from './gpt.js';
 import { openSession, ort } from './onnx.js';
 import { BatchCache, BufferPool, prefillGroups, type SeqCache } from './kvcache.js';
-import { type Params } from './params.js';
+import type { Params } from './params.js';
 import { argmax, argmaxLogprob, logSoftmax, pick } from './sampling.js';
+import { oob } from '../core/errors.js';
 
 export type { SeqCache } from './kvcache.js';
 
@@ -168,9 +169,9 @@ export class Sampler {
     const m = this.config;
     const B = chunks.length;
     const S = Math.max(1, ...chunks.map((c) => c.length));
-    const len = (b: number): number => st.len[r0 + b] as number;
+    const len = (b: number): number => (st.len[r0 + b] ?? oob());
     for (let b = 0; b < B; b++) {
-      if (len(b) + (chunks[b] as number[]).length > m.context) throw new TwError(`sequence ${r0 + b} would exceed the context of ${m.context} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
+      if (len(b) + (chunks[b] ?? oob()).length > m.context) throw new TwError(`sequence ${r0 + b} would exceed the context of ${m.context} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
     }
     st.ensure(Math.max(...chunks.map((c, b) => len(b) + c.length)));
     const P = st.cap;
@@ -180,8 +181,8 @@ export class Sampler {
       const pos = new BigInt64Array(B);
       const mask = new Float32Array(B * (P + 1));
       for (let b = 0; b < B; b++) {
-        const c = chunks[b] as number[];
-        ids[b] = BigInt(c.length > 0 ? (c[0] as number) : 0);
+        const c = chunks[b] ?? oob();
+        ids[b] = BigInt(c.length > 0 ? (c[0] ?? oob()) : 0);
         pos[b] = BigInt(Math.min(len(b), m.context - 1));
         mask.fill(-1e9, b * (P + 1) + len(b), (b + 1) * (P + 1) - 1);
       }
@@ -192,10 +193,10 @@ export class Sampler {
     const pos = new BigInt64Array(B * S);
     const mask = new Float32Array(B * S * (P + S)).fill(-1e9);
     for (let b = 0; b < B; b++) {
-      const c = chunks[b] as number[];
+      const c = chunks[b] ?? oob();
       const L = len(b);
       for (let i = 0; i < S; i++) {
-        ids[b * S + i] = BigInt(i < c.length ? (c[i] as number) : 0);
+        ids[b * S + i] = BigInt(i < c.length ? (c[i] ?? oob()) : 0);
         pos[b * S + i] = BigInt(Math.min(L + i, m.context - 1));
         const row = (b * S + i) * (P + S);
         mask.fill(0, row, row + L);
@@ -217,12 +218,12 @@ export class Sampler {
     const block = H * P * D;
     const all: Record<string, ort.Tensor> = { ...feeds };
     for (let l = 0; l < this.config.layers; l++) {
-      all[`k${l}`] = new ort.Tensor('float32', (st.k[l] as Float32Array).subarray(r0 * block, (r0 + B) * block), [B, H, P, D]);
-      all[`v${l}`] = new ort.Tensor('float32', (st.v[l] as Float32Array).subarray(r0 * block, (r0 + B) * block), [B, H, P, D]);
+      all[`k${l}`] = new ort.Tensor('float32', (st.k[l] ?? oob()).subarray(r0 * block, (r0 + B) * block), [B, H, P, D]);
+      all[`v${l}`] = new ort.Tensor('float32', (st.v[l] ?? oob()).subarray(r0 * block, (r0 + B) * block), [B, H, P, D]);
     }
     const out = await session.run(all);
     for (let l = 0; l < this.config.layers; l++) st.write(l, out[`newk${l}`]?.data as Float32Array, out[`newv${l}`]?.data as Float32Array, S, chunks, r0);
-    for (let b = 0; b < B; b++) st.len[r0 + b] = (st.len[r0 + b] as number) + (chunks[b] as number[]).length;
+    for (let b = 0; b < B; b++) st.len[r0 + b] = (st.len[r0 + b] ?? oob()) + (chunks[b] ?? oob()).length;
     return out['logits']?.data as Float32Array;
   }
 
@@ -312,7 +313,7 @@ export class Sampler {
           else {
             const lp = logSoftmax(logits, r * Vp, this.nReal);
             tok = pick(lp, req.temperature, req.topP, req.rng);
-            lpTok = lp[tok] as number;
+            lpTok = lp[tok] ?? oob();
           }
           g.tokens.push(tok);
           g.logprobs.push(lpTok);
@@ -320,7 +321,7 @@ export class Sampler {
           let finished = true;
           if (req.stop.has(tok)) g.finish = 'stop';
           else if (g.tokens.length >= req.maxTokens) g.finish = 'length';
-          else if ((st.len[r] as number) + 1 > this.config.context) g.finish = 'context';
+          else if ((st.len[r] ?? oob()) + 1 > this.config.context) g.finish = 'context';
           else finished = false;
           if (!finished) {
             chunks[r] = [tok];
@@ -334,7 +335,7 @@ export class Sampler {
         if (still.length * 2 <= rows.length) {
           st.select(still);
           rows = still.map((i) => rows[i] as Request);
-          chunks = still.map((i) => chunks[i] as number[]);
+          chunks = still.map((i) => (chunks[i] ?? oob()));
         }
         // 3. decode
         this.stats.steps++;
@@ -398,9 +399,9 @@ export class Sampler {
       it.target.forEach((tok, i) => {
         const lp = logSoftmax(logits, (b * S + it.context.length - 1 + i) * Vp, this.nReal);
         const best = argmax(lp);
-        sc.logprobs.push(lp[tok] as number);
+        sc.logprobs.push(lp[tok] ?? oob());
         sc.top1.push(best);
-        sc.top1Prob.push(Math.exp(lp[best] as number));
+        sc.top1Prob.push(Math.exp(lp[best] ?? oob()));
         sc.dists?.push(Float32Array.from(lp, Math.exp));
       });
       return sc;

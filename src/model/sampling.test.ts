@@ -24,7 +24,7 @@ describe('sampling maths', () => {
     expect(lp).toHaveLength(VOCAB);
     expect(lp.reduce((s, x) => s + Math.exp(x), 0)).toBeCloseTo(1, 12);
     // differences of log-probabilities are differences of logits
-    expect((lp[5] as number) - (lp[7] as number)).toBeCloseTo((r[264 + 5] as number) - (r[264 + 7] as number), 6);
+    expect(lp[5]! - lp[7]!).toBeCloseTo(r[264 + 5]! - r[264 + 7]!, 6);
   });
 
   it('argmaxLogprob (greedy fast path) equals the argmax of logSoftmax and its log-probability; ties go to the first id', () => {
@@ -34,7 +34,7 @@ describe('sampling maths', () => {
       const lp = logSoftmax(r, 10);
       const [tok, l] = argmaxLogprob(r, 10);
       expect(tok).toBe(argmax(lp));
-      expect(l).toBeCloseTo(lp[tok] as number, 12);
+      expect(l).toBeCloseTo(lp[tok]!, 12);
     }
     const tie = row((v) => (v === 40 || v === 90 ? 5 : 0));
     expect(argmaxLogprob(tie, 0)[0]).toBe(40);

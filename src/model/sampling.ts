@@ -13,39 +13,40 @@
  */
 import type { Rng } from '../core/rng.js';
 import { VOCAB } from './framing.js';
+import { oob } from '../core/errors.js';
 
 /** log-softmax over the real vocabulary (pad ids excluded). */
 export function logSoftmax(row: Float32Array, off: number, n = VOCAB): Float64Array {
   let mx = -Infinity;
-  for (let v = 0; v < n; v++) mx = Math.max(mx, row[off + v] as number);
+  for (let v = 0; v < n; v++) mx = Math.max(mx, row[off + v] ?? oob());
   let z = 0;
-  for (let v = 0; v < n; v++) z += Math.exp((row[off + v] as number) - mx);
+  for (let v = 0; v < n; v++) z += Math.exp((row[off + v] ?? oob()) - mx);
   const lz = Math.log(z) + mx;
   const out = new Float64Array(n);
-  for (let v = 0; v < n; v++) out[v] = (row[off + v] as number) - lz;
+  for (let v = 0; v < n; v++) out[v] = (row[off + v] ?? oob()) - lz;
   return out;
 }
 
 /** Greedy decoding's fast path: the argmax token and its log-probability, in one pass and no allocation. */
 export function argmaxLogprob(row: Float32Array, off: number, n = VOCAB): [number, number] {
   let best = 0;
-  let mx = row[off] as number;
+  let mx = row[off] ?? oob();
   for (let v = 1; v < n; v++) {
-    const x = row[off + v] as number;
+    const x = row[off + v] ?? oob();
     if (x > mx) {
       mx = x;
       best = v;
     }
   }
   let z = 0;
-  for (let v = 0; v < n; v++) z += Math.exp((row[off + v] as number) - mx);
+  for (let v = 0; v < n; v++) z += Math.exp((row[off + v] ?? oob()) - mx);
   return [best, -Math.log(z)];
 }
 
 /** The id of the largest log-probability (the first of ties). */
 export function argmax(lp: Float64Array): number {
   let best = 0;
-  for (let v = 1; v < lp.length; v++) if ((lp[v] as number) > (lp[best] as number)) best = v;
+  for (let v = 1; v < lp.length; v++) if ((lp[v] ?? oob()) > (lp[best] ?? oob())) best = v;
   return best;
 }
 
@@ -57,7 +58,7 @@ export function argmax(lp: Float64Array): number {
 export function pick(lp: Float64Array, temperature: number, topP: number, rng: Rng): number {
   const best = argmax(lp);
   if (temperature <= 0) return best;
-  const p = Array.from(lp, (l, v) => [v, Math.exp((l - (lp[best] as number)) / temperature)] as [number, number]);
+  const p = Array.from(lp, (l, v) => [v, Math.exp((l - (lp[best] ?? oob())) / temperature)] as [number, number]);
   p.sort((a, b) => b[1] - a[1]);
   const total = p.reduce((s, x) => s + x[1], 0);
   const kept: [number, number][] = [];

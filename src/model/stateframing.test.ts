@@ -130,6 +130,6 @@ describe('state framing', () => {
     }
     expect(new Set(starts).size).toBeGreaterThan(1);
     expect(new Set(starts).size).toBeLessThan(ts.length / 3); // moved every few turns, not every turn
-    for (let i = 1; i < starts.length; i++) expect(starts[i] as number).toBeGreaterThanOrEqual(starts[i - 1] as number);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]!).toBeGreaterThanOrEqual(starts[i - 1]!);
   });
 });

@@ -43,6 +43,7 @@
 import { STATE_KINDS, type StateChange } from '../core/terminal.js';
 import type { Tokenizer } from './bpe.js';
 import { CMD, EOT, EXIT, OUT, ROLE_CMD, ROLE_OUTPUT, ROLE_STATUS, type Window } from './framing.js';
+import { oob } from '../core/errors.js';
 
 export const STATE = 260;
 export const DIFF = 261;
@@ -80,7 +81,7 @@ function cut(content: string): { text: string; cutFlag: boolean } {
   if (b.length <= CONTENT_MAX) return { text: content, cutFlag: false };
   // cut at a UTF-8 boundary
   let n = CONTENT_MAX;
-  while (n > 0 && ((b[n] as number) & 0xc0) === 0x80) n--;
+  while (n > 0 && ((b[n] ?? oob()) & 0xc0) === 0x80) n--;
   return { text: dec.decode(b.subarray(0, n)), cutFlag: true };
 }
 

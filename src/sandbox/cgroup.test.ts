@@ -55,7 +55,7 @@ describe('session cpu cgroup', () => {
       half.remove();
       dflt.remove();
     }
-    expect(existsSync(half.dirs[0])).toBe(false);
+    expect(existsSync(half.dirs[0]!)).toBe(false);
   });
 
   it.skipIf(reason !== null)(`throttles a busy process attached to a 0.1-core session${suffix}`, async () => {

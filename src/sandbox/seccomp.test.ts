@@ -47,7 +47,7 @@ function runFilter(prog: Buffer, data: Buffer): number {
   const code = decode(prog);
   let a = 0;
   for (let pc = 0; pc < code.length; pc++) {
-    const { code: op, jt, jf, k } = code[pc];
+    const { code: op, jt, jf, k } = code[pc]!;
     switch (op) {
       case BPF.LD_W_ABS:
         if (k % 4 !== 0 || k + 4 > data.length) throw new Error(`bad load at ${pc}`);
@@ -92,7 +92,7 @@ describe('seccompProgram', () => {
         expect(ins.jt + ins.jf).toBe(0);
       }
     });
-    expect(code[code.length - 1].code).toBe(BPF.RET_K);
+    expect(code[code.length - 1]!.code).toBe(BPF.RET_K);
   });
 
   it('denies every listed syscall with EPERM', () => {
@@ -143,7 +143,7 @@ describe('seccompProgram', () => {
   const noHeader = !existsSync(header);
   it.skipIf(noHeader)(`names match the kernel headers' numbers${noHeader ? ` (skipped: no ${header})` : ''}`, () => {
     const fromHeader = new Map<string, number>();
-    for (const m of readFileSync(header, 'utf8').matchAll(/^#define __NR_(\w+) (\d+)$/gm)) fromHeader.set(m[1], Number(m[2]));
+    for (const m of readFileSync(header, 'utf8').matchAll(/^#define __NR_(\w+) (\d+)$/gm)) fromHeader.set(m[1]!, Number(m[2]));
     for (const [name, n] of Object.entries(X86_64_SYSCALLS)) {
       if (fromHeader.has(name)) expect([name, n]).toEqual([name, fromHeader.get(name)]);
     }

@@ -5,6 +5,7 @@
  */
 import type { Params } from '../model/params.js';
 import type { TrainConfig } from '../model/config.js';
+import { oob } from '../core/errors.js';
 
 export function lrAt(step: number, c: Pick<TrainConfig, 'lr' | 'minLr' | 'warmup' | 'steps'>): number {
   if (c.warmup > 0 && step <= c.warmup) return (c.lr * step) / c.warmup;
@@ -15,7 +16,7 @@ export function lrAt(step: number, c: Pick<TrainConfig, 'lr' | 'minLr' | 'warmup
 
 export function globalNorm(grads: Map<string, Float32Array>): number {
   let s = 0;
-  for (const g of grads.values()) for (let i = 0; i < g.length; i++) s += (g[i] as number) * (g[i] as number);
+  for (const g of grads.values()) for (let i = 0; i < g.length; i++) s += (g[i] ?? oob()) * (g[i] ?? oob());
   return Math.sqrt(s);
 }
 
@@ -51,12 +52,12 @@ export class AdamW {
       if (!g || !m || !v) throw new Error(`internal: no gradient/state for ${k}`);
       const wd = decays(k) ? lr * weightDecay : 0;
       for (let i = 0; i < p.length; i++) {
-        const gi = (g[i] as number) * scale;
-        const mi = beta1 * (m[i] as number) + (1 - beta1) * gi;
-        const vi = beta2 * (v[i] as number) + (1 - beta2) * gi * gi;
+        const gi = (g[i] ?? oob()) * scale;
+        const mi = beta1 * (m[i] ?? oob()) + (1 - beta1) * gi;
+        const vi = beta2 * (v[i] ?? oob()) + (1 - beta2) * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        p[i] = (p[i] as number) * (1 - wd) - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+        p[i] = (p[i] ?? oob()) * (1 - wd) - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
       }
     }
     return norm;

@@ -19,6 +19,7 @@ import { type BpeTokenizer, BpeTrainer, type Tokenizer, byteRuns } from '../mode
 import { decodeBytes, type Session } from '../session/format.js';
 import { readSessions, sessionFiles } from '../session/io.js';
 import type { Batch } from './step.js';
+import { oob } from '../core/errors.js';
 
 export interface Dataset {
   train: Window[];
@@ -210,7 +211,7 @@ export class BatchStream {
   private peek(): Window | null {
     for (;;) {
       const order = this.orderFor(this.cursor.epoch);
-      if (this.cursor.index < order.length) return this.ws[order[this.cursor.index] as number] as Window;
+      if (this.cursor.index < order.length) return this.ws[(order[this.cursor.index] ?? oob())] as Window;
       this.cursor = { epoch: this.cursor.epoch + 1, index: 0 };
     }
   }

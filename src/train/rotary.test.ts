@@ -31,7 +31,7 @@ describe('tw train with rotary positions', () => {
     expect(a).toHaveLength(20);
     expect(a.every(Number.isFinite)).toBe(true);
     expect(trainLosses(join(dir, 'r2'))).toEqual(a);
-    expect(a[19] as number).toBeLessThan((a[0] as number) - 1);
+    expect(a[19]!).toBeLessThan(a[0]! - 1);
     expect(trainLosses(join(dir, 'l1'))[19]).not.toBe(a[19]);
     const { info, params } = loadModel(join(dir, 'r1'));
     expect(info.model.positions).toBe('rotary');
@@ -48,8 +48,8 @@ describe('tw train with rotary positions', () => {
     const fresh = trainLosses(join(dir, 'r1'));
     const warm = trainLosses(join(dir, 'warm-r'));
     // the first loss is taken before any update: the source's weights (without wpe), not the seeded init
-    expect(warm[0] as number).toBeLessThan((fresh[0] as number) - 1);
-    expect(warm[0] as number).toBeLessThan((src[0] as number) - 1);
+    expect(warm[0]!).toBeLessThan(fresh[0]! - 1);
+    expect(warm[0]!).toBeLessThan(src[0]! - 1);
     const meta = JSON.parse(readFileSync(join(dir, 'warm-r', 'meta.json'), 'utf8')) as { init: { step: number; positions: string } };
     expect(meta.init.step).toBe(40);
     expect(meta.init.positions).toBe('learned -> rotary: wpe dropped (64x32), every other tensor copied');
@@ -58,12 +58,12 @@ describe('tw train with rotary positions', () => {
     lines.length = 0;
     await train({ data, config: tiny(1, 'learned'), out: join(dir, 'warm-l'), init: join(dir, 'r1'), progress: false, log });
     expect(lines.join('\n')).toMatch(/has positions "rotary", --config tiny-learned "learned": wpe initialised fresh \(seeded init\), every other tensor copied/);
-    expect(trainLosses(join(dir, 'warm-l'))[0] as number).toBeLessThan((trainLosses(join(dir, 'l1'))[0] as number) - 1);
+    expect(trainLosses(join(dir, 'warm-l'))[0]!).toBeLessThan(trainLosses(join(dir, 'l1'))[0]! - 1);
     // after one AdamW step at warm-up lr, wpe is still close to its seeded init (not zeros, not another model's)
     const seeded = initParams(tiny(1, 'learned').model, 1).get('wpe') as Float32Array;
     const wpe = loadModel(join(dir, 'warm-l')).params.get('wpe') as Float32Array;
     let d = 0;
-    for (let i = 0; i < wpe.length; i++) d = Math.max(d, Math.abs((wpe[i] as number) - (seeded[i] as number)));
+    for (let i = 0; i < wpe.length; i++) d = Math.max(d, Math.abs(wpe[i]! - seeded[i]!));
     expect(d).toBeLessThan(1e-3);
     expect(d).toBeGreaterThan(0);
   });

@@ -26,7 +26,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TwError } from '../core/errors.js';
+import { TwError, oob } from '../core/errors.js';
 import { runMeta, sha256 } from '../core/meta.js';
 import { z } from 'zod';
 import { readJsonFile, readJsonlEntries } from '../core/jsonfile.js';
@@ -330,7 +330,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const r = await step.run(params, b, denom);
       loss += r.loss;
       if (!grads) grads = new Map([...r.grads].map(([k, g]) => [k, Float32Array.from(g)]));
-      else for (const [k, g] of r.grads) { const acc = grads.get(k) as Float32Array; for (let i = 0; i < g.length; i++) acc[i] = (acc[i] as number) + (g[i] as number); }
+      else for (const [k, g] of r.grads) { const acc = grads.get(k) as Float32Array; for (let i = 0; i < g.length; i++) acc[i] = (acc[i] ?? oob()) + (g[i] ?? oob()); }
     }
     if (!Number.isFinite(loss) || !grads) {
       progress.done();

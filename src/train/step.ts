@@ -7,6 +7,7 @@ import { type ModelConfig, paramShapes } from '../model/config.js';
 import { trainGraph } from '../model/gpt.js';
 import { openSession, ort } from '../model/onnx.js';
 import type { Params } from '../model/params.js';
+import { oob } from '../core/errors.js';
 
 /**
  * B rows of T+1 tokens (0-padded), their per-token loss weights (0 on padding and on the first
@@ -23,7 +24,7 @@ export interface Batch {
 
 export function maskSum(b: Batch): number {
   let s = 0;
-  for (let r = 0; r < b.B; r++) for (let i = 1; i <= b.T; i++) s += b.mask[r * (b.T + 1) + i] as number;
+  for (let r = 0; r < b.B; r++) for (let i = 1; i <= b.T; i++) s += b.mask[r * (b.T + 1) + i] ?? oob();
   return s;
 }
 
@@ -72,7 +73,7 @@ export class TrainStep {
     for (let r = 0; r < B; r++) {
       let start = 0;
       for (let i = 0; i < T; i++) {
-        const sg = batch.seg[r * (T + 1) + i] as number;
+        const sg = batch.seg[r * (T + 1) + i] ?? oob();
         if (i > 0 && sg !== batch.seg[r * (T + 1) + i - 1]) start = i;
         this.posOh[(r * T + i) * T + (i - start)] = 1;
         this.amask.fill(0, (r * T + i) * T + start, (r * T + i) * T + i + 1);
@@ -81,11 +82,11 @@ export class TrainStep {
     for (let r = 0; r < B; r++) {
       for (let i = 0; i < T; i++) {
         const n = r * T + i;
-        const x = batch.tokens[r * (T + 1) + i] as number;
-        const y = batch.tokens[r * (T + 1) + i + 1] as number;
+        const x = batch.tokens[r * (T + 1) + i] ?? oob();
+        const y = batch.tokens[r * (T + 1) + i + 1] ?? oob();
         this.xOh[n * Vp + x] = 1;
         this.yOh[n * Vp + y] = 1;
-        this.weight[n] = denom > 0 ? (batch.mask[r * (T + 1) + i + 1] as number) / denom : 0;
+        this.weight[n] = denom > 0 ? (batch.mask[r * (T + 1) + i + 1] ?? oob()) / denom : 0;
       }
     }
     const feeds: Record<string, ort.Tensor> = {

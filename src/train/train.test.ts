@@ -49,7 +49,7 @@ describe('tw train', () => {
     await train({ data, config: tiny(6, { batch: 2, accum: 2 }), out: join(dir, 'acc2'), ...quiet });
     const one = trainLosses(join(dir, 'acc1'));
     const two = trainLosses(join(dir, 'acc2'));
-    two.forEach((l, i) => expect(Math.abs(l - (one[i] as number))).toBeLessThan(1e-4));
+    two.forEach((l, i) => expect(Math.abs(l - one[i]!)).toBeLessThan(1e-4));
     expect(two[0]).not.toBe(two[5]);
   });
 
@@ -85,8 +85,8 @@ describe('tw train', () => {
     const src = trainLosses(join(dir, 'src'));
     const warm = trainLosses(join(dir, 'warm'));
     // the first step's loss is taken before any update: the source's weights, not the seeded init
-    expect(warm[0] as number).toBeLessThan((src[0] as number) - 1);
-    expect(warm[0] as number).toBeLessThan((src[39] as number) * 1.3);
+    expect(warm[0]!).toBeLessThan(src[0]! - 1);
+    expect(warm[0]!).toBeLessThan(src[39]! * 1.3);
     const meta = JSON.parse(readFileSync(join(dir, 'warm', 'meta.json'), 'utf8')) as { init: { path: string; step: number; sha256: string } };
     expect(meta.init.path).toBe(join(dir, 'src'));
     expect(meta.init.step).toBe(40);

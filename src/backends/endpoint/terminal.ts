@@ -222,7 +222,10 @@ export class EndpointTerminal implements Terminal {
     const ext = typeof res === 'object' && res !== null && 'tw_scores' in res ? (res as { tw_scores: Record<string, unknown> }).tw_scores : null;
     if (this.facts.scoring === 'tw' && ext) {
       const n = tlp.length - 1;
-      const arr = (k: string): number[] => (Array.isArray(ext[k]) ? (ext[k] as number[]) : []);
+      const arr = (k: string): number[] => {
+        const v = ext[k];
+        return Array.isArray(v) ? v : [];
+      };
       return {
         logp: Float64Array.from(tlp.slice(1).map((x) => (typeof x === 'number' ? x : -Infinity))),
         pMax: Float64Array.from(arr('p_max').slice(0, n)),
@@ -245,7 +248,8 @@ export class EndpointTerminal implements Terminal {
     for (let i = 0; i < tokens.length; i++) {
       const off = offsets[i] ?? -1;
       if (off < start || off >= prompt.length) continue;
-      const l = typeof tlp[i] === 'number' ? (tlp[i] as number) : -Infinity;
+      const li = tlp[i];
+      const l = typeof li === 'number' ? li : -Infinity;
       const alts = top[i] && typeof top[i] === 'object' ? Object.entries(top[i] as Record<string, number>) : [];
       const best = alts.reduce<[string, number] | null>((a, e) => (a === null || e[1] > a[1] ? e : a), null);
       logp.push(l);

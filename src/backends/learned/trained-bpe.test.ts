@@ -44,7 +44,7 @@ describe('a BPE model trained in the test', () => {
     // the same sessions in fewer positions
     expect(meta.data.bytes.train / meta.data.tokens.train).toBeGreaterThan(1.5);
     const losses = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; loss?: number }).filter((l) => l.kind === 'train').map((l) => l.loss as number);
-    expect(losses[losses.length - 1] as number).toBeLessThan((losses[0] as number) / 2);
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! / 2);
   });
 
   it("the backend's output is the decode of its generated tokens, and the stream concatenates to it", async () => {

@@ -39,7 +39,7 @@ export function determinismFor(spec: SessionSpec): DeterminismSettings {
 
 function limitsFor(spec: SessionSpec): Limits {
   const o = spec.options ?? {};
-  const num = (k: string, d: number): number => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : d);
+  const num = (k: string, d: number): number => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : d);
   return {
     diskBytes: num('diskBytes', DEFAULT_LIMITS.diskBytes),
     maxProcs: num('maxProcs', DEFAULT_LIMITS.maxProcs),

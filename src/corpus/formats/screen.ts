@@ -1,3 +1,4 @@
+import { oob } from '../../core/errors.js';
 /**
  * Split a terminal screen (Terminus-2 `New Terminal Output:` text) into per-command turns by
  * finding prompts (`root@host:/app# `) and the echoed keystrokes after them.
@@ -84,7 +85,7 @@ export function splitScreen(screen: string, keystrokes: readonly string[]): Scre
   const turns: ScreenTurn[] = [];
   let lastCwd: string | null = null;
   for (let k = 0; k < starts.length; k++) {
-    const at = starts[k] as number;
+    const at = starts[k] ?? oob();
     const p = firstEcho === 0 && k === 0 ? { cwd: null, echo: lines[0] ?? '' } : parsePrompt(lines[at] ?? '');
     if (!p) continue;
     if (p.cwd !== null) lastCwd = p.cwd;

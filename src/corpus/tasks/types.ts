@@ -3,6 +3,7 @@
 import type { Rng } from '../../core/rng.js';
 import type { Terminal, Turn } from '../../core/terminal.js';
 import type { Task } from './format.js';
+import { oob } from '../../core/errors.js';
 
 export type TaskDraft = Pick<Task, 'instruction' | 'setup' | 'verifier' | 'params'> & { maxTurns?: number };
 
@@ -54,16 +55,16 @@ export function writeFileCmd(path: string, content: string): string {
 
 /** Levenshtein distance (for experts that fix typos they observe). */
 export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  // two rows of the (a.length + 1) x (b.length + 1) table: distances from a[0, i) to each prefix of b
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const row = d[i] as number[];
-      const prev = d[i - 1] as number[];
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row.push(Math.min((prev[j] ?? oob()) + 1, (row[j - 1] ?? oob()) + 1, (prev[j - 1] ?? oob()) + (a[i - 1] === b[j - 1] ? 0 : 1)));
     }
+    prev = row;
   }
-  return (d[a.length] as number[])[b.length] as number;
+  return prev[b.length] ?? oob();
 }
 
 /** Single-quote for bash. */

@@ -10,6 +10,7 @@
  * Tokenized Brier score: mean over tokens of sum_v (p(v) - 1[v = y])^2 = 1 - 2 p(y) + sum_v p(v)^2,
  * in [0, 2]; a uniform guess over V symbols scores 1 - 1/V, a sure right answer 0, a sure wrong one 2.
  */
+import { oob } from '../../core/errors.js';
 import type { TokenScores } from '../../core/terminal.js';
 
 export const DEFAULT_BINS = 15;
@@ -53,9 +54,10 @@ export class CalibrationAccumulator {
   /** One token: its confidence max_v p(v), whether the argmax was right, p(true), sum_v p(v)^2. */
   addToken(confidence: number, correct: boolean, pTrue: number, sumSq: number): void {
     const b = Math.min(this.bins - 1, Math.max(0, Math.floor(confidence * this.bins)));
-    this.n[b] += 1;
-    this.confSum[b] += confidence;
-    this.correctSum[b] += correct ? 1 : 0;
+    // a NaN confidence has no bin (b is NaN): a typed array drops the three writes, and only the totals count it
+    this.n[b] = (this.n[b] ?? 0) + 1;
+    this.confSum[b] = (this.confSum[b] ?? 0) + confidence;
+    this.correctSum[b] = (this.correctSum[b] ?? 0) + (correct ? 1 : 0);
     this.brierSum += 1 - 2 * pTrue + sumSq;
     this.total += 1;
   }
@@ -68,9 +70,9 @@ export class CalibrationAccumulator {
   merge(other: CalibrationAccumulator): void {
     if (other.bins !== this.bins) throw new Error('cannot merge calibration accumulators with different bin counts');
     for (let b = 0; b < this.bins; b++) {
-      this.n[b] += other.n[b] ?? 0;
-      this.confSum[b] += other.confSum[b] ?? 0;
-      this.correctSum[b] += other.correctSum[b] ?? 0;
+      this.n[b] = (this.n[b] ?? oob()) + (other.n[b] ?? oob());
+      this.confSum[b] = (this.confSum[b] ?? oob()) + (other.confSum[b] ?? oob());
+      this.correctSum[b] = (this.correctSum[b] ?? oob()) + (other.correctSum[b] ?? oob());
     }
     this.brierSum += other.brierSum;
     this.total += other.total;

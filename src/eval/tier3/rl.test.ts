@@ -41,7 +41,7 @@ describe('tier3 RL: the loss as token weights', () => {
       const nAct = w.roles.filter((r) => r === ROLE_ACTION).length;
       const nObs = w.roles.filter((r) => r === ROLE_OBS).length;
       w.roles.forEach((r, t) => {
-        const want = r === ROLE_ACTION ? (adv[i] as number) / (4 * nAct) : r === ROLE_OBS ? lambda / (4 * nObs) : 0;
+        const want = r === ROLE_ACTION ? adv[i]! / (4 * nAct) : r === ROLE_OBS ? lambda / (4 * nObs) : 0;
         expect(w.weights[t]).toBeCloseTo(want, 6);
       });
     });

@@ -51,6 +51,7 @@ import { mapPool } from '../tier1/runner.js';
 import { type EpisodeResult, runEpisode } from './episode.js';
 import { ROLE_ACTION, ROLE_OBS, type Trajectory, policyWindows } from './framing.js';
 import { heldOutCrossEntropy, packRows, policyAgent } from './policy.js';
+import { oob } from '../../core/errors.js';
 
 export const rlConfigSchema = z
   .object({
@@ -130,7 +131,7 @@ export function rlWindows(rollouts: readonly Rollout[], T: number, lambda: numbe
     for (const g of groups) {
       const idx = rollouts.flatMap((r, i) => (r.group === g ? [i] : []));
       const a = grpoAdvantages(idx.map((i) => (rollouts[i] as Rollout).reward));
-      idx.forEach((i, k) => adv.set(i, a[k] as number));
+      idx.forEach((i, k) => adv.set(i, a[k] ?? oob()));
     }
   }
   const out: WeightedWindow[] = [];
@@ -293,7 +294,7 @@ export async function runRl(o: RlOptions): Promise<Params> {
         loss += r.loss;
         for (const [k, g] of r.grads) {
           const a = acc.get(k);
-          if (a) for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) + (g[i] as number);
+          if (a) for (let i = 0; i < a.length; i++) a[i] = (a[i] ?? oob()) + (g[i] ?? oob());
           else acc.set(k, Float32Array.from(g));
         }
       }

@@ -362,10 +362,10 @@ describe('unpackOciTarball: OCI layout', () => {
       { buf: await tarOf(tree({ a: 'a' })), mediaType: LAYER_TAR },
       { buf: await tarOf(tree({ b: 'b' })), mediaType: LAYER_TAR },
     ]);
-    rmSync(join(layout.dir, 'blobs', 'sha256', img.layers[1].digest.slice('sha256:'.length)));
+    rmSync(join(layout.dir, 'blobs', 'sha256', img.layers[1]!.digest.slice('sha256:'.length)));
     const dest = tmp('tw-oci-dest-');
     const err = await expectTwError(unpackOciTarball(await layout.pack([img.manifest]), dest));
-    expect(err.message).toContain(img.layers[1].digest);
+    expect(err.message).toContain(img.layers[1]!.digest);
     expect(err.message).toMatch(/missing/);
     expect(err.hint).toMatch(/docker save IMAGE -o image\.tar/);
     expect(err.hint).toMatch(/skopeo copy docker:\/\/IMAGE oci-archive:image\.tar/);
@@ -375,10 +375,10 @@ describe('unpackOciTarball: OCI layout', () => {
   it('rejects a blob whose content does not match its digest', async () => {
     const layout = new OciLayout();
     const img = layout.image([{ buf: await tarOf(tree({ a: 'a' })), mediaType: LAYER_TAR }]);
-    writeFileSync(join(layout.dir, 'blobs', 'sha256', img.layers[0].digest.slice('sha256:'.length)), rawTar([{ path: 'evil', type: 'File', body: 'x' }]));
+    writeFileSync(join(layout.dir, 'blobs', 'sha256', img.layers[0]!.digest.slice('sha256:'.length)), rawTar([{ path: 'evil', type: 'File', body: 'x' }]));
     const dest = tmp('tw-oci-dest-');
     const err = await expectTwError(unpackOciTarball(await layout.pack([img.manifest]), dest));
-    expect(err.message).toContain(img.layers[0].digest);
+    expect(err.message).toContain(img.layers[0]!.digest);
     expect(err.message).toMatch(/corrupt/);
     expect(readdirSync(dest)).toEqual([]);
   });
@@ -392,7 +392,7 @@ describe('unpackOciTarball: OCI layout', () => {
     ]);
     const dest = tmp('tw-oci-dest-');
     const err = await expectTwError(unpackOciTarball(await layout.pack([img.manifest]), dest));
-    expect(err.message).toContain(img.layers[1].digest);
+    expect(err.message).toContain(img.layers[1]!.digest);
     expect(err.message).toContain('application/vnd.oci.image.layer.v1.tar+zstd');
     expect(err.message).toMatch(/zstd/);
     expect(readdirSync(dest)).toEqual([]);

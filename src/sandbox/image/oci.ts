@@ -75,7 +75,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
-import { TwError } from '../../core/errors.js';
+import { oob, TwError } from '../../core/errors.js';
 
 export interface OciImageConfig {
   /** `KEY=VALUE` strings, as in the image config (see ociEnvToRecord). */
@@ -427,11 +427,11 @@ interface ResolvedImage {
 const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386' };
 
 function parsePlatform(s: string): Platform {
-  const parts = s.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
+  const [os, architecture, variant, ...rest] = s.split('/');
+  if (!os || !architecture || variant === '' || rest.length > 0) {
     throw new TwError(`bad platform "${s}"`, 'write it as os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8');
   }
-  return { os: parts[0], architecture: parts[1], variant: parts[2] };
+  return { os, architecture, variant };
 }
 
 function formatPlatform(p: Platform): string {
@@ -512,15 +512,15 @@ class ArchiveView {
 
   /** The blob with this digest, checked; a TwError naming the blob when it is missing or corrupt. */
   blob(digest: string, what: string): StagedFile {
-    const m = /^(sha256|sha512):([a-f0-9]+)$/.exec(digest);
-    if (!m || (m[1] === 'sha256' && m[2].length !== 64) || (m[1] === 'sha512' && m[2].length !== 128)) {
+    const [, algo, hex] = /^(sha256|sha512):([a-f0-9]+)$/.exec(digest) ?? [];
+    if (!algo || !hex || (algo === 'sha256' && hex.length !== 64) || (algo === 'sha512' && hex.length !== 128)) {
       throw new TwError(`${this.tarPath}: ${what} has an unsupported or malformed digest "${digest}"`, `only sha256 and sha512 digests are supported; ${VALID_INPUT}`);
     }
-    const path = `blobs/${m[1]}/${m[2]}`;
+    const path = `blobs/${algo}/${hex}`;
     const f = this.file(path);
     if (!f) throw new TwError(`${this.tarPath}: blob ${digest} (${what}) is missing: the archive has no ${path}`, `the tarball is incomplete; ${VALID_INPUT}`);
-    const actual = m[1] === 'sha256' ? f.sha256 : createHash('sha512').update(readFileSync(f.staged)).digest('hex');
-    if (actual !== m[2]) this.corrupt(digest, what, `${m[1]}:${actual}`);
+    const actual = algo === 'sha256' ? f.sha256 : createHash('sha512').update(readFileSync(f.staged)).digest('hex');
+    if (actual !== hex) this.corrupt(digest, what, `${algo}:${actual}`);
     return f;
   }
 
@@ -584,14 +584,14 @@ function checkPlatform(view: ArchiveView, platform: Platform | null, wanted: Pla
 
 function fromDockerSave(view: ArchiveView, wanted: Platform): ResolvedImage {
   const images = view.parse(dockerManifestSchema, view.require('manifest.json', 'file'), 'manifest.json');
-  if (images.length !== 1) {
-    const tags = images.map((m) => (m.RepoTags ?? []).join(' ') || m.Config).join(', ');
+  const [m] = images;
+  if (m === undefined || images.length !== 1) {
+    const tags = images.map((im) => (im.RepoTags ?? []).join(' ') || im.Config).join(', ');
     throw new TwError(
       images.length === 0 ? `${view.tarPath}: manifest.json lists no image` : `${view.tarPath} holds ${images.length} images (${tags}); expected one`,
       `save a single image: \`docker save IMAGE -o image.tar\``,
     );
   }
-  const m = images[0];
   const cfg = imageConfig(view.parse(imageConfigSchema, view.require(m.Config, 'image config'), m.Config));
   checkPlatform(view, cfg.platform, wanted);
   const layers = m.Layers.map((p, i): LayerRef => {
@@ -658,7 +658,8 @@ function fromOciLayout(view: ArchiveView, wanted: Platform): ResolvedImage {
     c.platform = imageConfig(view.parse(imageConfigSchema, view.blob(man.config.digest, 'image config'), `image config ${man.config.digest}`)).platform;
   }
   const matching = images.filter((c) => !c.platform || platformMatches(c.platform, wanted));
-  if (matching.length === 0) {
+  const [first] = matching;
+  if (first === undefined) {
     const have = [...new Set(images.map((c) => (c.platform ? formatPlatform(c.platform) : '?')))];
     throw new TwError(
       `${tarPath} has no ${formatPlatform(wanted)} image (it has ${have.join(', ')})`,
@@ -666,7 +667,7 @@ function fromOciLayout(view: ArchiveView, wanted: Platform): ResolvedImage {
     );
   }
   // Prefer one whose manifest is actually in the archive (partial multi-platform exports omit the others).
-  const chosen = matching.find((c) => view.file(blobPath(c.desc.digest))) ?? matching[0];
+  const chosen = matching.find((c) => view.file(blobPath(c.desc.digest))) ?? first;
   const manifest = view.parse(manifestSchema, view.blob(chosen.desc.digest, 'image manifest'), `image manifest ${chosen.desc.digest}`);
   if (manifest.mediaType !== undefined && !MANIFEST_TYPES.has(manifest.mediaType)) {
     throw new TwError(`${tarPath}: image manifest ${chosen.desc.digest} has unsupported media type ${manifest.mediaType}`, VALID_INPUT);
@@ -851,8 +852,7 @@ class TreeWriter {
         }
         const target = readlinkSync(p);
         if (target.startsWith('/')) out = [];
-        const tparts = target.split('/');
-        for (let i = tparts.length - 1; i >= 0; i--) todo.push(tparts[i]);
+        for (const t of target.split('/').reverse()) todo.push(t);
       } else if (st.isDirectory()) {
         out = next;
       } else {
@@ -869,7 +869,7 @@ class TreeWriter {
   /** Where an entry goes: its resolved parent plus its own (never followed) name. */
   private place(parts: readonly string[]): string[] {
     const parent = this.resolveDir(parts.slice(0, -1), true) ?? [];
-    return [...parent, parts[parts.length - 1]];
+    return [...parent, parts[parts.length - 1] ?? oob('path part')];
   }
 
   private markWritten(rel: readonly string[]): void {
@@ -989,14 +989,15 @@ class TreeWriter {
 
   private hardlink(parts: readonly string[], entry: ReadEntry): void {
     const target = entry.linkpath ? splitEntryPath(entry.linkpath) : null;
-    if (parts.length === 0 || target === null || target.length === 0) {
+    const tname = target?.[target.length - 1];
+    if (parts.length === 0 || target === null || tname === undefined) {
       throw new TwError(
         `${this.where}: hard link "${entry.path}" -> "${entry.linkpath ?? ''}" points outside the root tree`,
         `refusing to unpack an unsafe (path-traversal) image; ${VALID_INPUT}`,
       );
     }
     const tparent = this.resolveDir(target.slice(0, -1), false);
-    const trel = tparent ? [...tparent, target[target.length - 1]] : null;
+    const trel = tparent ? [...tparent, tname] : null;
     const tst = trel ? lstatOrNull(this.abs(trel)) : undefined;
     if (!trel || !tst || tst.isDirectory()) {
       throw new TwError(
