@@ -15,7 +15,11 @@ import type { Session } from '../src/session/format.js';
 
 const [data, ...models] = process.argv.slice(2);
 if (!data || models.length === 0) throw new Error('usage: bpe-decode.ts DATA MODEL...');
-const sessions = readFileSync(join(data, 'test.jsonl'), 'utf8').split('\n').filter((l) => l !== '').slice(0, 16).map((l) => JSON.parse(l) as Session);
+const sessions = readFileSync(join(data, 'test.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l !== '')
+  .slice(0, 16)
+  .map((l) => JSON.parse(l) as Session);
 const out: Record<string, unknown>[] = [];
 for (const m of models) {
   const s = await Sampler.load(m, 1);
@@ -36,7 +40,17 @@ for (const m of models) {
     ids = gens.reduce((n, g) => n + g.tokens.length, 0);
     bytes = gens.reduce((n, g) => n + tok.expand(g.tokens).length, 0);
   }
-  const r = { model: m, tokenizer: tok.kind, prompts: prompts.length, promptIds: prompts.reduce((n, p) => n + p.length, 0), ids, bytes, seconds: best, idsPerSec: ids / best, bytesPerSec: bytes / best };
+  const r = {
+    model: m,
+    tokenizer: tok.kind,
+    prompts: prompts.length,
+    promptIds: prompts.reduce((n, p) => n + p.length, 0),
+    ids,
+    bytes,
+    seconds: best,
+    idsPerSec: ids / best,
+    bytesPerSec: bytes / best,
+  };
   out.push(r);
   console.log(JSON.stringify(r));
   await s.release();

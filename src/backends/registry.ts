@@ -15,10 +15,22 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 
 const REGISTRY: Record<BackendName, { description: string; load: Loader }> = {
   null: { description: 'empty output, exit 0: the floor every score is read against', load: async () => (await import('./null/index.js')).nullBackend },
-  justbash: { description: 'just-bash 3.4.2, the TypeScript bash simulator, with terminal state carried across commands', load: async () => (await import('./justbash/index.js')).justbashBackend },
-  learned: { description: 'byte-level transformer trained on real sessions (default model: models/terminal-small/)', load: async () => (await import('./learned/index.js')).learnedBackend },
-  endpoint: { description: 'an OpenAI-compatible server (tw serve, vLLM, SGLang, llama.cpp): options --endpoint-url/-model/-style or TW_ENDPOINT_*', load: async () => (await import('./endpoint/index.js')).endpointBackend },
-  real: { description: 'a real bash in a bubblewrap sandbox over a Debian bookworm root tree (the oracle)', load: async () => (await import('./real/index.js')).realBackend },
+  justbash: {
+    description: 'just-bash 3.4.2, the TypeScript bash simulator, with terminal state carried across commands',
+    load: async () => (await import('./justbash/index.js')).justbashBackend,
+  },
+  learned: {
+    description: 'byte-level transformer trained on real sessions (default model: models/terminal-small/)',
+    load: async () => (await import('./learned/index.js')).learnedBackend,
+  },
+  endpoint: {
+    description: 'an OpenAI-compatible server (tw serve, vLLM, SGLang, llama.cpp): options --endpoint-url/-model/-style or TW_ENDPOINT_*',
+    load: async () => (await import('./endpoint/index.js')).endpointBackend,
+  },
+  real: {
+    description: 'a real bash in a bubblewrap sandbox over a Debian bookworm root tree (the oracle)',
+    load: async () => (await import('./real/index.js')).realBackend,
+  },
 };
 
 export function backendNames(): BackendName[] {

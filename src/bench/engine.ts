@@ -64,7 +64,13 @@ export function trainFlopsPerStep(m: ModelConfig, B: number): number {
 }
 
 function randomBatch(rng: Rng, B: number, T: number): Batch {
-  return { B, T, tokens: Int32Array.from({ length: B * (T + 1) }, () => rng.int(0, 259)), mask: Float32Array.from({ length: B * (T + 1) }, (_, i) => (i % (T + 1) === 0 ? 0 : 1)), seg: new Int32Array(B * (T + 1)) };
+  return {
+    B,
+    T,
+    tokens: Int32Array.from({ length: B * (T + 1) }, () => rng.int(0, 259)),
+    mask: Float32Array.from({ length: B * (T + 1) }, (_, i) => (i % (T + 1) === 0 ? 0 : 1)),
+    seg: new Int32Array(B * (T + 1)),
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? oob('median index');
@@ -167,12 +173,20 @@ export function formatEngineBench(r: EngineBench): string {
     ['train tokens/s (reference, B=8 T=256)', `${r.trainTokensPerSec.toLocaleString('en-US')}  (target >= 4,000; stretch 6,000)`],
     ['train GFLOP/s', `${r.trainGflopsPerSec}  (${(r.peakFractionOfMeasuredFma * 100).toFixed(1)}% of the measured ${MEASURED_FMA_GFLOPS} GFLOP/s FMA peak)`],
     ['s/step', String(r.stepSeconds)],
-    ['sample bytes/s, batch 1', `${r.sampleBytesPerSecBatch1.toLocaleString('en-US')}  (${r.sampleThreads.batch1} thread(s); 1 / 2 threads: ${r.sampleBytesPerSecByThreads.batch1.join(' / ')})`],
-    ['sample bytes/s, batch 32', `${r.sampleBytesPerSecBatch32.toLocaleString('en-US')}  (target >= 10,000; ${r.sampleThreads.batch32} thread(s); 1 / 2 threads: ${r.sampleBytesPerSecByThreads.batch32.join(' / ')})`],
+    [
+      'sample bytes/s, batch 1',
+      `${r.sampleBytesPerSecBatch1.toLocaleString('en-US')}  (${r.sampleThreads.batch1} thread(s); 1 / 2 threads: ${r.sampleBytesPerSecByThreads.batch1.join(' / ')})`,
+    ],
+    [
+      'sample bytes/s, batch 32',
+      `${r.sampleBytesPerSecBatch32.toLocaleString('en-US')}  (target >= 10,000; ${r.sampleThreads.batch32} thread(s); 1 / 2 threads: ${r.sampleBytesPerSecByThreads.batch32.join(' / ')})`,
+    ],
     ['peak RSS (MiB)', `${r.peakRssMiB}  (budget ${RSS_BUDGET_MIB})`],
     ...r.contexts.map((c): [string, string] => [
       `context ${c.context} (B=${c.batch})`,
-      c.tokensPerSec === null ? `failed: ${c.error ?? ''}` : `${c.tokensPerSec.toLocaleString('en-US')} tok/s, ${c.peakRssMiB} MiB ${c.fits ? 'fits' : 'does NOT fit'} in 1.5 GiB`,
+      c.tokensPerSec === null
+        ? `failed: ${c.error ?? ''}`
+        : `${c.tokensPerSec.toLocaleString('en-US')} tok/s, ${c.peakRssMiB} MiB ${c.fits ? 'fits' : 'does NOT fit'} in 1.5 GiB`,
     ]),
     ['load average (1 min)', String(r.loadAverage1m)],
   ];

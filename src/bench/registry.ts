@@ -15,12 +15,30 @@ export const BENCH_SUITE_NAMES = ['sandbox', 'corpus', 'learned', 'gym', 'serve'
 export type BenchSuiteName = (typeof BENCH_SUITE_NAMES)[number];
 
 const SUITES: Record<BenchSuiteName, { description: string; load: Loader }> = {
-  sandbox: { description: 'real sandbox: session start, per-command latency, commands/s at 1-16 sessions', load: async () => (await import('./sandbox.js')).sandboxBench },
-  corpus: { description: 'corpus: script generation, recording 2,000 sessions on the sandbox, task expert success', load: async () => (await import('../corpus/bench.js')).corpusBench },
-  learned: { description: 'learned backend: turns/s with 32 concurrent sessions on the shipped model, KV cache kept vs re-fed', load: async () => (await import('../backends/learned/bench.js')).learnedBench },
-  gym: { description: 'gym server over WebSocket vs the raw sandbox: steps/s, step and reset latency, lost/duplicated steps, memory per session, leaks', load: async () => (await import('../gym/bench.js')).gymBench },
-  serve: { description: 'tw serve: turns/s of 32 OpenAI-API clients through tw serve vs the learned backend directly; streaming first-chunk time', load: async () => (await import('../serve/bench.js')).serveBench },
-  engine: { description: 'learned-model engine: train tokens/s, sampling bytes/s (batch 1, 32), peak RSS, contexts 512-2048', load: async () => (await import('./engine.js')).engineBench },
+  sandbox: {
+    description: 'real sandbox: session start, per-command latency, commands/s at 1-16 sessions',
+    load: async () => (await import('./sandbox.js')).sandboxBench,
+  },
+  corpus: {
+    description: 'corpus: script generation, recording 2,000 sessions on the sandbox, task expert success',
+    load: async () => (await import('../corpus/bench.js')).corpusBench,
+  },
+  learned: {
+    description: 'learned backend: turns/s with 32 concurrent sessions on the shipped model, KV cache kept vs re-fed',
+    load: async () => (await import('../backends/learned/bench.js')).learnedBench,
+  },
+  gym: {
+    description: 'gym server over WebSocket vs the raw sandbox: steps/s, step and reset latency, lost/duplicated steps, memory per session, leaks',
+    load: async () => (await import('../gym/bench.js')).gymBench,
+  },
+  serve: {
+    description: 'tw serve: turns/s of 32 OpenAI-API clients through tw serve vs the learned backend directly; streaming first-chunk time',
+    load: async () => (await import('../serve/bench.js')).serveBench,
+  },
+  engine: {
+    description: 'learned-model engine: train tokens/s, sampling bytes/s (batch 1, 32), peak RSS, contexts 512-2048',
+    load: async () => (await import('./engine.js')).engineBench,
+  },
 };
 
 export function benchSuiteNames(): BenchSuiteName[] {
@@ -54,5 +72,14 @@ export function formatTable(results: readonly BenchResult[]): string {
     }
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, c) => (c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, c) => (c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

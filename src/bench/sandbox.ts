@@ -18,9 +18,29 @@ import type { BenchMetric, BenchOptions, BenchResult, BenchSuite } from './types
 
 /** A mix of navigation, builtins and coreutils, as agents type them. */
 export const COMMAND_MIX = [
-  'pwd', 'echo hello', 'ls', 'cd /tmp', 'touch a b c', 'ls -la', 'cat /etc/hostname', 'x=$((1+2)); echo $x',
-  'mkdir -p d/e', 'cd d', 'cd ..', 'echo data > f.txt', 'wc -c f.txt', 'grep -c root /etc/passwd', 'head -3 /etc/passwd',
-  'true', 'false', 'export V=1', 'echo $V', 'sort /etc/hostname', 'rm -f a', 'test -d d && echo yes', 'cd ~',
+  'pwd',
+  'echo hello',
+  'ls',
+  'cd /tmp',
+  'touch a b c',
+  'ls -la',
+  'cat /etc/hostname',
+  'x=$((1+2)); echo $x',
+  'mkdir -p d/e',
+  'cd d',
+  'cd ..',
+  'echo data > f.txt',
+  'wc -c f.txt',
+  'grep -c root /etc/passwd',
+  'head -3 /etc/passwd',
+  'true',
+  'false',
+  'export V=1',
+  'echo $V',
+  'sort /etc/hostname',
+  'rm -f a',
+  'test -d d && echo yes',
+  'cd ~',
 ];
 
 /** Proportional set size of a process in KiB (0 if it is gone). */
@@ -118,7 +138,12 @@ export const sandboxBench: BenchSuite = {
       metrics.push({ name: `${name} p95`, value: percentile(xs, 95), unit: 'ms' });
     }
     for (const [s, r] of Object.entries(conc)) {
-      metrics.push({ name: `commands/s, ${s} session${s === '1' ? '' : 's'}`, value: r.cps, unit: 'cmd/s', ...(s === '16' ? { target: { op: '>=' as const, value: 1000 } } : {}) });
+      metrics.push({
+        name: `commands/s, ${s} session${s === '1' ? '' : 's'}`,
+        value: r.cps,
+        unit: 'cmd/s',
+        ...(s === '16' ? { target: { op: '>=' as const, value: 1000 } } : {}),
+      });
     }
     return { suite: 'sandbox', metrics, details: { starts, acquires, commandMix: COMMAND_MIX, concurrency: conc, quick: opts.quick } };
   },

@@ -14,7 +14,6 @@ const file = (name: string, text: string): string => {
 };
 const schema = z.looseObject({ step: z.number().int(), dir: z.string() });
 
-
 describe('validated JSON files', () => {
   it('reads a valid file, keeping fields the schema does not name', () => {
     expect(readJsonFile(file('ok.json', '{"step": 3, "dir": "a", "extra": 1}'), schema, 'fix it')).toEqual({ step: 3, dir: 'a', extra: 1 });

@@ -45,7 +45,12 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S, fix: 
  * `dropCutLastLine`: a last line that is not valid JSON is dropped (an append cut by a kill)
  * instead of stopping.
  */
-export function readJsonlEntries<S extends z.ZodType>(file: string, schema: S, fix: string, o: { dropCutLastLine?: boolean } = {}): { text: string; value: z.output<S> }[] {
+export function readJsonlEntries<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  fix: string,
+  o: { dropCutLastLine?: boolean } = {},
+): { text: string; value: z.output<S> }[] {
   const lines = readFileSync(file, 'utf8').split('\n');
   const last = lines.reduce((k, l, i) => (l.trim() !== '' ? i : k), -1);
   const out: { text: string; value: z.output<S> }[] = [];

@@ -3,7 +3,9 @@ import { Rng } from './rng.js';
 
 describe('Rng', () => {
   it('is deterministic for a seed and differs across seeds', () => {
-    const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+    const a = new Rng(42),
+      b = new Rng(42),
+      c = new Rng(43);
     const xa = Array.from({ length: 5 }, () => a.u32());
     expect(Array.from({ length: 5 }, () => b.u32())).toEqual(xa);
     expect(Array.from({ length: 5 }, () => c.u32())).not.toEqual(xa);

@@ -37,9 +37,14 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
   const tasks = generateTasks(opts.quick ? 24 : 120, 1);
   let ok = 0;
   t0 = performance.now();
-  await runPool(tasks, 8, (t) => checkTask(t, realBackend), (r) => {
-    if (r.success) ok++;
-  });
+  await runPool(
+    tasks,
+    8,
+    (t) => checkTask(t, realBackend),
+    (r) => {
+      if (r.success) ok++;
+    },
+  );
   const taskSec = (performance.now() - t0) / 1000;
   return {
     suite: 'corpus',

@@ -36,9 +36,12 @@ export async function runSideBySide(script: readonly string[], backends: readonl
   const exact: Record<string, Rate> = {};
   const exactNonEmpty: Record<string, Rate> = {};
   for (let b = 1; b < backends.length; b++) {
-    let k = 0, kn = 0, nn = 0;
+    let k = 0,
+      kn = 0,
+      nn = 0;
     for (const row of turns) {
-      const ref = row[0] as Turn, got = row[b] as Turn;
+      const ref = row[0] as Turn,
+        got = row[b] as Turn;
       const ok = sameTurn(ref, got);
       if (ok) k++;
       if (ref.output.length > 0) {
@@ -78,9 +81,11 @@ export function renderSideBySide(r: SideBySide, script: readonly string[], color
 }
 
 function indent(text: string, prefix: string): string {
-  return text
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((l) => prefix + l)
-    .join('\n') + '\n';
+  return (
+    text
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => prefix + l)
+      .join('\n') + '\n'
+  );
 }

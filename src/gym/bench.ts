@@ -49,22 +49,24 @@ async function gymLoad(server: GymServer, n: number, steps: number): Promise<Loa
   let duplicated = 0;
   let errors = 0;
   const t0 = performance.now();
-  await Promise.all(clients.map(async (c, k) => {
-    const seen = new Set<number>();
-    for (let i = 0; i < steps; i++) {
-      const s0 = performance.now();
-      const r = await c.call({ type: 'step', data: { command: cmdAt(i + k), request_id: `${k}-${i}` } });
-      latencies.push(performance.now() - s0);
-      if (r.type !== 'observation') {
-        errors++;
-        continue;
+  await Promise.all(
+    clients.map(async (c, k) => {
+      const seen = new Set<number>();
+      for (let i = 0; i < steps; i++) {
+        const s0 = performance.now();
+        const r = await c.call({ type: 'step', data: { command: cmdAt(i + k), request_id: `${k}-${i}` } });
+        latencies.push(performance.now() - s0);
+        if (r.type !== 'observation') {
+          errors++;
+          continue;
+        }
+        const step = (r.data['observation'] as { step: number }).step;
+        if (seen.has(step)) duplicated++;
+        seen.add(step);
+        received++;
       }
-      const step = (r.data['observation'] as { step: number }).step;
-      if (seen.has(step)) duplicated++;
-      seen.add(step);
-      received++;
-    }
-  }));
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   await Promise.all(clients.map((c) => c.close()));
   return { seconds, latencies, received, lost: n * steps - received, duplicated, errors };
@@ -180,13 +182,15 @@ async function rawLoad(n: number, steps: number): Promise<{ seconds: number; lat
   const latencies: number[] = [];
   const t0 = performance.now();
   try {
-    await Promise.all(terms.map(async (t, k) => {
-      for (let i = 0; i < steps; i++) {
-        const s0 = performance.now();
-        await t.run(cmdAt(i + k));
-        latencies.push(performance.now() - s0);
-      }
-    }));
+    await Promise.all(
+      terms.map(async (t, k) => {
+        for (let i = 0; i < steps; i++) {
+          const s0 = performance.now();
+          await t.run(cmdAt(i + k));
+          latencies.push(performance.now() - s0);
+        }
+      }),
+    );
     return { seconds: (performance.now() - t0) / 1000, latencies };
   } finally {
     await Promise.all(terms.map((t) => t.close()));
@@ -220,7 +224,16 @@ export const gymBench: BenchSuite = {
     const metrics: BenchMetric[] = [];
     const details: Record<string, unknown> = { sessions: N, steps: S, mix: COMMAND_MIX };
     const store = mkdtempSync(join(tmpdir(), 'tw-gym-bench-'));
-    const server = await startGymServer({ backend: 'real', port: 0, storeDir: store, observation: 'structured', maxSteps: S + 10, pool: 8, maxSessions: Math.max(N, 64) + 16, idleTimeoutS: 0 });
+    const server = await startGymServer({
+      backend: 'real',
+      port: 0,
+      storeDir: store,
+      observation: 'structured',
+      maxSteps: S + 10,
+      pool: 8,
+      maxSessions: Math.max(N, 64) + 16,
+      idleTimeoutS: 0,
+    });
     try {
       // Warm-up (page cache, first sandbox) not counted.
       await gymLoad(server, 2, 5);
@@ -237,14 +250,25 @@ export const gymBench: BenchSuite = {
       }
       const ratios = gs.map((x, k) => x.received / x.seconds / ((N * S) / (raws[k] as { seconds: number }).seconds));
       const gQuiet = await sequentialOverhead(server, q ? 40 : 200);
-      const g: LoadResult = { seconds: gs.reduce((a, x) => a + x.seconds, 0), latencies: gs.flatMap((x) => x.latencies), received: gs.reduce((a, x) => a + x.received, 0), lost: gs.reduce((a, x) => a + x.lost, 0), duplicated: gs.reduce((a, x) => a + x.duplicated, 0), errors: gs.reduce((a, x) => a + x.errors, 0) };
+      const g: LoadResult = {
+        seconds: gs.reduce((a, x) => a + x.seconds, 0),
+        latencies: gs.flatMap((x) => x.latencies),
+        received: gs.reduce((a, x) => a + x.received, 0),
+        lost: gs.reduce((a, x) => a + x.lost, 0),
+        duplicated: gs.reduce((a, x) => a + x.duplicated, 0),
+        errors: gs.reduce((a, x) => a + x.errors, 0),
+      };
       const raw = { seconds: raws.reduce((a, x) => a + x.seconds, 0), latencies: raws.flatMap((x) => x.latencies) };
       const gSps = g.received / g.seconds;
       const rCps = (rounds * N * S) / raw.seconds;
       const gp50 = percentile(g.latencies, 50);
       const rp50 = percentile(raw.latencies, 50);
       details['rawStartRetries'] = startRetries;
-      details['rounds'] = gs.map((x, k) => ({ gymStepsPerS: x.received / x.seconds, rawCmdPerS: (N * S) / (raws[k] as { seconds: number }).seconds, ratio: ratios[k] }));
+      details['rounds'] = gs.map((x, k) => ({
+        gymStepsPerS: x.received / x.seconds,
+        rawCmdPerS: (N * S) / (raws[k] as { seconds: number }).seconds,
+        ratio: ratios[k],
+      }));
       metrics.push(
         { name: `real, ${N} sessions: gym steps/s`, value: gSps, unit: 'steps/s' },
         { name: `real, ${N} sessions: raw sandbox commands/s`, value: rCps, unit: 'cmd/s' },
@@ -262,7 +286,12 @@ export const gymBench: BenchSuite = {
         { name: `step latency gap implied by throughput alone (N/gym - N/raw), ${N} sessions`, value: (1000 * N) / gSps - (1000 * N) / rCps, unit: 'ms' },
         { name: 'step latency p50, one session (raw)', value: percentile(gQuiet.raw, 50), unit: 'ms' },
         { name: 'step latency p50, one session (gym, WebSocket)', value: percentile(gQuiet.gym, 50), unit: 'ms' },
-        { name: 'step overhead p50 (gym - raw), one session', value: percentile(gQuiet.gym, 50) - percentile(gQuiet.raw, 50), unit: 'ms', target: { op: '<=', value: 1 } },
+        {
+          name: 'step overhead p50 (gym - raw), one session',
+          value: percentile(gQuiet.gym, 50) - percentile(gQuiet.raw, 50),
+          unit: 'ms',
+          target: { op: '<=', value: 1 },
+        },
         { name: 'steps lost', value: g.lost, unit: 'steps', target: { op: '<=', value: 0 } },
         { name: 'steps duplicated', value: g.duplicated, unit: 'steps', target: { op: '<=', value: 0 } },
       );
@@ -276,7 +305,10 @@ export const gymBench: BenchSuite = {
       const R = q ? 20 : 100;
       // A start that fails (the sandbox's own error) is counted, not timed. The client is in
       // another process, as a trainer's (see RESET_CLIENT_JS).
-      const rc = await runScript<{ resets: number[]; errors: number; error: unknown }>(RESET_CLIENT_JS, [`ws://127.0.0.1:${server.address.port}/ws`, String(R)]);
+      const rc = await runScript<{ resets: number[]; errors: number; error: unknown }>(RESET_CLIENT_JS, [
+        `ws://127.0.0.1:${server.address.port}/ws`,
+        String(R),
+      ]);
       const resets = rc.resets;
       const resetErrors = rc.errors;
       if (rc.error !== null) details['resetError'] = rc.error;
@@ -294,7 +326,10 @@ export const gymBench: BenchSuite = {
           details['rawStartError'] = (e as Error).message;
         }
       }
-      metrics.push({ name: `resets failed (of ${R})`, value: resetErrors, unit: 'resets' }, { name: `raw pooled starts failed (of ${R})`, value: rawErrors, unit: 'starts' });
+      metrics.push(
+        { name: `resets failed (of ${R})`, value: resetErrors, unit: 'resets' },
+        { name: `raw pooled starts failed (of ${R})`, value: rawErrors, unit: 'starts' },
+      );
       const resetP50 = percentile(resets, 50);
       const acqP50 = percentile(acquires, 50);
       metrics.push(
@@ -414,7 +449,11 @@ interface FaultResult {
 
 /** `tw gym serve` as a child process; its port once it listens. */
 async function serveChild(store: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tw.js'), 'gym', 'serve', '--backend', 'real', '--port', '0', '--store', store, '--pool', '0', '--observation', 'structured'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin', 'tw.js'), 'gym', 'serve', '--backend', 'real', '--port', '0', '--store', store, '--pool', '0', '--observation', 'structured'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout?.on('data', (d) => (out += String(d)));
   child.stderr?.on('data', (d) => (out += String(d)));
@@ -462,7 +501,9 @@ async function faultRun(quick: boolean): Promise<FaultResult> {
   let sandboxesKilled = 0;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, (seconds * 1000) / 2));
-  for (const p of sandboxProcesses(pid).filter((x) => readComm(x) === 'bwrap').slice(0, 3)) {
+  for (const p of sandboxProcesses(pid)
+    .filter((x) => readComm(x) === 'bwrap')
+    .slice(0, 3)) {
     try {
       process.kill(p, 'SIGKILL');
       sandboxesKilled++;
@@ -492,7 +533,18 @@ async function faultRun(quick: boolean): Promise<FaultResult> {
   }
   const foldersLeft = readdirSync(tmpdir()).filter((n) => n.startsWith(`tw-sbx-${pid}-`)).length;
   rmSync(store, { recursive: true, force: true });
-  return { clients, seconds: (performance.now() - t0) / 1000, sandboxesKilled, retryable, clientDone, stored, lostFinished: Math.max(0, clientDone - stored), leftProcesses, restartListed, foldersLeft };
+  return {
+    clients,
+    seconds: (performance.now() - t0) / 1000,
+    sandboxesKilled,
+    retryable,
+    clientDone,
+    stored,
+    lostFinished: Math.max(0, clientDone - stored),
+    leftProcesses,
+    restartListed,
+    foldersLeft,
+  };
 }
 
 function readComm(pid: number): string {

@@ -26,7 +26,7 @@ describe('keystrokes: tmux-like line assembly', () => {
     expect(takeCommands('echo a \\\n  b\n').commands).toEqual(['echo a \\\n  b']);
     // Unfinished: stays pending as a whole.
     expect(takeCommands('cat <<EOF\nx\n')).toEqual({ commands: [], rest: 'cat <<EOF\nx\n' });
-    expect(takeCommands("echo \"it's\" # don't\n").commands).toEqual(["echo \"it's\" # don't"]);
+    expect(takeCommands('echo "it\'s" # don\'t\n').commands).toEqual(['echo "it\'s" # don\'t']);
   });
 });
 
@@ -68,9 +68,14 @@ describe('in-process gym on justbash', () => {
     expect(env.state().pending).toBe('');
     const screen = r4.observation.terminal ?? '';
     expect(screen.split('\n').slice(2)).toEqual([
-      'root@4b1c0e7d2a9f:~# mkdir -p /tmp/w && cd /tmp/w && echo hi > a.txt && cat a.txt', 'hi',
-      'root@4b1c0e7d2a9f:/tmp/w# echo one', 'one', 'root@4b1c0e7d2a9f:/tmp/w# echo two', 'two',
-      'root@4b1c0e7d2a9f:/tmp/w# sleep 100^C', 'root@4b1c0e7d2a9f:/tmp/w# ',
+      'root@4b1c0e7d2a9f:~# mkdir -p /tmp/w && cd /tmp/w && echo hi > a.txt && cat a.txt',
+      'hi',
+      'root@4b1c0e7d2a9f:/tmp/w# echo one',
+      'one',
+      'root@4b1c0e7d2a9f:/tmp/w# echo two',
+      'two',
+      'root@4b1c0e7d2a9f:/tmp/w# sleep 100^C',
+      'root@4b1c0e7d2a9f:/tmp/w# ',
     ]);
     expect(env.state()).toMatchObject({ episode_id: 'ep-1', step_count: 5, backend: 'justbash', cwd: '/tmp/w', done: false, task: null });
     await env.close();
@@ -155,7 +160,11 @@ describe('in-process gym on justbash', () => {
     expect(store.fsyncs).toBeLessThan(20);
     await store.close();
     await expect(store.append(listEpisodes(dir).episodes[0]!)).rejects.toThrow(/closed/);
-    expect(listEpisodes(dir).episodes.map((e) => e.turns[0]?.cmd).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `echo ${i}`).sort());
+    expect(
+      listEpisodes(dir)
+        .episodes.map((e) => e.turns[0]?.cmd)
+        .sort(),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => `echo ${i}`).sort());
   });
 
   it('the store survives a torn last line (a crash mid-write): it is skipped and the next episode starts on its own line', async () => {
@@ -182,11 +191,13 @@ describe('in-process gym on justbash', () => {
   it('closes every terminal exactly once (a second close of a real session would close a reused file descriptor)', async () => {
     const closes: number[] = [];
     const counting: Backend = {
-      name: 'gym-test-count', description: 'counts close() calls',
+      name: 'gym-test-count',
+      description: 'counts close() calls',
       async start(): Promise<Terminal> {
         const i = closes.push(0) - 1;
         return {
-          info: { backend: 'gym-test-count', mode: 'pty' }, dead: false,
+          info: { backend: 'gym-test-count', mode: 'pty' },
+          dead: false,
           run: async (cmd) => {
             await new Promise((r) => setTimeout(r, cmd === 'slow' ? 100 : 0));
             return { cmd, output: Buffer.from('x'), exit: 0, cwd: '/root', ms: 0, timedOut: false, truncated: false };
@@ -210,7 +221,11 @@ describe('in-process gym on justbash', () => {
   });
 
   it('publishes JSON schemas for action, observation and state; rejects unknown task families with the choices', async () => {
-    const s = jsonSchemas() as { action: { properties: Record<string, unknown> }; observation: { properties: Record<string, unknown> }; state: { properties: Record<string, unknown> } };
+    const s = jsonSchemas() as {
+      action: { properties: Record<string, unknown> };
+      observation: { properties: Record<string, unknown> };
+      state: { properties: Record<string, unknown> };
+    };
     expect(Object.keys(s.action.properties)).toEqual(expect.arrayContaining(['command', 'keystrokes', 'duration', 'submit']));
     expect(Object.keys(s.observation.properties)).toEqual(expect.arrayContaining(['output', 'exit', 'cwd', 'timedOut', 'truncated', 'terminal']));
     expect(Object.keys(s.state.properties)).toEqual(expect.arrayContaining(['episode_id', 'step_count']));

@@ -182,7 +182,12 @@ export class GymEnv {
   private async doReset(raw: Record<string, unknown>): Promise<StepResult> {
     if (this.closed) throw new GymError('SESSION_ERROR', 'this session is closed', {}, false);
     const parsed = resetSchema.safeParse(raw);
-    if (!parsed.success) throw new GymError('VALIDATION_ERROR', `invalid reset parameters: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(parsed.error) });
+    if (!parsed.success)
+      throw new GymError(
+        'VALIDATION_ERROR',
+        `invalid reset parameters: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+        { errors: issuesOf(parsed.error) },
+      );
     const p = parsed.data;
     // The previous episode (if any) is cut off. Its record (built and validated for the store)
     // and its sandbox's teardown (killing its processes, removing its folder and cgroups) run on
@@ -196,7 +201,11 @@ export class GymEnv {
       void later.finally(() => this.closing.delete(later));
     }
     const seed = p.seed ?? this.spec.seed ?? 0;
-    const task = this.pickTask({ seed, ...(p.task !== undefined ? { task: p.task } : {}), ...(p.task_index !== undefined ? { task_index: p.task_index } : {}) });
+    const task = this.pickTask({
+      seed,
+      ...(p.task !== undefined ? { task: p.task } : {}),
+      ...(p.task_index !== undefined ? { task_index: p.task_index } : {}),
+    });
     const options: Record<string, unknown> = { ...(this.spec.options ?? {}) };
     // Pre-started sandboxes: only for free sessions at the default seed (a pool is per spec).
     if (this.backend.name === 'real' && task === null && p.seed === undefined && (this.spec.pool ?? 0) > 0) options['pool'] = this.spec.pool;
@@ -219,8 +228,19 @@ export class GymEnv {
     }
     const cwd = SESSION_HOME;
     this.ep = {
-      id: p.episode_id ?? randomUUID(), seed, task, term, turns: [], requestIds: [], steps: 0, done: false, reward: null,
-      pending: '', cwd, startedAt: new Date(), maxSteps: task?.maxTurns ?? this.spec.maxSteps ?? DEFAULT_MAX_STEPS,
+      id: p.episode_id ?? randomUUID(),
+      seed,
+      task,
+      term,
+      turns: [],
+      requestIds: [],
+      steps: 0,
+      done: false,
+      reward: null,
+      pending: '',
+      cwd,
+      startedAt: new Date(),
+      maxSteps: task?.maxTurns ?? this.spec.maxSteps ?? DEFAULT_MAX_STEPS,
     };
     this.episodes++;
     let terminal: string | undefined;
@@ -233,7 +253,13 @@ export class GymEnv {
     // An episode cut off by this reset (not done) is queued for the store, not waited for: it
     // lands with the next group commit. Episodes that reached done were stored before their reply.
     const observation: GymObservation = {
-      output: '', exit: null, cwd, timedOut: false, truncated: false, episode_id: this.ep.id, step: 0,
+      output: '',
+      exit: null,
+      cwd,
+      timedOut: false,
+      truncated: false,
+      episode_id: this.ep.id,
+      step: 0,
       ...(terminal !== undefined ? { terminal } : {}),
       ...(task ? { instruction: task.instruction } : {}),
     };
@@ -264,7 +290,12 @@ export class GymEnv {
         throw new GymError('SESSION_ERROR', `this session was closed (${this.closeReason}) during the step`);
       }
       await this.finish('died', true);
-      throw new GymError('EXECUTION_ERROR', `the ${this.backend.name} session failed during this step: ${(e as Error).message}; send reset and retry`, { episode_id: ep.id }, true);
+      throw new GymError(
+        'EXECUTION_ERROR',
+        `the ${this.backend.name} session failed during this step: ${(e as Error).message}; send reset and retry`,
+        { episode_id: ep.id },
+        true,
+      );
     }
     const last = ran[ran.length - 1];
     if (last) exit = last.exit;
@@ -275,7 +306,12 @@ export class GymEnv {
     const died = ep.term.dead || ran.some((t) => t.incident?.code === 'died');
     if (died && !ep.done) {
       await this.finish('died', true);
-      throw new GymError('EXECUTION_ERROR', `the ${this.backend.name} session died during this step (${ep.term.deadReason ?? last?.incident?.message ?? 'unknown'}); send reset and retry`, { episode_id: ep.id }, true);
+      throw new GymError(
+        'EXECUTION_ERROR',
+        `the ${this.backend.name} session died during this step (${ep.term.deadReason ?? last?.incident?.message ?? 'unknown'}); send reset and retry`,
+        { episode_id: ep.id },
+        true,
+      );
     }
     if (!ep.done) {
       if (a.submit === true) await this.end(ep, 'submit');
@@ -307,7 +343,15 @@ export class GymEnv {
     ep.turns.push(t);
     ep.cwd = t.cwd;
     if (this.screen) {
-      const out = (this.spec.mode ?? 'pty') === 'pipe' ? Buffer.from(Buffer.concat([t.output, t.stderr ?? Buffer.alloc(0)]).toString('latin1').replace(/\n/g, '\r\n'), 'latin1') : t.output;
+      const out =
+        (this.spec.mode ?? 'pty') === 'pipe'
+          ? Buffer.from(
+              Buffer.concat([t.output, t.stderr ?? Buffer.alloc(0)])
+                .toString('latin1')
+                .replace(/\n/g, '\r\n'),
+              'latin1',
+            )
+          : t.output;
       if (!echoed) this.screen.feed(cmd.replace(/\n/g, '\r\n> '));
       this.screen.feed('\r\n');
       this.screen.feed(out);
@@ -408,17 +452,35 @@ export class GymEnv {
     const st = this.spec.store;
     if (!st) return Promise.resolve();
     const gym: GymEpisodeMeta = {
-      format: GYM_EPISODE_FORMAT, version: GYM_EPISODE_VERSION, episode_id: ep.id, done_reason: ep.doneReason ?? 'closed', done,
-      reward: ep.task ? (ep.reward ?? 0) : null, steps: ep.steps, started_at: ep.startedAt.toISOString(), ended_at: new Date().toISOString(),
-      request_ids: ep.requestIds, ...(ep.verifier ? { verifier: ep.verifier } : {}),
+      format: GYM_EPISODE_FORMAT,
+      version: GYM_EPISODE_VERSION,
+      episode_id: ep.id,
+      done_reason: ep.doneReason ?? 'closed',
+      done,
+      reward: ep.task ? (ep.reward ?? 0) : null,
+      steps: ep.steps,
+      started_at: ep.startedAt.toISOString(),
+      ended_at: new Date().toISOString(),
+      request_ids: ep.requestIds,
+      ...(ep.verifier ? { verifier: ep.verifier } : {}),
     };
     const info = ep.term.info as { image?: unknown };
     const image = isImage(info.image) ? info.image : null;
-    return st.append(newSession({
-      id: `gym-${ep.id}`, backend: this.backend.name, mode: this.spec.mode ?? 'pty', seed: ep.task?.seed ?? ep.seed, image,
-      setup: ep.task?.setup ?? [], turns: ep.turns.map((t) => turnToRecord(t)),
-      meta: { gym, ...(ep.task ? { task: { id: ep.task.id, family: ep.task.family, instruction: ep.task.instruction, success: ep.verifier?.passed ?? false } } : {}) },
-    }));
+    return st.append(
+      newSession({
+        id: `gym-${ep.id}`,
+        backend: this.backend.name,
+        mode: this.spec.mode ?? 'pty',
+        seed: ep.task?.seed ?? ep.seed,
+        image,
+        setup: ep.task?.setup ?? [],
+        turns: ep.turns.map((t) => turnToRecord(t)),
+        meta: {
+          gym,
+          ...(ep.task ? { task: { id: ep.task.id, family: ep.task.family, instruction: ep.task.instruction, success: ep.verifier?.passed ?? false } } : {}),
+        },
+      }),
+    );
   }
 }
 
@@ -433,7 +495,10 @@ function parseAction(raw: unknown): GymAction {
     if (n === 1 && typeof c === 'string' && c.length <= COMMAND_MAX) return { command: c };
   }
   const parsed = actionSchema.safeParse(raw);
-  if (!parsed.success) throw new GymError('VALIDATION_ERROR', `invalid action: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(parsed.error, ['action']) });
+  if (!parsed.success)
+    throw new GymError('VALIDATION_ERROR', `invalid action: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, {
+      errors: issuesOf(parsed.error, ['action']),
+    });
   return parsed.data;
 }
 

@@ -18,12 +18,14 @@ describe.skipIf(!existsSync(join(DEFAULT_MODEL_DIR, 'model.safetensors')))('gym 
     const clients = await Promise.all(Array.from({ length: 6 }, () => WsClient.open(url)));
     const sched = await schedulerFor({});
     const before = sched.stats.sequences;
-    const replies = await Promise.all(clients.map(async (c, i) => {
-      await c.call({ type: 'reset', data: {} });
-      const out: Record<string, unknown>[] = [];
-      for (const cmd of ['pwd', `mkdir d${i} && cd d${i}`, 'ls']) out.push((await c.call({ type: 'step', data: { command: cmd } })).data);
-      return out;
-    }));
+    const replies = await Promise.all(
+      clients.map(async (c, i) => {
+        await c.call({ type: 'reset', data: {} });
+        const out: Record<string, unknown>[] = [];
+        for (const cmd of ['pwd', `mkdir d${i} && cd d${i}`, 'ls']) out.push((await c.call({ type: 'step', data: { command: cmd } })).data);
+        return out;
+      }),
+    );
     for (const r of replies.flat()) {
       expect(r).toMatchObject({ done: false, reward: null });
       const o = r['observation'] as { exit: unknown; cwd: unknown; terminal: string };

@@ -12,7 +12,15 @@
 import { z } from 'zod';
 
 /** OpenEnv's WSErrorCode, plus the HTTP-only codes of our extensions. */
-export const WS_ERROR_CODES = ['INVALID_JSON', 'UNKNOWN_TYPE', 'VALIDATION_ERROR', 'EXECUTION_ERROR', 'CAPACITY_REACHED', 'FACTORY_ERROR', 'SESSION_ERROR'] as const;
+export const WS_ERROR_CODES = [
+  'INVALID_JSON',
+  'UNKNOWN_TYPE',
+  'VALIDATION_ERROR',
+  'EXECUTION_ERROR',
+  'CAPACITY_REACHED',
+  'FACTORY_ERROR',
+  'SESSION_ERROR',
+] as const;
 export const HTTP_ERROR_CODES = ['UNAUTHORIZED', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE', 'QUOTA_EXCEEDED', 'UNSUPPORTED_MEDIA_TYPE'] as const;
 export type ErrorCode = (typeof WS_ERROR_CODES)[number] | (typeof HTTP_ERROR_CODES)[number];
 
@@ -28,17 +36,28 @@ export const COMMAND_MAX = 65_536;
 export const actionSchema = z
   .strictObject({
     command: z.string().max(COMMAND_MAX).optional().describe('one shell command, run as one turn'),
-    keystrokes: z.string().max(COMMAND_MAX).optional().describe('Terminus-2 keystrokes: text up to the last newline runs, the rest stays pending; "C-c" interrupts'),
-    duration: z.number().min(0).max(600).optional().describe('Terminus-2: seconds to wait (a command still running after max(duration, timeout) is interrupted)'),
+    keystrokes: z
+      .string()
+      .max(COMMAND_MAX)
+      .optional()
+      .describe('Terminus-2 keystrokes: text up to the last newline runs, the rest stays pending; "C-c" interrupts'),
+    duration: z
+      .number()
+      .min(0)
+      .max(600)
+      .optional()
+      .describe('Terminus-2: seconds to wait (a command still running after max(duration, timeout) is interrupted)'),
     submit: z.boolean().optional().describe('end the episode; a task verifier runs and sets the reward'),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((a) => a.command !== undefined || a.keystrokes !== undefined || a.submit === true, { message: 'send one of: command (string), keystrokes (string), or submit: true' })
+  .refine((a) => a.command !== undefined || a.keystrokes !== undefined || a.submit === true, {
+    message: 'send one of: command (string), keystrokes (string), or submit: true',
+  })
   .refine((a) => !(a.command !== undefined && a.keystrokes !== undefined), { message: 'send command or keystrokes, not both' });
 export type GymAction = z.infer<typeof actionSchema>;
 
 export const observationSchema = z.object({
-  output: z.string().describe("what the command printed (pty: stdout and stderr merged, CRLF line ends; invalid UTF-8 shown as U+FFFD)"),
+  output: z.string().describe('what the command printed (pty: stdout and stderr merged, CRLF line ends; invalid UTF-8 shown as U+FFFD)'),
   stderr: z.string().optional().describe('pipe mode only'),
   exit: z.number().int().nullable().describe('exit status of the last command run by this step; null when none ran'),
   cwd: z.string(),

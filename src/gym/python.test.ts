@@ -70,7 +70,8 @@ describe.skipIf(!hasPython)('Python stdlib client (examples/python/tw_gym_client
   it('the TRL environment_factory class (examples/python/trl_env.py) runs an episode and reads its reward', async () => {
     server = await startGymServer({ port: 0, storeDir: null, backend: 'justbash', task: 'csv-sum' });
     const { stdout } = await run('python3', [join(import.meta.dirname, '..', '..', 'examples', 'python', 'trl_env.py')], {
-      timeout: 60_000, env: { ...process.env, TW_GYM_URL: `http://127.0.0.1:${server.address.port}` },
+      timeout: 60_000,
+      env: { ...process.env, TW_GYM_URL: `http://127.0.0.1:${server.address.port}` },
     });
     const lines = stdout.replace(/\r/g, '').trim().split('\n');
     expect(lines).toEqual([expect.stringMatching(/CSV file with a header row/), 'data', '[exit 0]', 'not solved [0.0]']);

@@ -43,16 +43,18 @@ describe.skipIf(noSandbox)(`gym on the real sandbox ${sandboxSkipReason ?? ''}`,
     server = await startGymServer({ backend: 'real', port: 0, storeDir: null, observation: 'structured', pool: 0 });
     const url = `ws://127.0.0.1:${server.address.port}/ws`;
     const clients = await Promise.all(Array.from({ length: 8 }, () => WsClient.open(url)));
-    const seen = await Promise.all(clients.map(async (c, i) => {
-      await c.call({ type: 'reset', data: {} });
-      const outs: string[] = [];
-      for (let j = 0; j < 10; j++) {
-        const cmd = j % 3 === 0 ? `echo s${i}-${j}` : j % 3 === 1 ? `cd /tmp && printf 's${i}-${j}\\n' > f && cat f` : `ls / >/dev/null && echo s${i}-${j}`;
-        const r = await c.call({ type: 'step', data: { command: cmd, request_id: `s${i}-${j}` } });
-        outs.push((r.data['observation'] as { output: string }).output.trim());
-      }
-      return outs;
-    }));
+    const seen = await Promise.all(
+      clients.map(async (c, i) => {
+        await c.call({ type: 'reset', data: {} });
+        const outs: string[] = [];
+        for (let j = 0; j < 10; j++) {
+          const cmd = j % 3 === 0 ? `echo s${i}-${j}` : j % 3 === 1 ? `cd /tmp && printf 's${i}-${j}\\n' > f && cat f` : `ls / >/dev/null && echo s${i}-${j}`;
+          const r = await c.call({ type: 'step', data: { command: cmd, request_id: `s${i}-${j}` } });
+          outs.push((r.data['observation'] as { output: string }).output.trim());
+        }
+        return outs;
+      }),
+    );
     const all = seen.flat();
     expect(all).toHaveLength(80);
     expect(new Set(all).size).toBe(80);

@@ -27,7 +27,11 @@ async function serve(o: Partial<GymServerOptions> = {}): Promise<{ s: GymServer;
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
   return { status: r.status, json: (await r.json()) as Record<string, unknown> };
 }
 
@@ -64,11 +68,20 @@ describe('gym server: OpenEnv WebSocket protocol', () => {
     expect(await c.next()).toMatchObject({ type: 'error', data: { code: 'INVALID_JSON' } });
     expect(await c.call({ type: 'dance' })).toMatchObject({ type: 'error', data: { code: 'UNKNOWN_TYPE', message: /dance.*reset, step, state or close/ } });
     expect(await c.call([1, 2])).toMatchObject({ type: 'error', data: { code: 'VALIDATION_ERROR' } });
-    expect(await c.call({ type: 'step', data: { command: 'ls' }, extra: 1 })).toMatchObject({ type: 'error', data: { code: 'VALIDATION_ERROR', message: /extra/ } });
-    expect(await c.call({ type: 'step', data: { command: 'ls' } })).toMatchObject({ type: 'error', data: { code: 'EXECUTION_ERROR', message: /send reset first/ } });
+    expect(await c.call({ type: 'step', data: { command: 'ls' }, extra: 1 })).toMatchObject({
+      type: 'error',
+      data: { code: 'VALIDATION_ERROR', message: /extra/ },
+    });
+    expect(await c.call({ type: 'step', data: { command: 'ls' } })).toMatchObject({
+      type: 'error',
+      data: { code: 'EXECUTION_ERROR', message: /send reset first/ },
+    });
     await c.call({ type: 'reset', data: {} });
     const bad = await c.call({ type: 'step', data: { cmd: 'ls' } });
-    expect(bad).toMatchObject({ type: 'error', data: { code: 'VALIDATION_ERROR', errors: [{ loc: ['action'], type: 'unrecognized_keys' }, expect.anything()] } });
+    expect(bad).toMatchObject({
+      type: 'error',
+      data: { code: 'VALIDATION_ERROR', errors: [{ loc: ['action'], type: 'unrecognized_keys' }, expect.anything()] },
+    });
     expect(await c.call({ type: 'step', data: { command: 'ls', timeout_s: -1 } })).toMatchObject({ data: { code: 'VALIDATION_ERROR', message: /timeout_s/ } });
     expect(await c.call({ type: 'reset', data: { seed: 'x' } })).toMatchObject({ data: { code: 'VALIDATION_ERROR', message: /seed/ } });
     expect(await c.call({ type: 'step', data: { command: 'echo ok' } })).toMatchObject({ type: 'observation', data: { observation: { output: 'ok\r\n' } } });
@@ -122,10 +135,14 @@ describe('gym server: OpenEnv WebSocket protocol', () => {
   // outside the session table: never expired, never closed, and its client waited forever.
   it('a session that opens slower than the idle timeout is served, then expires; none is orphaned', async () => {
     const store = mkdtempSync(join(tmpdir(), 'tw-gym-slow-'));
-    const { s, ws } = await serve({ idleTimeoutS: 0.3, storeDir: store, openEnv: async (spec) => {
-      await new Promise((r) => setTimeout(r, 1000));
-      return GymEnv.open(spec);
-    } });
+    const { s, ws } = await serve({
+      idleTimeoutS: 0.3,
+      storeDir: store,
+      openEnv: async (spec) => {
+        await new Promise((r) => setTimeout(r, 1000));
+        return GymEnv.open(spec);
+      },
+    });
     const c = await WsClient.open(ws);
     // Sent at once, so it waits (queued) while the session opens: answered, not expired.
     expect(await c.call({ type: 'reset', data: {} })).toMatchObject({ type: 'observation', data: { observation: { step: 0 } } });
@@ -209,7 +226,10 @@ describe('gym server: HTTP', () => {
     expect([mna.status, ((await mna.json()) as { code: string }).code]).toEqual([405, 'METHOD_NOT_ALLOWED']);
     expect(await post(`${http}/step`, '{oops')).toMatchObject({ status: 400, json: { code: 'INVALID_JSON' } });
     expect(await post(`${http}/step`, { command: 'ls' })).toMatchObject({ status: 422, json: { code: 'VALIDATION_ERROR', message: /action/ } });
-    expect(await post(`${http}/step`, { action: { cmd: 'ls' } })).toMatchObject({ status: 422, json: { code: 'VALIDATION_ERROR', detail: [{ loc: ['action'] }, expect.anything()] } });
+    expect(await post(`${http}/step`, { action: { cmd: 'ls' } })).toMatchObject({
+      status: 422,
+      json: { code: 'VALIDATION_ERROR', detail: [{ loc: ['action'] }, expect.anything()] },
+    });
     expect(await post(`${http}/step`, { action: { command: 'x'.repeat(4000) } })).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } });
     expect(await post(`${http}/reset`, { seed: -4 })).toMatchObject({ status: 422, json: { message: /seed/ } });
     const ok = await post(`${http}/reset`, {});
@@ -217,7 +237,10 @@ describe('gym server: HTTP', () => {
     expect(await post(`${http}/reset`, {})).toMatchObject({ status: 429, json: { code: 'QUOTA_EXCEEDED', message: /quota is 1/ } });
     const sid = (ok.json['observation'] as { session_id: string }).session_id;
     await post(`${http}/step`, { action: { submit: true }, session_id: sid });
-    expect(await post(`${http}/step`, { action: { command: 'ls' }, session_id: sid })).toMatchObject({ status: 409, json: { code: 'EXECUTION_ERROR', message: /send reset/ } });
+    expect(await post(`${http}/step`, { action: { command: 'ls' }, session_id: sid })).toMatchObject({
+      status: 409,
+      json: { code: 'EXECUTION_ERROR', message: /send reset/ },
+    });
   });
 
   it('loopback by default; any other bind needs a token; with tokens, HTTP and WS without one get 401; a quota per token', async () => {

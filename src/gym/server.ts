@@ -90,8 +90,19 @@ interface Slot {
 }
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
-  INVALID_JSON: 400, UNKNOWN_TYPE: 400, VALIDATION_ERROR: 422, EXECUTION_ERROR: 409, CAPACITY_REACHED: 503, FACTORY_ERROR: 500, SESSION_ERROR: 404,
-  UNAUTHORIZED: 401, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, PAYLOAD_TOO_LARGE: 413, QUOTA_EXCEEDED: 429, UNSUPPORTED_MEDIA_TYPE: 415,
+  INVALID_JSON: 400,
+  UNKNOWN_TYPE: 400,
+  VALIDATION_ERROR: 422,
+  EXECUTION_ERROR: 409,
+  CAPACITY_REACHED: 503,
+  FACTORY_ERROR: 500,
+  SESSION_ERROR: 404,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 429,
+  UNSUPPORTED_MEDIA_TYPE: 415,
 };
 
 export class GymServer {
@@ -108,20 +119,36 @@ export class GymServer {
   private pinger: NodeJS.Timeout | null = null;
   private closing = false;
   private readonly alive = new WeakMap<WebSocket, boolean>();
-  private readonly o: Required<Pick<GymServerOptions, 'host' | 'port' | 'idleTimeoutS' | 'maxLifetimeS' | 'maxBodyBytes' | 'maxMessageBytes' | 'perTokenQuota' | 'pingMs'>> & GymServerOptions;
+  private readonly o: Required<
+    Pick<GymServerOptions, 'host' | 'port' | 'idleTimeoutS' | 'maxLifetimeS' | 'maxBodyBytes' | 'maxMessageBytes' | 'perTokenQuota' | 'pingMs'>
+  > &
+    GymServerOptions;
 
   constructor(opts: GymServerOptions) {
     const host = opts.host ?? '127.0.0.1';
-    if (Array.isArray(opts.token) && opts.token.some((t) => t.length < 8)) throw new TwError('a bearer token must have at least 8 characters', 'use a random token, e.g. `openssl rand -hex 16`');
-    if (typeof opts.token === 'string' && opts.token.length < 8) throw new TwError('a bearer token must have at least 8 characters', 'use a random token, e.g. `openssl rand -hex 16`');
+    if (Array.isArray(opts.token) && opts.token.some((t) => t.length < 8))
+      throw new TwError('a bearer token must have at least 8 characters', 'use a random token, e.g. `openssl rand -hex 16`');
+    if (typeof opts.token === 'string' && opts.token.length < 8)
+      throw new TwError('a bearer token must have at least 8 characters', 'use a random token, e.g. `openssl rand -hex 16`');
     if (!isLoopback(host) && (opts.token === undefined || opts.token.length === 0)) {
-      throw new TwError(`refusing to serve on ${host} without a bearer token`, 'pass --token T (or TW_GYM_TOKEN=T) and send "Authorization: Bearer T"; or bind to 127.0.0.1');
+      throw new TwError(
+        `refusing to serve on ${host} without a bearer token`,
+        'pass --token T (or TW_GYM_TOKEN=T) and send "Authorization: Bearer T"; or bind to 127.0.0.1',
+      );
     }
     this.maxSessions = opts.maxSessions ?? defaultMaxSessions(opts.backend);
-    if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1) throw new TwError(`--max-sessions must be a positive integer, got ${String(opts.maxSessions)}`, 'e.g. --max-sessions 64');
+    if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1)
+      throw new TwError(`--max-sessions must be a positive integer, got ${String(opts.maxSessions)}`, 'e.g. --max-sessions 64');
     this.o = {
-      ...opts, host, port: opts.port ?? DEFAULT_PORT, idleTimeoutS: opts.idleTimeoutS ?? DEFAULT_IDLE_S, maxLifetimeS: opts.maxLifetimeS ?? DEFAULT_LIFETIME_S,
-      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY, maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_BODY, perTokenQuota: opts.perTokenQuota ?? this.maxSessions, pingMs: opts.pingMs ?? 20_000,
+      ...opts,
+      host,
+      port: opts.port ?? DEFAULT_PORT,
+      idleTimeoutS: opts.idleTimeoutS ?? DEFAULT_IDLE_S,
+      maxLifetimeS: opts.maxLifetimeS ?? DEFAULT_LIFETIME_S,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY,
+      maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_BODY,
+      perTokenQuota: opts.perTokenQuota ?? this.maxSessions,
+      pingMs: opts.pingMs ?? 20_000,
     };
     this.store = opts.storeDir ? new TrajectoryStore(opts.storeDir) : null;
     this.http = createServer((req, res) => void this.onHttp(req, res));
@@ -191,11 +218,21 @@ export class GymServer {
   private async openSlot(kind: Slot['kind'], owner: string): Promise<Slot> {
     if (this.closing) throw new GymError('SESSION_ERROR', 'the server is shutting down', {}, true);
     if (this.slots.size >= this.maxSessions) {
-      throw new GymError('CAPACITY_REACHED', `server at capacity: ${this.slots.size} of ${this.maxSessions} sessions in use; retry later or start the server with a larger --max-sessions`, { active_sessions: this.slots.size, max_sessions: this.maxSessions }, true);
+      throw new GymError(
+        'CAPACITY_REACHED',
+        `server at capacity: ${this.slots.size} of ${this.maxSessions} sessions in use; retry later or start the server with a larger --max-sessions`,
+        { active_sessions: this.slots.size, max_sessions: this.maxSessions },
+        true,
+      );
     }
     const mine = [...this.slots.values()].filter((s) => s.owner === owner).length;
     if (mine >= this.o.perTokenQuota) {
-      throw new GymError('QUOTA_EXCEEDED', `this token holds ${mine} sessions, its quota is ${this.o.perTokenQuota}; close one first`, { active_sessions: mine, quota: this.o.perTokenQuota }, true);
+      throw new GymError(
+        'QUOTA_EXCEEDED',
+        `this token holds ${mine} sessions, its quota is ${this.o.perTokenQuota}; close one first`,
+        { active_sessions: mine, quota: this.o.perTokenQuota },
+        true,
+      );
     }
     const now = Date.now();
     // Busy while it opens: opening can take longer than the idle timeout (the backend's first
@@ -258,7 +295,15 @@ export class GymServer {
       s.suspect = idle;
       if (!reason) continue;
       const ws = s.ws;
-      if (ws) this.send(ws, { type: 'error', data: { message: `session ${reason === 'lifetime' ? `reached its lifetime of ${this.o.maxLifetimeS} s` : `idle for more than ${this.o.idleTimeoutS} s`}; connect again`, code: 'SESSION_ERROR', reason } });
+      if (ws)
+        this.send(ws, {
+          type: 'error',
+          data: {
+            message: `session ${reason === 'lifetime' ? `reached its lifetime of ${this.o.maxLifetimeS} s` : `idle for more than ${this.o.idleTimeoutS} s`}; connect again`,
+            code: 'SESSION_ERROR',
+            reason,
+          },
+        });
       ending.push(this.destroy(s, reason).finally(() => ws?.close(1000, reason)));
     }
     await Promise.all(ending);
@@ -308,7 +353,7 @@ export class GymServer {
     const tokens = this.o.token === undefined ? [] : Array.isArray(this.o.token) ? this.o.token : [this.o.token];
     if (tokens.length === 0) return 'anonymous';
     const h = req.headers.authorization;
-    const given = Buffer.from(h?.startsWith('Bearer ') ? h.slice(7).trim() : url.searchParams.get('token') ?? '');
+    const given = Buffer.from(h?.startsWith('Bearer ') ? h.slice(7).trim() : (url.searchParams.get('token') ?? ''));
     let who: string | null = null;
     tokens.forEach((t, i) => {
       const b = Buffer.from(t);
@@ -324,7 +369,9 @@ export class GymServer {
     const reject = (status: number, code: string, message: string): void => {
       this.countError(code);
       const body = JSON.stringify({ code, message });
-      sock.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      sock.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     };
     if (url.pathname !== '/ws') return reject(404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}; connect to /ws`);
     const owner = this.owner(req, url);
@@ -350,10 +397,13 @@ export class GymServer {
     const handle = (s: Slot, d: RawData): void => {
       s.busy++;
       s.lastActivity = Date.now();
-      chain = chain.then(() => this.onMessage(ws, s, d)).catch(() => undefined).finally(() => {
-        s.busy--;
-        s.lastActivity = Date.now();
-      });
+      chain = chain
+        .then(() => this.onMessage(ws, s, d))
+        .catch(() => undefined)
+        .finally(() => {
+          s.busy--;
+          s.lastActivity = Date.now();
+        });
     };
     ws.on('message', (d) => (slot ? handle(slot, d) : early.push(d)));
     ws.on('close', () => {
@@ -388,12 +438,16 @@ export class GymServer {
       return this.send(ws, { type: 'error', data: { message: `Invalid JSON: ${(e as Error).message}`, code: 'INVALID_JSON' } });
     }
     try {
-      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new GymError('VALIDATION_ERROR', 'a message is a JSON object {"type": "reset"|"step"|"state"|"close", "data": {...}}');
+      if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+        throw new GymError('VALIDATION_ERROR', 'a message is a JSON object {"type": "reset"|"step"|"state"|"close", "data": {...}}');
       const m = msg as Record<string, unknown>;
       const type = m['type'];
       const extra = Object.keys(m).filter((k) => k !== 'type' && k !== 'data');
       if (typeof type !== 'string' || !['reset', 'step', 'state', 'close'].includes(type)) {
-        throw new GymError('UNKNOWN_TYPE', `Unknown message type: ${typeof type === 'string' ? type : JSON.stringify(type ?? '')}; use reset, step, state or close`);
+        throw new GymError(
+          'UNKNOWN_TYPE',
+          `Unknown message type: ${typeof type === 'string' ? type : JSON.stringify(type ?? '')}; use reset, step, state or close`,
+        );
       }
       if (extra.length > 0) throw new GymError('VALIDATION_ERROR', `unexpected field(s) ${extra.join(', ')}: a message has only type and data`);
       const data = m['data'] ?? {};
@@ -407,9 +461,13 @@ export class GymServer {
         case 'step': {
           if (m['data'] === undefined) throw new GymError('VALIDATION_ERROR', 'step needs data: the action, e.g. {"command": "ls"}');
           const { request_id: rid, timeout_s: ts, ...action } = d;
-          if (rid !== undefined && (typeof rid !== 'string' || rid.length > 255)) throw new GymError('VALIDATION_ERROR', 'request_id must be a string of at most 255 characters');
-          if (ts !== undefined && (typeof ts !== 'number' || !(ts > 0) || ts > 600)) throw new GymError('VALIDATION_ERROR', 'timeout_s must be a number in (0, 600]');
-          const r = await this.call(slot, 'step', (env) => env.step(action, { ...(typeof rid === 'string' ? { requestId: rid } : {}), ...(typeof ts === 'number' ? { timeoutMs: ts * 1000 } : {}) }));
+          if (rid !== undefined && (typeof rid !== 'string' || rid.length > 255))
+            throw new GymError('VALIDATION_ERROR', 'request_id must be a string of at most 255 characters');
+          if (ts !== undefined && (typeof ts !== 'number' || !(ts > 0) || ts > 600))
+            throw new GymError('VALIDATION_ERROR', 'timeout_s must be a number in (0, 600]');
+          const r = await this.call(slot, 'step', (env) =>
+            env.step(action, { ...(typeof rid === 'string' ? { requestId: rid } : {}), ...(typeof ts === 'number' ? { timeoutMs: ts * 1000 } : {}) }),
+          );
           this.stepped(r);
           return this.send(ws, { type: 'observation', data: r });
         }
@@ -440,7 +498,8 @@ export class GymServer {
     this.countError(g.code);
     const status = g.code === 'EXECUTION_ERROR' && g.retryable ? 500 : HTTP_STATUS[g.code];
     const data = g.toData();
-    const headers: Record<string, string> = g.code === 'CAPACITY_REACHED' || g.code === 'QUOTA_EXCEEDED' ? { 'retry-after': '1' } : g.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : {};
+    const headers: Record<string, string> =
+      g.code === 'CAPACITY_REACHED' || g.code === 'QUOTA_EXCEEDED' ? { 'retry-after': '1' } : g.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : {};
     this.json(res, status, { ...data, detail: g.extra['errors'] ?? g.message }, headers);
     this.metrics.inc('gym_http_requests_total', 'HTTP requests, by route and status', { route, status: String(status) });
   }
@@ -472,19 +531,36 @@ export class GymServer {
   private httpSlot(id: unknown, owner: string): Slot {
     if (typeof id !== 'string') throw new GymError('VALIDATION_ERROR', 'session_id must be a string (from /reset)');
     const s = this.slots.get(id);
-    if (s?.kind !== 'http' || s.owner !== owner) throw new GymError('SESSION_ERROR', `no HTTP session ${id}: it was closed, expired, or never existed; send /reset without session_id for a new one`);
+    if (s?.kind !== 'http' || s.owner !== owner)
+      throw new GymError('SESSION_ERROR', `no HTTP session ${id}: it was closed, expired, or never existed; send /reset without session_id for a new one`);
     return s;
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const route = url.pathname;
-    const known: Record<string, string> = { '/health': 'GET', '/schema': 'GET', '/metadata': 'GET', '/metrics': 'GET', '/state': 'GET', '/reset': 'POST', '/step': 'POST', '/close': 'POST' };
+    const known: Record<string, string> = {
+      '/health': 'GET',
+      '/schema': 'GET',
+      '/metadata': 'GET',
+      '/metrics': 'GET',
+      '/state': 'GET',
+      '/reset': 'POST',
+      '/step': 'POST',
+      '/close': 'POST',
+    };
     try {
       const method = known[route];
-      if (!method) throw new GymError('NOT_FOUND', `no endpoint ${route}; endpoints: ${Object.entries(known).map(([p, m]) => `${m} ${p}`).join(', ')}, WS /ws`);
+      if (!method)
+        throw new GymError(
+          'NOT_FOUND',
+          `no endpoint ${route}; endpoints: ${Object.entries(known)
+            .map(([p, m]) => `${m} ${p}`)
+            .join(', ')}, WS /ws`,
+        );
       if (req.method !== method) throw new GymError('METHOD_NOT_ALLOWED', `${route} takes ${method}, not ${req.method ?? ''}`);
-      if (route === '/health') return this.ok(res, route, { status: this.closing ? 'unhealthy' : this.slots.size >= this.maxSessions ? 'degraded' : 'healthy' });
+      if (route === '/health')
+        return this.ok(res, route, { status: this.closing ? 'unhealthy' : this.slots.size >= this.maxSessions ? 'degraded' : 'healthy' });
       const owner = this.owner(req, url);
       if (owner === null) throw new GymError('UNAUTHORIZED', 'missing or wrong bearer token: send "Authorization: Bearer <token>"');
       switch (route) {
@@ -492,8 +568,12 @@ export class GymServer {
           return this.ok(res, route, jsonSchemas());
         case '/metadata':
           return this.ok(res, route, {
-            name: 'terminalworld', description: `Terminal sessions on the ${this.o.backend} backend${this.o.task && this.o.task !== 'none' ? `, tasks: ${this.o.task}` : ''}: actions are shell commands or Terminus-2 keystrokes; a task's verifier gives the reward at done.`,
-            readme_content: null, version: '0.1.0', author: 'TerminalWorld', documentation_url: 'docs/gym.md',
+            name: 'terminalworld',
+            description: `Terminal sessions on the ${this.o.backend} backend${this.o.task && this.o.task !== 'none' ? `, tasks: ${this.o.task}` : ''}: actions are shell commands or Terminus-2 keystrokes; a task's verifier gives the reward at done.`,
+            readme_content: null,
+            version: '0.1.0',
+            author: 'TerminalWorld',
+            documentation_url: 'docs/gym.md',
           });
         case '/metrics': {
           const text = this.metrics.render();
@@ -525,7 +605,12 @@ export class GymServer {
         case '/step': {
           const b = await this.body(req);
           const p = stepRequestSchema.safeParse(b);
-          if (!p.success) throw new GymError('VALIDATION_ERROR', `invalid step request: ${p.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { errors: issuesOf(p.error, ['body']) });
+          if (!p.success)
+            throw new GymError(
+              'VALIDATION_ERROR',
+              `invalid step request: ${p.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+              { errors: issuesOf(p.error, ['body']) },
+            );
           const { action, timeout_s: ts, request_id: rid, session_id: sid } = p.data;
           const opts = { ...(rid !== undefined ? { requestId: rid } : {}), ...(ts !== undefined ? { timeoutMs: ts * 1000 } : {}) };
           if (sid !== undefined) {

@@ -64,18 +64,48 @@ async function check(c: Case): Promise<number> {
   return worst;
 }
 
-const oneHot = (n: number, v: number) => (rng: Rng): number[] => {
-  const out = new Array<number>(n * v).fill(0);
-  for (let i = 0; i < n; i++) out[i * v + rng.int(0, v - 1)] = 1;
-  return out;
-};
+const oneHot =
+  (n: number, v: number) =>
+  (rng: Rng): number[] => {
+    const out = new Array<number>(n * v).fill(0);
+    for (let i = 0; i < n; i++) out[i * v + rng.int(0, v - 1)] = 1;
+    return out;
+  };
 
 const cases: Case[] = [
-  { name: 'matmul (batched, shared 2-D weight)', shapes: [[2, 3, 4], [4, 5]], build: (t, [a, b]) => t.matmul(a as V, b as V) },
-  { name: 'matmul (batched both)', shapes: [[2, 2, 3, 4], [2, 2, 4, 3]], build: (t, [a, b]) => t.matmul(a as V, b as V) },
+  {
+    name: 'matmul (batched, shared 2-D weight)',
+    shapes: [
+      [2, 3, 4],
+      [4, 5],
+    ],
+    build: (t, [a, b]) => t.matmul(a as V, b as V),
+  },
+  {
+    name: 'matmul (batched both)',
+    shapes: [
+      [2, 2, 3, 4],
+      [2, 2, 4, 3],
+    ],
+    build: (t, [a, b]) => t.matmul(a as V, b as V),
+  },
   { name: 'add (broadcast bias)', shapes: [[2, 3, 4], [4]], build: (t, [a, b]) => t.add(a as V, b as V) },
-  { name: 'add (broadcast middle)', shapes: [[2, 3, 4], [3, 1]], build: (t, [a, b]) => t.add(a as V, b as V) },
-  { name: 'mul (broadcast)', shapes: [[2, 3, 4], [1, 3, 4]], build: (t, [a, b]) => t.mul(a as V, b as V) },
+  {
+    name: 'add (broadcast middle)',
+    shapes: [
+      [2, 3, 4],
+      [3, 1],
+    ],
+    build: (t, [a, b]) => t.add(a as V, b as V),
+  },
+  {
+    name: 'mul (broadcast)',
+    shapes: [
+      [2, 3, 4],
+      [1, 3, 4],
+    ],
+    build: (t, [a, b]) => t.mul(a as V, b as V),
+  },
   { name: 'scale', shapes: [[3, 4]], build: (t, [a]) => t.scale(a as V, 0.37) },
   { name: 'transpose', shapes: [[2, 3, 4, 5]], build: (t, [a]) => t.transpose(a as V, [0, 2, 3, 1]) },
   { name: 'reshape', shapes: [[2, 3, 4]], build: (t, [a]) => t.reshape(a as V, [0, 0, 2, 2], [2, 3, 2, 2]) },

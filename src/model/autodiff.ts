@@ -127,10 +127,7 @@ export class Tape {
   add(a: V, b: V): V {
     const shape = this.bshape(a.shape, b.shape);
     const out: V = { name: this.n('Add', [a.name, b.name]), shape, grad: a.grad || b.grad };
-    return this.op1(out, [a, b], (gy) => [
-      a.grad ? this.unbroadcast(gy, shape, a.shape) : null,
-      b.grad ? this.unbroadcast(gy, shape, b.shape) : null,
-    ]);
+    return this.op1(out, [a, b], (gy) => [a.grad ? this.unbroadcast(gy, shape, a.shape) : null, b.grad ? this.unbroadcast(gy, shape, b.shape) : null]);
   }
 
   mul(a: V, b: V): V {
@@ -198,7 +195,11 @@ export class Tape {
     let y: string, mean: string, rstd: string;
     if (this.dtype === 'float32') {
       // fused kernel; its Mean / InvStdDev outputs feed the backward
-      [y, mean, rstd] = this.g.node('LayerNormalization', [x.name, gamma.name, beta.name], { axis: -1, epsilon: { float: 1e-5 } }, 3) as [string, string, string];
+      [y, mean, rstd] = this.g.node('LayerNormalization', [x.name, gamma.name, beta.name], { axis: -1, epsilon: { float: 1e-5 } }, 3) as [
+        string,
+        string,
+        string,
+      ];
     } else {
       // onnxruntime's LayerNormalization keeps Mean/InvStdDev in float32 only: spell it out in float64
       mean = this.n('ReduceMean', [x.name], { axes: [-1], keepdims: 1 });

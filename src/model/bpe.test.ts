@@ -70,7 +70,10 @@ describe('bpe', () => {
   });
 
   it('round-trips the byte runs of real recorded sessions (data/corpus), trained on other sessions', () => {
-    const lines = readFileSync('data/corpus/test.jsonl', 'utf8').split('\n').filter((l) => l !== '').slice(0, 40);
+    const lines = readFileSync('data/corpus/test.jsonl', 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .slice(0, 40);
     const runs = lines.map((l) => JSON.parse(l) as Session).map((s) => byteRuns(encodeTurns(sessionTurns(s)).tokens));
     const t = new BpeTrainer();
     for (const r of runs.slice(0, 20).flat()) t.add(r);
@@ -131,7 +134,9 @@ describe('framings with BPE ids', () => {
 
   it('turns framing: the world mask covers exactly the output and status ids', () => {
     const e = tokenizeEncoded(encodeTurns([turn('ls -la /root/project', 'hello world\r\n'), turn('cat /root/project/a.txt', 'hello\r\n', 1)]), tok);
-    expect(tok.expand(e.tokens)).toEqual(encodeTurns([turn('ls -la /root/project', 'hello world\r\n'), turn('cat /root/project/a.txt', 'hello\r\n', 1)]).tokens);
+    expect(tok.expand(e.tokens)).toEqual(
+      encodeTurns([turn('ls -la /root/project', 'hello world\r\n'), turn('cat /root/project/a.txt', 'hello\r\n', 1)]).tokens,
+    );
     expect(e.turnStarts.map((i) => e.tokens[i])).toEqual([CMD, CMD]);
     const m = maskFor('world', e.roles);
     // per token: loss exactly on what follows [OUT] up to and including [EOT]
@@ -141,7 +146,9 @@ describe('framings with BPE ids', () => {
       if (t === OUT) inResult = true;
       if (t === EOT) inResult = false;
     });
-    expect(e.tokens.length).toBeLessThan(encodeTurns([turn('ls -la /root/project', 'hello world\r\n'), turn('cat /root/project/a.txt', 'hello\r\n', 1)]).tokens.length);
+    expect(e.tokens.length).toBeLessThan(
+      encodeTurns([turn('ls -la /root/project', 'hello world\r\n'), turn('cat /root/project/a.txt', 'hello\r\n', 1)]).tokens.length,
+    );
   });
 
   it('windows, fitContext and parseResult work on ids', () => {
@@ -166,7 +173,13 @@ describe('framings with BPE ids', () => {
   it('state framing: header, windows and parsing in ids; roles uniform over every byte run', () => {
     const st: StateTurn[] = Array.from({ length: 10 }, (_, i) => ({
       ...turn(`echo hello > a${i}.txt`, ''),
-      diff: diffRecords({ files: [{ path: `/root/project/a${i}.txt`, op: 'created', kind: 'file', mode: 0o644, size: 6, content: 'hello\n' }], vars: {}, unset: [], functions: { added: [], removed: [] }, aliases: { set: {}, unset: [] } }),
+      diff: diffRecords({
+        files: [{ path: `/root/project/a${i}.txt`, op: 'created', kind: 'file', mode: 0o644, size: 6, content: 'hello\n' }],
+        vars: {},
+        unset: [],
+        functions: { added: [], removed: [] },
+        aliases: { set: {}, unset: [] },
+      }),
     }));
     for (const t of st) {
       const e = encodeStateTurn(t);

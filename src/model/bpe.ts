@@ -72,7 +72,7 @@ export function splitChunks(bytes: ArrayLike<number>): string[] {
 
 function latin1(bytes: ArrayLike<number>): string {
   let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...Array.prototype.slice.call(bytes, i, i + 8192) as number[]);
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...(Array.prototype.slice.call(bytes, i, i + 8192) as number[]));
   return s;
 }
 
@@ -227,13 +227,21 @@ export class BpeTokenizer extends Base {
     readonly trainedOn: Record<string, unknown> = {},
   ) {
     super();
-    if (size < FIRST_MERGE + merges.length) throw new TwError(`a BPE tokenizer of ${merges.length} merges needs a vocabulary of at least ${FIRST_MERGE + merges.length} ids, got ${size}`, 'set model.vocab to 263 + the number of merges or more');
+    if (size < FIRST_MERGE + merges.length)
+      throw new TwError(
+        `a BPE tokenizer of ${merges.length} merges needs a vocabulary of at least ${FIRST_MERGE + merges.length} ids, got ${size}`,
+        'set model.vocab to 263 + the number of merges or more',
+      );
     this.size = size;
     for (let b = 0; b < 256; b++) this.pieces[b] = Uint8Array.of(b);
     for (let s = 256; s < FIRST_MERGE; s++) this.pieces[s] = NONE;
     merges.forEach(([a, b], k) => {
       const id = FIRST_MERGE + k;
-      if (a >= id || b >= id || (a >= 256 && a < FIRST_MERGE) || (b >= 256 && b < FIRST_MERGE)) throw new TwError(`BPE merge ${k} joins ids ${a} and ${b}: a merge may join only bytes and earlier merges`, 'retrain the tokenizer (`tw tokenizer train`)');
+      if (a >= id || b >= id || (a >= 256 && a < FIRST_MERGE) || (b >= 256 && b < FIRST_MERGE))
+        throw new TwError(
+          `BPE merge ${k} joins ids ${a} and ${b}: a merge may join only bytes and earlier merges`,
+          'retrain the tokenizer (`tw tokenizer train`)',
+        );
       const pa = this.pieces[a] as Uint8Array;
       const pb = this.pieces[b] as Uint8Array;
       const p = new Uint8Array(pa.length + pb.length);
@@ -284,7 +292,16 @@ export class BpeTokenizer extends Base {
   }
 
   toFile(): TokenizerFile {
-    return { format: TOKENIZER_FORMAT, version: TOKENIZER_VERSION, kind: 'bpe', firstMerge: FIRST_MERGE, split: SPLIT_NAME, maxChunk: MAX_CHUNK, merges: this.merges.map(([a, b]) => [a, b] as [number, number]), trainedOn: this.trainedOn };
+    return {
+      format: TOKENIZER_FORMAT,
+      version: TOKENIZER_VERSION,
+      kind: 'bpe',
+      firstMerge: FIRST_MERGE,
+      split: SPLIT_NAME,
+      maxChunk: MAX_CHUNK,
+      merges: this.merges.map(([a, b]) => [a, b] as [number, number]),
+      trainedOn: this.trainedOn,
+    };
   }
 
   /** The file's text (what checkpoints hash to tell tokenizers apart). */
@@ -308,17 +325,30 @@ export function readTokenizer(file: string, size?: number): BpeTokenizer {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new TwError(`${file} is not a readable tokenizer file (${(e as Error).message})`, 'copy tokenizer.json from the run folder the model was trained in, or retrain it with `tw tokenizer train`');
+    throw new TwError(
+      `${file} is not a readable tokenizer file (${(e as Error).message})`,
+      'copy tokenizer.json from the run folder the model was trained in, or retrain it with `tw tokenizer train`',
+    );
   }
   const r = tokenizerFileSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new TwError(`${file} is not a ${TOKENIZER_FORMAT} file: \`${issue?.path.join('.') || '(root)'}\` ${issue?.message ?? ''}`, 'copy tokenizer.json from the run folder the model was trained in, or retrain it with `tw tokenizer train`');
+    throw new TwError(
+      `${file} is not a ${TOKENIZER_FORMAT} file: \`${issue?.path.join('.') || '(root)'}\` ${issue?.message ?? ''}`,
+      'copy tokenizer.json from the run folder the model was trained in, or retrain it with `tw tokenizer train`',
+    );
   }
   const f = r.data;
-  if (f.version !== TOKENIZER_VERSION) throw new TwError(`${file} is tokenizer version ${f.version}, this build reads version ${TOKENIZER_VERSION}`, 'retrain the tokenizer with this build (`tw tokenizer train`) and the model with it');
+  if (f.version !== TOKENIZER_VERSION)
+    throw new TwError(
+      `${file} is tokenizer version ${f.version}, this build reads version ${TOKENIZER_VERSION}`,
+      'retrain the tokenizer with this build (`tw tokenizer train`) and the model with it',
+    );
   if (f.split !== SPLIT_NAME || f.maxChunk !== MAX_CHUNK || f.firstMerge !== FIRST_MERGE) {
-    throw new TwError(`${file} was made with pre-split "${f.split}" (chunks <= ${f.maxChunk}, first merge ${f.firstMerge}); this build splits with "${SPLIT_NAME}" (<= ${MAX_CHUNK}, ${FIRST_MERGE})`, 'retrain the tokenizer with this build (`tw tokenizer train`) and the model with it');
+    throw new TwError(
+      `${file} was made with pre-split "${f.split}" (chunks <= ${f.maxChunk}, first merge ${f.firstMerge}); this build splits with "${SPLIT_NAME}" (<= ${MAX_CHUNK}, ${FIRST_MERGE})`,
+      'retrain the tokenizer with this build (`tw tokenizer train`) and the model with it',
+    );
   }
   return new BpeTokenizer(f.merges, size ?? FIRST_MERGE + f.merges.length, f.trainedOn ?? {});
 }
@@ -346,7 +376,11 @@ export class BpeTrainer {
   /** Merges until the vocabulary holds `vocab` ids or no pair occurs twice. */
   train(vocab: number, trainedOn: Record<string, unknown> = {}): BpeTokenizer {
     const nMerges = vocab - FIRST_MERGE;
-    if (nMerges < 1) throw new TwError(`a BPE vocabulary of ${vocab} ids leaves no room for merges (bytes and specials take ${FIRST_MERGE})`, 'choose a vocab above 263, e.g. 1024 or 2048');
+    if (nMerges < 1)
+      throw new TwError(
+        `a BPE vocabulary of ${vocab} ids leaves no room for merges (bytes and specials take ${FIRST_MERGE})`,
+        'choose a vocab above 263, e.g. 1024 or 2048',
+      );
     if (vocab > 65536) throw new TwError(`a BPE vocabulary of ${vocab} ids is more than this tokenizer supports (65,536)`, 'choose a vocab up to 65536');
     // chunks sorted, so the table (and ties) do not depend on the order runs were added in
     const keys = [...this.freq.keys()].sort();

@@ -65,21 +65,29 @@ export function resolveModelDir(dir: string): string {
     const l = JSON.parse(readFileSync(latest, 'utf8')) as { dir?: unknown };
     if (typeof l.dir === 'string') return join(dir, l.dir);
   }
-  throw new TwError(`${dir} holds no checkpoint (no config.json, no latest.json)`, 'train one with `tw train --out DIR`, or point at a checkpoints/step-N folder');
+  throw new TwError(
+    `${dir} holds no checkpoint (no config.json, no latest.json)`,
+    'train one with `tw train --out DIR`, or point at a checkpoints/step-N folder',
+  );
 }
 
 export function readCheckpointInfo(dir: string): CheckpointInfo {
   const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new TwError(`missing ${file}`, 'a checkpoint folder holds config.json and model.safetensors; re-run `tw train` or pick another checkpoint');
+  if (!existsSync(file))
+    throw new TwError(`missing ${file}`, 'a checkpoint folder holds config.json and model.safetensors; re-run `tw train` or pick another checkpoint');
   let raw: { format?: unknown; version?: unknown; model?: unknown; step?: unknown };
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as typeof raw;
   } catch {
     throw new TwError(`corrupt ${file} (not JSON)`, 'restore it from another checkpoint or re-run `tw train`');
   }
-  if (raw.format !== CHECKPOINT_FORMAT) throw new TwError(`${file} is not a TerminalWorld checkpoint (format ${String(raw.format)})`, 'point --model at a folder written by `tw train`');
+  if (raw.format !== CHECKPOINT_FORMAT)
+    throw new TwError(`${file} is not a TerminalWorld checkpoint (format ${String(raw.format)})`, 'point --model at a folder written by `tw train`');
   if (raw.version !== CHECKPOINT_VERSION) {
-    throw new TwError(`${file} is checkpoint version ${String(raw.version)}, this build reads version ${CHECKPOINT_VERSION}`, 're-train with this version (`tw train`) or use the matching release');
+    throw new TwError(
+      `${file} is checkpoint version ${String(raw.version)}, this build reads version ${CHECKPOINT_VERSION}`,
+      're-train with this version (`tw train`) or use the matching release',
+    );
   }
   const m = modelSchema.safeParse(raw.model);
   if (!m.success) throw new TwError(`${file}: invalid model config (${m.error.issues[0]?.message ?? ''})`, 'restore the file from the run folder');
@@ -102,7 +110,10 @@ export function loadTokenizer(dir: string, info: CheckpointInfo): Tokenizer {
     return BYTES;
   }
   if (!existsSync(file)) {
-    throw new TwError(`tokenizer does not match in ${dir}: config.json says tokenizer "bpe" (vocab ${info.model.vocab}), but there is no ${TOKENIZER_FILE}`, `copy ${TOKENIZER_FILE} from the run folder the model was trained in (tw train writes it there and into every checkpoint)`);
+    throw new TwError(
+      `tokenizer does not match in ${dir}: config.json says tokenizer "bpe" (vocab ${info.model.vocab}), but there is no ${TOKENIZER_FILE}`,
+      `copy ${TOKENIZER_FILE} from the run folder the model was trained in (tw train writes it there and into every checkpoint)`,
+    );
   }
   const tok = readTokenizer(file, info.model.vocab);
   const want = info.tokenizerSha256;
@@ -132,15 +143,25 @@ export function loadModel(dirOrRun: string): { dir: string; info: CheckpointInfo
   const expected = paramShapes(info.model);
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
-    if (!t) throw new TwError(`config and weights do not match in ${dir}: weights lack ${name} (config says ${info.model.layers} layers, d=${info.model.d})`, 'use the config.json that was saved with these weights');
+    if (!t)
+      throw new TwError(
+        `config and weights do not match in ${dir}: weights lack ${name} (config says ${info.model.layers} layers, d=${info.model.d})`,
+        'use the config.json that was saved with these weights',
+      );
     if (t.shape.join('x') !== shape.join('x')) {
-      throw new TwError(`config and weights do not match in ${dir}: ${name} is ${t.shape.join('x')} in the weights, ${shape.join('x')} by config.json`, 'use the config.json that was saved with these weights');
+      throw new TwError(
+        `config and weights do not match in ${dir}: ${name} is ${t.shape.join('x')} in the weights, ${shape.join('x')} by config.json`,
+        'use the config.json that was saved with these weights',
+      );
     }
     params.set(name, t.data);
   }
   if (tensors.size !== expected.length) {
     const extra = [...tensors.keys()].filter((k) => !expected.some(([n]) => n === k));
-    throw new TwError(`config and weights do not match in ${dir}: unexpected tensors ${extra.slice(0, 3).join(', ')}`, 'use the config.json that was saved with these weights');
+    throw new TwError(
+      `config and weights do not match in ${dir}: unexpected tensors ${extra.slice(0, 3).join(', ')}`,
+      'use the config.json that was saved with these weights',
+    );
   }
   const tokenizer = loadTokenizer(dir, info);
   return { dir, info, params, tokenizer };

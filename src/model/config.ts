@@ -46,9 +46,15 @@ export const modelSchema = z
   })
   .strict()
   .refine((m) => m.d % m.heads === 0, { message: 'd must be a multiple of heads' })
-  .refine((m) => m.positions !== 'rotary' || (m.d / m.heads) % 2 === 0, { message: 'positions "rotary" rotates pairs of dims: the head size d/heads must be even' })
-  .refine((m) => m.tokenizer !== 'bpe' || (m.vocab > VOCAB && m.vocab <= 65536), { message: `tokenizer "bpe" needs a vocab above ${VOCAB} (bytes and specials) and at most 65536: e.g. "vocab": 1024 gives ${1024 - VOCAB} merges` })
-  .refine((m) => m.vocab >= VOCAB, { message: `vocab must hold the ${VOCAB} token ids of the framings (framing "turns" uses 260, "state" 263): set vocab to 264` });
+  .refine((m) => m.positions !== 'rotary' || (m.d / m.heads) % 2 === 0, {
+    message: 'positions "rotary" rotates pairs of dims: the head size d/heads must be even',
+  })
+  .refine((m) => m.tokenizer !== 'bpe' || (m.vocab > VOCAB && m.vocab <= 65536), {
+    message: `tokenizer "bpe" needs a vocab above ${VOCAB} (bytes and specials) and at most 65536: e.g. "vocab": 1024 gives ${1024 - VOCAB} merges`,
+  })
+  .refine((m) => m.vocab >= VOCAB, {
+    message: `vocab must hold the ${VOCAB} token ids of the framings (framing "turns" uses 260, "state" 263): set vocab to 264`,
+  });
 
 export const trainSchema = z
   .object({
@@ -97,7 +103,12 @@ export function configsDir(): string {
 
 export function namedConfigs(): string[] {
   const dir = configsDir();
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
 }
 
 export function parseConfig(raw: unknown, where: string): Config {

@@ -136,7 +136,13 @@ function ropeConsts(t: Tape, m: ModelConfig): { cos: V; sin: V } {
  * contiguous D-blocks of C), or (B,H,1,D) (one token: the same memory as (B,1,H,D)); pos (B,S) int64.
  */
 function ropeFused(t: Tape, m: ModelConfig, x: string, pos: string, caches: { cos: string; sin: string }, out?: string): string {
-  const [y] = t.g.node('RotaryEmbedding', [x, pos, caches.cos, caches.sin], { num_heads: m.heads, interleaved: 0 }, out === undefined ? 1 : [out], 'com.microsoft');
+  const [y] = t.g.node(
+    'RotaryEmbedding',
+    [x, pos, caches.cos, caches.sin],
+    { num_heads: m.heads, interleaved: 0 },
+    out === undefined ? 1 : [out],
+    'com.microsoft',
+  );
   return y as string;
 }
 
@@ -240,7 +246,10 @@ export function inferGraph(m: ModelConfig, weights?: ReadonlyMap<string, Float32
   const val = (name: string, shape: V['shape']): V => ({ name, shape, grad: false });
 
   // learned: wte[ids] + wpe[pos]; rotary: wte[ids] only (q and k are rotated by pos in every layer)
-  const emb = m.positions === 'rotary' ? one('Gather', [param(p, 'wte').name, ids]) : one('Add', [one('Gather', [param(p, 'wte').name, ids]), one('Gather', [param(p, 'wpe').name, pos])]);
+  const emb =
+    m.positions === 'rotary'
+      ? one('Gather', [param(p, 'wte').name, ids])
+      : one('Add', [one('Gather', [param(p, 'wte').name, ids]), one('Gather', [param(p, 'wpe').name, pos])]);
   let x = val(emb, ['B', 'S', C]);
   const rot = m.positions === 'rotary' ? ropeCacheConsts(t, m) : null;
   // cache length P as a 1-D int64 tensor, for slicing the attention weights into [cache | new]
@@ -313,7 +322,8 @@ export function decodeGraph(m: ModelConfig, weights: ReadonlyMap<string, Float32
         return rot ? ropeFused(t, m, r, pos1, rot) : r;
       }
       const out = role === 'k' ? `newk${l}` : `newv${l}`;
-      const [y] = rot && role === 'k' ? [ropeFused(t, m, one('Reshape', [z, headsShape]), pos1, rot, out)] : (g.node('Reshape', [z, headsShape], {}, [out]) as [string]);
+      const [y] =
+        rot && role === 'k' ? [ropeFused(t, m, one('Reshape', [z, headsShape]), pos1, rot, out)] : (g.node('Reshape', [z, headsShape], {}, [out]) as [string]);
       g.output(y, 'float32', ['B', H, 1, D]);
       return y;
     },

@@ -6,7 +6,10 @@ describe('prefillGroups', () => {
   const cost = (lens: number[], groups: [number, number][]): number => groups.reduce((c, [a, b]) => c + (b - a) * lens[a]! + 48, 0);
 
   it('splits a long history away from short ones, keeps equal lengths together, and covers every row once', () => {
-    expect(prefillGroups([400, 30, 20, 10])).toEqual([[0, 1], [1, 4]]);
+    expect(prefillGroups([400, 30, 20, 10])).toEqual([
+      [0, 1],
+      [1, 4],
+    ]);
     expect(prefillGroups([12, 12, 12, 12])).toEqual([[0, 4]]);
     expect(prefillGroups([5])).toEqual([[0, 1]]);
     expect(prefillGroups([])).toEqual([]);
@@ -22,10 +25,11 @@ describe('prefillGroups', () => {
       for (let mask = 0; mask < 1 << 6; mask++) {
         const groups: [number, number][] = [];
         let start = 0;
-        for (let i = 1; i < 7; i++) if (mask & (1 << (i - 1))) {
-          groups.push([start, i]);
-          start = i;
-        }
+        for (let i = 1; i < 7; i++)
+          if (mask & (1 << (i - 1))) {
+            groups.push([start, i]);
+            start = i;
+          }
         groups.push([start, 7]);
         best = Math.min(best, cost(lens, groups));
       }

@@ -179,7 +179,10 @@ export class BatchCache {
     const n = src.len[sr] ?? oob();
     if (n > cap) throw new Error(`internal: copying ${n} positions into a capacity of ${cap}`);
     for (let l = 0; l < this.m.layers; l++) {
-      for (const [dst, from] of [[this.k[l], src.k[l]], [this.v[l], src.v[l]]] as [Float32Array, Float32Array][]) {
+      for (const [dst, from] of [
+        [this.k[l], src.k[l]],
+        [this.v[l], src.v[l]],
+      ] as [Float32Array, Float32Array][]) {
         for (let h = 0; h < H; h++) {
           const at = (r * H + h) * cap * D;
           dst.set(from.subarray((sr * H + h) * src.cap * D, ((sr * H + h) * src.cap + n) * D), at);
@@ -232,7 +235,7 @@ export class BatchCache {
   select(keep: number[]): void {
     const block = this.H * this.D * this.cap; // one sequence's rows in k or v
     for (const a of this.store) keep.forEach((b, j) => b !== j && a.copyWithin(j * block, b * block, (b + 1) * block));
-    this.len = keep.map((b) => (this.len[b] ?? oob()));
+    this.len = keep.map((b) => this.len[b] ?? oob());
     this.B = keep.length;
     this.views();
   }
@@ -260,5 +263,4 @@ export class BatchCache {
       }
     }
   }
-
 }

@@ -108,7 +108,10 @@ export class OnnxGraph {
     const model: P.IModelProto = {
       irVersion: 8,
       producerName: 'terminalworld',
-      opsetImport: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
+      opsetImport: [
+        { domain: '', version: 17 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
       graph: {
         name: 'tw',
         node: this.nodes,

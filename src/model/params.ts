@@ -25,4 +25,3 @@ export function initParams(m: ModelConfig, seed: number): Params {
   }
   return out;
 }
-

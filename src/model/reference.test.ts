@@ -39,7 +39,10 @@ for (const positions of POSITIONS) {
       const p = bigParams(3);
       const { seqs, masks, b } = batch(new Rng(9), 3);
       const step = await TrainStep.create(m, 3, 1);
-      const denom = masks.flat().slice().reduce((s, v, i) => s + (i % (m.context + 1) === 0 ? 0 : v), 0);
+      const denom = masks
+        .flat()
+        .slice()
+        .reduce((s, v, i) => s + (i % (m.context + 1) === 0 ? 0 : v), 0);
       const { loss } = await step.run(p, b, denom);
       const ref = referenceLoss(m, p, seqs, masks);
       expect(ref).toBeGreaterThan(1);
@@ -55,7 +58,16 @@ for (const positions of POSITIONS) {
       const packed = makeBatch([[win(A), win(Bw)], [win(Bw)]], 2, m.context, 'full');
       const step = await TrainStep.create(m, 2, 1);
       const { loss } = await step.run(p, packed, maskSum(packed));
-      const ref = referenceLoss(m, p, [A, Bw, Bw], [[0, 1, 1, 1], [0, 1, 1, 1, 1], [0, 1, 1, 1, 1]]);
+      const ref = referenceLoss(
+        m,
+        p,
+        [A, Bw, Bw],
+        [
+          [0, 1, 1, 1],
+          [0, 1, 1, 1, 1],
+          [0, 1, 1, 1, 1],
+        ],
+      );
       expect(Math.abs(loss - ref) / ref).toBeLessThan(1e-4);
     });
 
@@ -81,10 +93,11 @@ for (const positions of POSITIONS) {
       });
       const amask = new Float64Array(B * T * T);
       const posOh = new Float64Array(B * T * T);
-      for (let r = 0; r < B; r++) for (let i = 0; i < T; i++) {
-        posOh[(r * T + i) * T + i] = 1;
-        for (let j = i + 1; j < T; j++) amask[(r * T + i) * T + j] = -1e9;
-      }
+      for (let r = 0; r < B; r++)
+        for (let i = 0; i < T; i++) {
+          posOh[(r * T + i) * T + i] = 1;
+          for (let j = i + 1; j < T; j++) amask[(r * T + i) * T + j] = -1e9;
+        }
       Object.assign(feeds, {
         x_onehot: new ort.Tensor('float64', xo, [B * T, Vp]),
         y_onehot: new ort.Tensor('float64', yo, [B * T, Vp]),

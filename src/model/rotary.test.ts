@@ -55,7 +55,12 @@ describe('rope tables', () => {
     const k = Array.from({ length: D }, () => rng.normal());
     // a rotation keeps the norm
     expect(dot(rot(q, 7), rot(q, 7))).toBeCloseTo(dot(q, q), 12);
-    for (const [i, j, s] of [[3, 1, 4], [9, 2, 2], [5, 5, 6]] as const) expect(dot(rot(q, i + s), rot(k, j + s))).toBeCloseTo(dot(rot(q, i), rot(k, j)), 12);
+    for (const [i, j, s] of [
+      [3, 1, 4],
+      [9, 2, 2],
+      [5, 5, 6],
+    ] as const)
+      expect(dot(rot(q, i + s), rot(k, j + s))).toBeCloseTo(dot(rot(q, i), rot(k, j)), 12);
   });
 
   it('a config asks for rotary positions explicitly; without the field it reads as learned, and an odd head size is refused', () => {
@@ -167,7 +172,9 @@ describe('checkpoints and positions', () => {
     const lGood = readFileSync(lf, 'utf8');
     // rotary weights, the positions field removed (so: learned)
     writeFileSync(rf, rGood.replace(/,\s*"positions": "rotary"/, ''));
-    expect(() => loadModel(rot)).toThrow(/config and weights do not match .*config\.json says positions "learned" \(the default when the field is absent\), but the weights have no wpe, i\.e\. positions "rotary"/);
+    expect(() => loadModel(rot)).toThrow(
+      /config and weights do not match .*config\.json says positions "learned" \(the default when the field is absent\), but the weights have no wpe, i\.e\. positions "rotary"/,
+    );
     writeFileSync(rf, rGood);
     // learned weights, config.json says rotary
     writeFileSync(lf, lGood.replace('"framing": "turns"', '"framing": "turns", "positions": "rotary"'));

@@ -85,7 +85,10 @@ export function readSafetensors(file: string): Safetensors {
   try {
     buf = readFileSync(file);
   } catch {
-    throw new TwError(`missing weights file ${file}`, 'point --model at a checkpoint folder written by `tw train` (it holds config.json and model.safetensors)');
+    throw new TwError(
+      `missing weights file ${file}`,
+      'point --model at a checkpoint folder written by `tw train` (it holds config.json and model.safetensors)',
+    );
   }
   return decodeSafetensors(buf, file);
 }

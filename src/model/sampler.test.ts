@@ -17,7 +17,11 @@ async function sampler(): Promise<Sampler> {
 describe('Sampler', () => {
   it('batched greedy decoding equals decoding each sequence alone, and log-probs equal teacher-forced scores', async () => {
     const s = await sampler();
-    const prompts = [[CMD, 108, 115, OUT], [CMD, 112, 119, 100, 10, 9, 8, OUT], [CMD, OUT]];
+    const prompts = [
+      [CMD, 108, 115, OUT],
+      [CMD, 112, 119, 100, 10, 9, 8, OUT],
+      [CMD, OUT],
+    ];
     const batched = await s.generate(prompts, { maxTokens: 12, stop: [] });
     for (let i = 0; i < prompts.length; i++) {
       const [alone] = await s.generate([prompts[i]!], { maxTokens: 12, stop: [] });
@@ -123,7 +127,7 @@ describe('Sampler calls', () => {
     expect(s.stats.maxRows).toBe(3);
   });
 
-  it('a call made while another decodes waits for it (batching across callers is the BatchScheduler\'s), and both give what they give alone', async () => {
+  it("a call made while another decodes waits for it (batching across callers is the BatchScheduler's), and both give what they give alone", async () => {
     const s = await sampler();
     const a = [CMD, 97, 98, OUT];
     const b = [CMD, 120, 121, 122, 123, 124, OUT];
@@ -149,7 +153,10 @@ describe('Sampler calls', () => {
 describe('Sampler prefix cache', () => {
   it('a kept cache continues a conversation exactly like re-feeding the whole history', async () => {
     const s = await sampler();
-    const p1 = [[CMD, 97, OUT], [CMD, 98, 99, 100, OUT]];
+    const p1 = [
+      [CMD, 97, OUT],
+      [CMD, 98, 99, 100, OUT],
+    ];
     const t1 = await s.generate(p1, { maxTokens: [6, 9], stop: [], keepCache: true });
     expect(t1[0]?.cache?.tokens).toEqual([...p1[0]!, ...(t1[0]?.tokens.slice(0, -1) ?? [])]);
     // turn 2: history + the generated answer + a new command

@@ -118,7 +118,6 @@ export function defaultThreads(): number {
 }
 
 export class Sampler {
-
   /** KV-cache buffers of finished batches, reused by the next (see BatchCache) */
   private readonly pool = new BufferPool();
   /** the batch decoding now, or the last one: a generate call waits for it before its own */
@@ -138,7 +137,11 @@ export class Sampler {
     readonly tokenizer: Tokenizer,
   ) {
     this.nReal = realVocab(config);
-    if (tokenizer.size !== this.nReal) throw new TwError(`the model emits ${this.nReal} ids but its tokenizer (${tokenizer.kind}) has ${tokenizer.size}`, 'load the model with the tokenizer saved beside it (Sampler.load reads tokenizer.json)');
+    if (tokenizer.size !== this.nReal)
+      throw new TwError(
+        `the model emits ${this.nReal} ids but its tokenizer (${tokenizer.kind}) has ${tokenizer.size}`,
+        'load the model with the tokenizer saved beside it (Sampler.load reads tokenizer.json)',
+      );
   }
 
   /**
@@ -169,9 +172,13 @@ export class Sampler {
     const m = this.config;
     const B = chunks.length;
     const S = Math.max(1, ...chunks.map((c) => c.length));
-    const len = (b: number): number => (st.len[r0 + b] ?? oob());
+    const len = (b: number): number => st.len[r0 + b] ?? oob();
     for (let b = 0; b < B; b++) {
-      if (len(b) + (chunks[b] ?? oob()).length > m.context) throw new TwError(`sequence ${r0 + b} would exceed the context of ${m.context} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
+      if (len(b) + (chunks[b] ?? oob()).length > m.context)
+        throw new TwError(
+          `sequence ${r0 + b} would exceed the context of ${m.context} tokens`,
+          'shorten the prompt (framing.fitContext keeps the most recent turns that fit)',
+        );
     }
     st.ensure(Math.max(...chunks.map((c, b) => len(b) + c.length)));
     const P = st.cap;
@@ -203,7 +210,11 @@ export class Sampler {
         mask.fill(0, row + P, row + P + i + 1);
       }
     }
-    const feeds = { ids: new ort.Tensor('int64', ids, [B, S]), pos: new ort.Tensor('int64', pos, [B, S]), mask: new ort.Tensor('float32', mask, [B, 1, S, P + S]) };
+    const feeds = {
+      ids: new ort.Tensor('int64', ids, [B, S]),
+      pos: new ort.Tensor('int64', pos, [B, S]),
+      mask: new ort.Tensor('float32', mask, [B, 1, S, P + S]),
+    };
     return { logits: await this.run(this.session, st, r0, chunks, S, feeds), S };
   }
 
@@ -212,7 +223,14 @@ export class Sampler {
    * the state's buffers) fed beside `feeds`; write the new keys/values (S per sequence) back.
    * Returns the logits.
    */
-  private async run(session: ort.InferenceSession, st: BatchCache, r0: number, chunks: number[][], S: number, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  private async run(
+    session: ort.InferenceSession,
+    st: BatchCache,
+    r0: number,
+    chunks: number[][],
+    S: number,
+    feeds: Record<string, ort.Tensor>,
+  ): Promise<Float32Array> {
     const { H, D, cap: P } = st;
     const B = chunks.length;
     const block = H * P * D;
@@ -261,7 +279,11 @@ export class Sampler {
     const T = this.config.context;
     for (const r of requests) {
       if (r.prompt.length === 0) throw new TwError('empty prompt', 'a prompt holds at least one token, e.g. framing.encodePrompt(cmd)');
-      if (r.prompt.length > T) throw new TwError(`a prompt of ${r.prompt.length} tokens exceeds the context of ${T} tokens`, 'shorten the prompt (framing.fitContext keeps the most recent turns that fit)');
+      if (r.prompt.length > T)
+        throw new TwError(
+          `a prompt of ${r.prompt.length} tokens exceeds the context of ${T} tokens`,
+          'shorten the prompt (framing.fitContext keeps the most recent turns that fit)',
+        );
     }
     const reqs = requests.map(
       (r): Request => ({
@@ -335,7 +357,7 @@ export class Sampler {
         if (still.length * 2 <= rows.length) {
           st.select(still);
           rows = still.map((i) => rows[i] as Request);
-          chunks = still.map((i) => (chunks[i] ?? oob()));
+          chunks = still.map((i) => chunks[i] ?? oob());
         }
         // 3. decode
         this.stats.steps++;
@@ -393,7 +415,10 @@ export class Sampler {
     const Vp = this.config.vocab;
     if (items.some((it) => it.context.length === 0)) throw new TwError('empty scoring context', 'start the context with at least one token (e.g. [CMD])');
     const st = this.newBatchCache(items.length);
-    const { logits, S } = await this.feed(st, items.map((it) => [...it.context, ...it.target])).finally(() => st.release());
+    const { logits, S } = await this.feed(
+      st,
+      items.map((it) => [...it.context, ...it.target]),
+    ).finally(() => st.release());
     return items.map((it, b) => {
       const sc: Score = { logprobs: [], top1: [], top1Prob: [], ...(opts.dists ? { dists: [] } : {}) };
       it.target.forEach((tok, i) => {

@@ -20,9 +20,34 @@ import {
 
 const enc = new TextEncoder();
 const dec = (ts: readonly number[]): string =>
-  ts.map((t) => (t === STATE ? '[STATE]' : t === DIFF ? '[DIFF]' : t === REC ? '[REC]' : t === CMD ? '[CMD]' : t === OUT ? '[OUT]' : t === EXIT ? '[EXIT]' : t === EOT ? '[EOT]' : String.fromCharCode(t))).join('');
+  ts
+    .map((t) =>
+      t === STATE
+        ? '[STATE]'
+        : t === DIFF
+          ? '[DIFF]'
+          : t === REC
+            ? '[REC]'
+            : t === CMD
+              ? '[CMD]'
+              : t === OUT
+                ? '[OUT]'
+                : t === EXIT
+                  ? '[EXIT]'
+                  : t === EOT
+                    ? '[EOT]'
+                    : String.fromCharCode(t),
+    )
+    .join('');
 
-const change = (p: Partial<StateChange>): StateChange => ({ files: [], vars: {}, unset: [], functions: { added: [], removed: [] }, aliases: { set: {}, unset: [] }, ...p });
+const change = (p: Partial<StateChange>): StateChange => ({
+  files: [],
+  vars: {},
+  unset: [],
+  functions: { added: [], removed: [] },
+  aliases: { set: {}, unset: [] },
+  ...p,
+});
 
 describe('state framing', () => {
   it('turns a recorded state change into records, PWD and caches left out', () => {
@@ -42,7 +67,19 @@ describe('state framing', () => {
         aliases: { set: { ll: 'ls -l' }, unset: ['la'] },
       }),
     );
-    expect(recs.map((r) => r.text)).toEqual(['d /root/p 755', 'f /root/p/a.txt 644 3\nhi\n', 'f /root/bin 755 5000 ?', 'l /root/l -> p', 'x /etc/motd', 'v OLDPWD=/root', 'v X=1', 'u Y', 'g f', 'a ll=ls -l', 'A la']);
+    expect(recs.map((r) => r.text)).toEqual([
+      'd /root/p 755',
+      'f /root/p/a.txt 644 3\nhi\n',
+      'f /root/bin 755 5000 ?',
+      'l /root/l -> p',
+      'x /etc/motd',
+      'v OLDPWD=/root',
+      'v X=1',
+      'u Y',
+      'g f',
+      'a ll=ls -l',
+      'A la',
+    ]);
     for (const r of recs) expect(recordKey(r.text)).toBe(r.key);
     expect(diffRecords(recordsToChange(recs)).map((r) => r.text)).toEqual(recs.map((r) => r.text));
   });
@@ -51,17 +88,38 @@ describe('state framing', () => {
     const long = 'x'.repeat(CONTENT_MAX + 50);
     const [r] = diffRecords(change({ files: [{ path: '/a', op: 'created', kind: 'file', size: long.length, mode: 0o644, content: long }] }));
     expect(r?.text).toBe(`f /a 644 ${long.length} ~\n${'x'.repeat(CONTENT_MAX)}`);
-    const many = diffRecords(change({ files: Array.from({ length: DIFF_FILES_MAX + 3 }, (_, i) => ({ path: `/d/${i}`, op: 'created' as const, kind: 'dir' as const })) }));
+    const many = diffRecords(
+      change({ files: Array.from({ length: DIFF_FILES_MAX + 3 }, (_, i) => ({ path: `/d/${i}`, op: 'created' as const, kind: 'dir' as const })) }),
+    );
     expect(many.length).toBe(DIFF_FILES_MAX + 1);
     expect(many.at(-1)?.text).toBe('+ 3');
   });
 
   it('keeps the latest record of each thing, forgets what the session made and then removed', () => {
     const s = new SessionState('/root');
-    s.apply([{ key: 'p:/root/p', text: 'd /root/p 755' }, { key: 'p:/root/p/a', text: 'f /root/p/a 644 2\nx\n' }, { key: 'v:X', text: 'v X=1' }], '/root/p');
-    s.apply([{ key: 'v:X', text: 'v X=2' }, { key: 'p:/etc/motd', text: 'x /etc/motd' }], '/root/p');
+    s.apply(
+      [
+        { key: 'p:/root/p', text: 'd /root/p 755' },
+        { key: 'p:/root/p/a', text: 'f /root/p/a 644 2\nx\n' },
+        { key: 'v:X', text: 'v X=1' },
+      ],
+      '/root/p',
+    );
+    s.apply(
+      [
+        { key: 'v:X', text: 'v X=2' },
+        { key: 'p:/etc/motd', text: 'x /etc/motd' },
+      ],
+      '/root/p',
+    );
     expect(s.records().map((r) => r.text)).toEqual(['d /root/p 755', 'f /root/p/a 644 2\nx\n', 'v X=2', 'x /etc/motd']);
-    s.apply([{ key: 'p:/root/p', text: 'x /root/p' }, { key: 'v:X', text: 'u X' }], '/root');
+    s.apply(
+      [
+        { key: 'p:/root/p', text: 'x /root/p' },
+        { key: 'v:X', text: 'u X' },
+      ],
+      '/root',
+    );
     // removing a made directory forgets it and what was inside; the image file's removal stays
     expect(s.records().map((r) => r.text)).toEqual(['x /etc/motd']);
     expect(s.cwd).toBe('/root');
@@ -98,7 +156,13 @@ describe('state framing', () => {
   });
 
   const turns = (n: number): StateTurn[] =>
-    Array.from({ length: n }, (_, i) => ({ cmd: `echo ${i} > f${i}`, output: new Uint8Array(0), exit: 0, cwd: '/root', diff: [{ key: `p:/root/f${i}`, text: `f /root/f${i} 644 2\n${i % 10}\n` }] }));
+    Array.from({ length: n }, (_, i) => ({
+      cmd: `echo ${i} > f${i}`,
+      output: new Uint8Array(0),
+      exit: 0,
+      cwd: '/root',
+      diff: [{ key: `p:/root/f${i}`, text: `f /root/f${i} 644 2\n${i % 10}\n` }],
+    }));
 
   it('builds training windows that start with the state before their first turn', () => {
     const ws = stateWindows(turns(30), 128, '/root');

@@ -13,7 +13,13 @@ const base = {
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
   background: 'white',
   padding: 8,
-  config: { font: FONT, view: { stroke: '#ccc' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 0 }, title: { fontSize: 13, anchor: 'start' as const } },
+  config: {
+    font: FONT,
+    view: { stroke: '#ccc' },
+    axis: { labelFontSize: 11, titleFontSize: 12 },
+    legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 0 },
+    title: { fontSize: 13, anchor: 'start' as const },
+  },
 };
 
 /** One point of a rate with its 95% interval. */
@@ -48,7 +54,18 @@ export function ratesByDepthSpec(points: readonly RatePoint[], title: string, yT
           x,
           y: { field: 'rate', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] }, axis: { format: '%' } },
           color,
-          strokeDash: { field: 'style', type: 'nominal', legend: null, scale: { domain: ['measured', 'baseline'], range: [[1, 0], [5, 3]] } },
+          strokeDash: {
+            field: 'style',
+            type: 'nominal',
+            legend: null,
+            scale: {
+              domain: ['measured', 'baseline'],
+              range: [
+                [1, 0],
+                [5, 3],
+              ],
+            },
+          },
         },
       },
       { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.45 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
@@ -66,7 +83,9 @@ export interface ValuePoint {
 export function valuesByXSpec(points: readonly ValuePoint[], title: string, yTitle: string, xTitle: string, ordinalX = true): TopLevelSpec {
   const xs = [...new Set(points.map((p) => p.x))].sort((a, b) => Number(a) - Number(b)).map(String);
   const values = points.filter((p) => Number.isFinite(p.y)).map((p) => ({ ...p, x: ordinalX ? String(p.x) : p.x }));
-  const x = ordinalX ? { field: 'x', type: 'ordinal' as const, sort: xs, title: xTitle, axis: { labelAngle: 0 } } : { field: 'x', type: 'quantitative' as const, title: xTitle };
+  const x = ordinalX
+    ? { field: 'x', type: 'ordinal' as const, sort: xs, title: xTitle, axis: { labelAngle: 0 } }
+    : { field: 'x', type: 'quantitative' as const, title: xTitle };
   return {
     ...base,
     title,
@@ -79,7 +98,13 @@ export function valuesByXSpec(points: readonly ValuePoint[], title: string, yTit
 }
 
 /** Grouped bars with 95% intervals: one group per category/family, one bar per series. */
-export function groupedRatesSpec(points: readonly RatePoint[], title: string, yTitle: string, groupTitle: string, seriesOrder?: readonly string[]): TopLevelSpec {
+export function groupedRatesSpec(
+  points: readonly RatePoint[],
+  title: string,
+  yTitle: string,
+  groupTitle: string,
+  seriesOrder?: readonly string[],
+): TopLevelSpec {
   const groups = [...new Set(points.map((p) => String(p.x)))];
   const series = seriesOrder ? seriesOrder.filter((s) => points.some((p) => p.series === s)) : [...new Set(points.map((p) => p.series))];
   const values = points.map((p) => ({ ...p, x: String(p.x) }));
@@ -93,7 +118,10 @@ export function groupedRatesSpec(points: readonly RatePoint[], title: string, yT
     height: HEIGHT,
     data: { values },
     layer: [
-      { mark: { type: 'bar' }, encoding: { x, xOffset, y: { field: 'rate', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] }, axis: { format: '%' } }, color } },
+      {
+        mark: { type: 'bar' },
+        encoding: { x, xOffset, y: { field: 'rate', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] }, axis: { format: '%' } }, color },
+      },
       { mark: { type: 'rule', color: '#333', strokeWidth: 1 }, encoding: { x, xOffset, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
     ],
   };
@@ -116,7 +144,16 @@ export function reliabilitySpec(points: readonly ReliabilityPoint[], title: stri
     width: 360,
     height: 300,
     layer: [
-      { data: { values: [{ confidence: 0, accuracy: 0 }, { confidence: 1, accuracy: 1 }] }, mark: { type: 'line', color: '#999', strokeDash: [4, 3] }, encoding: { x: unit, y: { field: 'accuracy', type: 'quantitative' } } },
+      {
+        data: {
+          values: [
+            { confidence: 0, accuracy: 0 },
+            { confidence: 1, accuracy: 1 },
+          ],
+        },
+        mark: { type: 'line', color: '#999', strokeDash: [4, 3] },
+        encoding: { x: unit, y: { field: 'accuracy', type: 'quantitative' } },
+      },
       {
         data: { values },
         mark: { type: 'line', point: { filled: true }, strokeWidth: 1.5 },
@@ -141,7 +178,10 @@ export function reliabilitySpec(points: readonly ReliabilityPoint[], title: stri
 }
 
 /** Horizontal bars of rates, one per row, sorted by rate (conformance per spec file). */
-export function horizontalRatesSpec(rows: readonly { name: string; rate: number; passed: number; total: number; series: string }[], title: string): TopLevelSpec {
+export function horizontalRatesSpec(
+  rows: readonly { name: string; rate: number; passed: number; total: number; series: string }[],
+  title: string,
+): TopLevelSpec {
   const names = [...new Set(rows.map((r) => r.name))];
   return {
     ...base,

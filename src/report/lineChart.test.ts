@@ -5,8 +5,20 @@ describe('lineChartSvg', () => {
   it('draws one line per series with its legend (vega-lite, rendered in Node)', async () => {
     const svg = await lineChartSvg(
       [
-        { name: 'train', points: [[0, 4], [100, 1]] },
-        { name: 'valid', points: [[50, 2], [100, 1.5]] },
+        {
+          name: 'train',
+          points: [
+            [0, 4],
+            [100, 1],
+          ],
+        },
+        {
+          name: 'valid',
+          points: [
+            [50, 2],
+            [100, 1.5],
+          ],
+        },
       ],
       'loss',
       'step',
@@ -25,6 +37,20 @@ describe('lineChartSvg', () => {
 
 describe('smooth', () => {
   it('averages over the window', () => {
-    expect(smooth([[1, 1], [2, 3], [3, 5], [4, 7]], 2)).toEqual([[2, 2], [3, 4], [4, 6]]);
+    expect(
+      smooth(
+        [
+          [1, 1],
+          [2, 3],
+          [3, 5],
+          [4, 7],
+        ],
+        2,
+      ),
+    ).toEqual([
+      [2, 2],
+      [3, 4],
+      [4, 6],
+    ]);
   });
 });

@@ -17,7 +17,13 @@ describe('shipModel', () => {
     writeSyntheticSessions(data, 40, 3);
     const c = loadConfig('tiny');
     const run = join(dir, 'run');
-    await train({ data, config: { ...c, train: { ...c.train, steps: 20, evalEvery: 10, checkpointEvery: 10, threads: 1 } }, out: run, progress: false, log: () => {} });
+    await train({
+      data,
+      config: { ...c, train: { ...c.train, steps: 20, evalEvery: 10, checkpointEvery: 10, threads: 1 } },
+      out: run,
+      progress: false,
+      log: () => {},
+    });
     const out = join(dir, 'model');
     const card = await shipModel(run, out);
     expect(card.format).toBe(CARD_FORMAT);
@@ -34,7 +40,13 @@ describe('shipModel', () => {
     writeSyntheticSessions(data, 40, 3);
     const c = loadConfig('tiny');
     const steps = { ...c.train, steps: 10, evalEvery: 10, checkpointEvery: 10, threads: 1 };
-    await train({ data, config: { ...c, model: { ...c.model, tokenizer: 'bpe', vocab: 300 }, train: steps }, out: join(dir, 'bpe'), progress: false, log: () => {} });
+    await train({
+      data,
+      config: { ...c, model: { ...c.model, tokenizer: 'bpe', vocab: 300 }, train: steps },
+      out: join(dir, 'bpe'),
+      progress: false,
+      log: () => {},
+    });
     await train({ data, config: { ...c, train: steps }, out: join(dir, 'bytes'), progress: false, log: () => {} });
     const out = join(dir, 'model');
     await shipModel(join(dir, 'bpe'), out);

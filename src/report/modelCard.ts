@@ -31,14 +31,32 @@ type MetricLine = z.output<typeof metricLineSchema>;
 // killed or older run names itself instead of shipping undefined fields).
 const dataSchema = z.looseObject({ path: z.string().optional(), hash: z.string().optional(), sessions: z.unknown(), tokens: z.unknown() });
 const initSchema = z.looseObject({ path: z.string().optional(), step: z.unknown() });
-const runMetaSourceSchema = z.looseObject({ commit: z.unknown(), seed: z.unknown(), config: z.unknown(), data: dataSchema.optional(), init: initSchema.optional() });
-const cardSourceSchema = z.looseObject({ step: z.unknown(), commit: z.unknown(), seed: z.unknown(), config: z.unknown(), data: dataSchema.optional(), corpus: z.unknown(), finalValidLoss: z.unknown(), init: z.unknown() });
-const dataSummary = (d: z.output<typeof dataSchema> | undefined): Record<string, unknown> | null => (d ? { hash: d.hash, sessions: d.sessions, tokens: d.tokens } : null);
+const runMetaSourceSchema = z.looseObject({
+  commit: z.unknown(),
+  seed: z.unknown(),
+  config: z.unknown(),
+  data: dataSchema.optional(),
+  init: initSchema.optional(),
+});
+const cardSourceSchema = z.looseObject({
+  step: z.unknown(),
+  commit: z.unknown(),
+  seed: z.unknown(),
+  config: z.unknown(),
+  data: dataSchema.optional(),
+  corpus: z.unknown(),
+  finalValidLoss: z.unknown(),
+  init: z.unknown(),
+});
+const dataSummary = (d: z.output<typeof dataSchema> | undefined): Record<string, unknown> | null =>
+  d ? { hash: d.hash, sessions: d.sessions, tokens: d.tokens } : null;
 
 export function readMetrics(runDir: string): MetricLine[] {
   const f = join(runDir, 'metrics.jsonl');
   if (!existsSync(f)) throw new TwError(`no metrics.jsonl in ${runDir}`, 'pass the run folder given to `tw train --out`');
-  return readJsonlEntries(f, metricLineSchema, 'resume the run (`tw train --resume`) to rewrite its metrics, or delete the damaged line', { dropCutLastLine: true }).map((e) => e.value);
+  return readJsonlEntries(f, metricLineSchema, 'resume the run (`tw train --resume`) to rewrite its metrics, or delete the damaged line', {
+    dropCutLastLine: true,
+  }).map((e) => e.value);
 }
 
 /** At most n points, evenly spaced, keeping the last. */
@@ -74,13 +92,30 @@ function initCard(init: { path?: string | undefined; step?: unknown }): Record<s
   const f = init.path ? join(init.path, 'card.json') : '';
   if (f && existsSync(f)) {
     const c = readJsonFile(f, cardSourceSchema, 'restore card.json from the shipped model folder, or re-ship it with `tw model ship`');
-    return { step: c.step, commit: c.commit, seed: c.seed, config: c.config, data: dataSummary(c.data), corpus: c.corpus, finalValidLoss: c.finalValidLoss, init: c.init ?? null };
+    return {
+      step: c.step,
+      commit: c.commit,
+      seed: c.seed,
+      config: c.config,
+      data: dataSummary(c.data),
+      corpus: c.corpus,
+      finalValidLoss: c.finalValidLoss,
+      init: c.init ?? null,
+    };
   }
   const m = init.path ? join(init.path, 'meta.json') : '';
   if (!m || !existsSync(m)) return null;
   const meta = readJsonFile(m, runMetaSourceSchema, 'restore meta.json from a copy of the run folder');
   const up = meta.init;
-  return { run: init.path, step: init.step ?? null, commit: meta.commit, seed: meta.seed, config: meta.config, data: dataSummary(meta.data), init: up ? { ...up, card: initCard(up) } : null };
+  return {
+    run: init.path,
+    step: init.step ?? null,
+    commit: meta.commit,
+    seed: meta.seed,
+    config: meta.config,
+    data: dataSummary(meta.data),
+    init: up ? { ...up, card: initCard(up) } : null,
+  };
 }
 
 export async function shipModel(runDir: string, outDir: string): Promise<Record<string, unknown>> {
@@ -96,7 +131,10 @@ export async function shipModel(runDir: string, outDir: string): Promise<Record<
   const cfg = readCheckpointInfo(ckpt);
   const dataPath = meta.data?.path;
   const manifestFile = dataPath ? join(dataPath, 'manifest.json') : '';
-  const manifest = manifestFile && existsSync(manifestFile) ? readJsonFile(manifestFile, z.record(z.string(), z.unknown()), `regenerate the corpus (its manifest.json is damaged): see ${dataPath}`) : null;
+  const manifest =
+    manifestFile && existsSync(manifestFile)
+      ? readJsonFile(manifestFile, z.record(z.string(), z.unknown()), `regenerate the corpus (its manifest.json is damaged): see ${dataPath}`)
+      : null;
   const trainLines = metrics.filter((m) => m.kind === 'train');
   const evals = metrics.filter((m) => m.kind === 'eval');
   const last = (xs: MetricLine[]): MetricLine | undefined => xs[xs.length - 1];
@@ -117,6 +155,9 @@ export async function shipModel(runDir: string, outDir: string): Promise<Record<
     init: meta.init ? { ...(meta.init as Record<string, unknown>), card: initCard(meta.init as { path?: string }) } : null,
   };
   writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
-  writeFileSync(join(outDir, 'training-curve.svg'), await trainingCurveSvg(metrics, `training curve: ${String((meta.config as { name?: string }).name ?? dirname(runDir))}`));
+  writeFileSync(
+    join(outDir, 'training-curve.svg'),
+    await trainingCurveSvg(metrics, `training curve: ${String((meta.config as { name?: string }).name ?? dirname(runDir))}`),
+  );
   return card;
 }

@@ -10,14 +10,29 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const charts = (html: string): string[] => [...html.matchAll(/<figure class="chart" data-chart="([^"]+)"><svg/g)].map((m) => m[1] ?? '');
 
 describe('tw report', () => {
-  it('reports the shipped default\'s committed results: every section, every chart, no notes', async () => {
+  it("reports the shipped default's committed results: every section, every chart, no notes", async () => {
     const drawn = new Map<string, string>();
     const { html, loaded } = await buildReport([], { root: ROOT, charts: drawn });
     expect(loaded.notes).toEqual([]);
     expect([...drawn.keys()].sort()).toEqual(charts(html).sort()); // what `tw report --charts DIR` writes
     for (const svg of drawn.values()) expect(svg).toMatch(/^<svg [^>]*viewBox/);
     expect(loaded.parts.map((p) => p.kind).sort()).toEqual(['bench', 'card', 'conformance', 'probe', 'probeTable', 'tier1', 'tier1', 'tier1', 'tier1']);
-    expect(charts(html)).toEqual(expect.arrayContaining(['exact-free', 'exact-teacher', 'exact-nonempty', 'state-accuracy', 'bits-per-byte', 'reliability-teacher', 'reliability-free', 'per-family', 'recovery', 'probe-categories', 'conformance-files', 'training-curve']));
+    expect(charts(html)).toEqual(
+      expect.arrayContaining([
+        'exact-free',
+        'exact-teacher',
+        'exact-nonempty',
+        'state-accuracy',
+        'bits-per-byte',
+        'reliability-teacher',
+        'reliability-free',
+        'per-family',
+        'recovery',
+        'probe-categories',
+        'conformance-files',
+        'training-curve',
+      ]),
+    );
     expect(html).toContain('66.6%'); // stage 3, free-running, all depths (README)
     expect(html).toContain('71.6%'); // just-bash's aggregate, from docs/probes.md
     expect(html).toMatch(/data-probe="fs-mkdir-then-ls"/);
@@ -53,7 +68,10 @@ describe('tw report', () => {
 
   it('compares two run folders with the same labels by naming their folders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-report-'));
-    for (const [n, f] of [['a', 'tier1-stage2-test.json'], ['b', 'tier1-learned-test.json']] as const) {
+    for (const [n, f] of [
+      ['a', 'tier1-stage2-test.json'],
+      ['b', 'tier1-learned-test.json'],
+    ] as const) {
       mkdirSync(join(dir, n));
       cpSync(join(ROOT, 'docs/results', f), join(dir, n, 'results.json'));
     }
@@ -78,6 +96,11 @@ describe('report helpers', () => {
     expect('categories' in r && r.categories.filesystem).toEqual({ passed: 16, total: 24, rate: 0.667, lo: 0.467, hi: 0.82 });
   });
   it('marks byte differences in visible form', () => {
-    expect(diffSegments('ab\r\n', 'ax\r\n')).toEqual([{ op: 'same', text: 'a' }, { op: 'del', text: 'b' }, { op: 'ins', text: 'x' }, { op: 'same', text: '\\r⏎\n' }]);
+    expect(diffSegments('ab\r\n', 'ax\r\n')).toEqual([
+      { op: 'same', text: 'a' },
+      { op: 'del', text: 'b' },
+      { op: 'ins', text: 'x' },
+      { op: 'same', text: '\\r⏎\n' },
+    ]);
   });
 });

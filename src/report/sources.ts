@@ -25,12 +25,29 @@ const modeSchema = z.object({
     exitMatch: cellSchema.nullable(),
     cwdMatch: cellSchema.nullable(),
   }),
-  scores: z.object({ crossEntropy: z.object({ overall: ceSchema, byDepth: z.record(z.string(), ceSchema) }), calibration: z.object({ overall: calSchema, byDepth: z.record(z.string(), calSchema) }) }).nullable().optional(),
-  functional: z.object({ overall: cellSchema, byDepth: z.record(z.string(), cellSchema), byProbe: z.record(z.string(), cellSchema), points: z.number() }).nullable().optional(),
+  scores: z
+    .object({
+      crossEntropy: z.object({ overall: ceSchema, byDepth: z.record(z.string(), ceSchema) }),
+      calibration: z.object({ overall: calSchema, byDepth: z.record(z.string(), calSchema) }),
+    })
+    .nullable()
+    .optional(),
+  functional: z
+    .object({ overall: cellSchema, byDepth: z.record(z.string(), cellSchema), byProbe: z.record(z.string(), cellSchema), points: z.number() })
+    .nullable()
+    .optional(),
 });
 export type ModeJson = z.infer<typeof modeSchema>;
 
-const metaSchema = z.looseObject({ tool: z.string().optional(), createdAt: z.string().optional(), commit: z.string().optional(), seed: z.number().optional(), config: z.unknown().optional(), argv: z.array(z.string()).optional(), host: z.unknown().optional() });
+const metaSchema = z.looseObject({
+  tool: z.string().optional(),
+  createdAt: z.string().optional(),
+  commit: z.string().optional(),
+  seed: z.number().optional(),
+  config: z.unknown().optional(),
+  argv: z.array(z.string()).optional(),
+  host: z.unknown().optional(),
+});
 export type MetaJson = z.infer<typeof metaSchema>;
 
 export const tier1Schema = z.object({
@@ -39,7 +56,15 @@ export const tier1Schema = z.object({
   meta: metaSchema.optional(),
   backend: z.string(),
   baseline: z.string(),
-  data: z.object({ path: z.string(), kind: z.string(), sessions: z.number(), turns: z.number(), scoredTurns: z.number(), deterministicTurns: z.number(), excluded: z.record(z.string(), z.number()) }),
+  data: z.object({
+    path: z.string(),
+    kind: z.string(),
+    sessions: z.number(),
+    turns: z.number(),
+    scoredTurns: z.number(),
+    deterministicTurns: z.number(),
+    excluded: z.record(z.string(), z.number()),
+  }),
   oracle: z.object({ used: z.boolean(), reason: z.string().optional(), replayAgreement: rateSchema.optional() }),
   teacherForced: modeSchema,
   freeRunning: modeSchema,
@@ -48,7 +73,14 @@ export const tier1Schema = z.object({
 });
 export type Tier1Json = z.infer<typeof tier1Schema>;
 
-const failureSchema = z.object({ turn: z.number(), cmd: z.string(), what: z.string(), message: z.string().optional(), expected: z.string().optional(), actual: z.string().optional() });
+const failureSchema = z.object({
+  turn: z.number(),
+  cmd: z.string(),
+  what: z.string(),
+  message: z.string().optional(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+});
 export const probeSchema = z.object({
   format: z.literal('tw-probe-report'),
   version: z.literal(1),
@@ -58,7 +90,9 @@ export const probeSchema = z.object({
   passed: z.number(),
   total: z.number(),
   weights: z.record(z.string(), z.number()),
-  bounds: z.record(z.string(), z.object({ categories: z.record(z.string(), rateSchema).optional(), aggregate: z.number().optional(), note: z.string().optional() })).optional(),
+  bounds: z
+    .record(z.string(), z.object({ categories: z.record(z.string(), rateSchema).optional(), aggregate: z.number().optional(), note: z.string().optional() }))
+    .optional(),
   failures: z.array(z.object({ id: z.string(), category: z.string(), failures: z.array(failureSchema) })),
   meta: metaSchema.optional(),
 });
@@ -79,7 +113,14 @@ export const benchSchema = z.object({
   format: z.literal('terminalworld.bench'),
   version: z.literal(1),
   meta: metaSchema.optional(),
-  results: z.array(z.object({ suite: z.string(), metrics: z.array(z.object({ name: z.string(), value: num, unit: z.string().optional(), target: z.object({ op: z.string(), value: z.number() }).optional() })) })),
+  results: z.array(
+    z.object({
+      suite: z.string(),
+      metrics: z.array(
+        z.object({ name: z.string(), value: num, unit: z.string().optional(), target: z.object({ op: z.string(), value: z.number() }).optional() }),
+      ),
+    }),
+  ),
 });
 export type BenchJson = z.infer<typeof benchSchema>;
 
@@ -167,10 +208,16 @@ export function loadFile(file: string, label?: string): Loaded {
   if (!known) return { parts: [], notes };
   if (typeof o.tool === 'string' && known.kind === 'tier1') return { parts: [], notes }; // a run's meta.json (its content is in results.json)
   if (o.version !== known.version) {
-    notes.push({ part: known.part, file, message: `format ${o.format} version ${String(o.version)}; this report reads version ${known.version}: regenerate it with this checkout's tw, or report it with the tw that wrote it` });
+    notes.push({
+      part: known.part,
+      file,
+      message: `format ${o.format} version ${String(o.version)}; this report reads version ${known.version}: regenerate it with this checkout's tw, or report it with the tw that wrote it`,
+    });
     return { parts: [], notes };
   }
-  const schema = { tier1: tier1Schema, probe: probeSchema, conformance: conformanceSchema, bench: benchSchema, card: cardSchema, probeTable: undefined }[known.kind];
+  const schema = { tier1: tier1Schema, probe: probeSchema, conformance: conformanceSchema, bench: benchSchema, card: cardSchema, probeTable: undefined }[
+    known.kind
+  ];
   if (!schema) return { parts: [], notes };
   const r = schema.safeParse(obj);
   if (!r.success) {
@@ -190,7 +237,18 @@ export function loadFile(file: string, label?: string): Loaded {
       return { parts: [{ kind: 'bench', label: l, file, data: r.data as BenchJson }], notes };
     case 'card': {
       const card = r.data as CardJson;
-      return { parts: [{ kind: 'card', label: label ?? card.config?.name ?? basename(dirname(file)), file, data: card, metrics: readMetricsFile(join(dirname(file), 'metrics.jsonl')) }], notes };
+      return {
+        parts: [
+          {
+            kind: 'card',
+            label: label ?? card.config?.name ?? basename(dirname(file)),
+            file,
+            data: card,
+            metrics: readMetricsFile(join(dirname(file), 'metrics.jsonl')),
+          },
+        ],
+        notes,
+      };
     }
     default:
       return { parts: [], notes };
@@ -243,7 +301,12 @@ export function loadRunDir(dir: string): Loaded {
       out.parts.push(...l.parts);
     }
   }
-  if (out.parts.length === 0 && out.notes.length === 0) out.notes.push({ part: 'run folder', file: dir, message: 'holds no results file (tw eval tier1 --out, tw probe --json, tw conformance --json, tw bench --json, a model card.json)' });
+  if (out.parts.length === 0 && out.notes.length === 0)
+    out.notes.push({
+      part: 'run folder',
+      file: dir,
+      message: 'holds no results file (tw eval tier1 --out, tw probe --json, tw conformance --json, tw bench --json, a model card.json)',
+    });
   return out;
 }
 

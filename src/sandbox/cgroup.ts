@@ -36,7 +36,8 @@ export const DEFAULT_CPU_CORES = 1;
 
 /** CFS quota for a CPU limit in cores: microseconds of CPU time per CPU_PERIOD_US (the kernel's minimum is 1000). */
 export function cpuQuotaUs(cores: number): number {
-  if (!Number.isFinite(cores) || cores <= 0) throw new TwError(`the CPU limit must be a positive number of cores (got ${cores})`, 'e.g. 1 for one core, 0.5 for half of one');
+  if (!Number.isFinite(cores) || cores <= 0)
+    throw new TwError(`the CPU limit must be a positive number of cores (got ${cores})`, 'e.g. 1 for one core, 0.5 for half of one');
   return Math.max(1000, Math.round(cores * CPU_PERIOD_US));
 }
 

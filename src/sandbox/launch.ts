@@ -65,8 +65,6 @@ export interface Launch {
   cleanup(): void;
 }
 
-
-
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The session's environment: what a plain container's shell has (no variable of ours). */
@@ -127,7 +125,10 @@ export function buildLaunch(spec: LaunchSpec): Launch {
   let clock: string | null = null;
   if (spec.determinism.enabled) {
     if (spec.rootfs.stamp.determinism !== 'twdet') {
-      throw new TwError(`the image ${spec.rootfs.stamp.id} cannot run the determinism layer (its C library does not load it)`, 'start the session with determinism off (--no-deterministic), or use a glibc-based image');
+      throw new TwError(
+        `the image ${spec.rootfs.stamp.id} cannot run the determinism layer (its C library does not load it)`,
+        'start the session with determinism off (--no-deterministic), or use a glibc-based image',
+      );
     }
     clock = join(dir, 'clock');
     writeClockFile(clock, clockSettings(spec.determinism), imageTimes(spec.rootfs.stamp));
@@ -135,16 +136,28 @@ export function buildLaunch(spec: LaunchSpec): Launch {
   const seccompFile = join(dir, 'seccomp.bpf');
   seccompBytes ??= seccompProgram();
   writeFileSync(seccompFile, seccompBytes, { mode: 0o600 });
-  const cgroups = makeSessionCgroups({ maxProcs: spec.limits.maxProcs, memoryBytes: spec.limits.memBytes + spec.limits.diskBytes, cpuCores: spec.limits.cpuCores });
+  const cgroups = makeSessionCgroups({
+    maxProcs: spec.limits.maxProcs,
+    memoryBytes: spec.limits.memBytes + spec.limits.diskBytes,
+    cpuCores: spec.limits.cpuCores,
+  });
   const bwrap = [
     'bwrap',
-    '--bind', mnt, '/',
-    '--proc', '/proc',
+    '--bind',
+    mnt,
+    '/',
+    '--proc',
+    '/proc',
     // The sandbox's root is host uid 0 without capabilities, and sysctl files check the uid,
     // not capabilities: /proc/sys must be read-only (bwrap skips it when access() says EACCES).
-    '--ro-bind', '/proc/sys', '/proc/sys',
-    '--ro-bind-try', '/proc/sysrq-trigger', '/proc/sysrq-trigger',
-    '--dev', '/dev',
+    '--ro-bind',
+    '/proc/sys',
+    '/proc/sys',
+    '--ro-bind-try',
+    '/proc/sysrq-trigger',
+    '/proc/sysrq-trigger',
+    '--dev',
+    '/dev',
     // What Docker masks in /proc: host keyrings (the sandbox's root is host uid 0), kernel memory
     // and timers, ACPI and SCSI (read-only, empty).
     ...MASKED_PROC.filter((f) => existsSync(f)).flatMap((f) => ['--ro-bind', join(mnt, STATIC_PROC_DIR, 'empty'), f]),
@@ -152,15 +165,20 @@ export function buildLaunch(spec: LaunchSpec): Launch {
     '--unshare-all',
     // A user namespace of its own (uid 0 mapped to 0), in which no further one can be made (as Flatpak
     // does; the seccomp filter refuses new namespaces too).
-    '--unshare-user', '--disable-userns',
+    '--unshare-user',
+    '--disable-userns',
     '--as-pid-1',
-    '--hostname', spec.rootfs.stamp.hostname,
-    '--cap-drop', 'ALL',
+    '--hostname',
+    spec.rootfs.stamp.hostname,
+    '--cap-drop',
+    'ALL',
     '--die-with-parent',
     // The syscalls a container runtime refuses (src/sandbox/seccomp.ts), loaded last by bwrap.
-    '--seccomp', '9',
+    '--seccomp',
+    '9',
     '--clearenv',
-    '--chdir', spec.rootfs.stamp.workdir ?? '/root',
+    '--chdir',
+    spec.rootfs.stamp.workdir ?? '/root',
   ];
   for (const [k, v] of Object.entries(sandboxEnv(spec))) bwrap.push('--setenv', k, v);
   if (spec.determinism.enabled) {

@@ -39,6 +39,8 @@ describe('preflight', () => {
 
   // Needs a machine where root, bwrap and overlay are present (the mocked unshare is what fails).
   it.skipIf(process.getuid?.() !== 0)('explains a missing mount namespace (unprivileged container)', () => {
-    expect(() => preflight()).toThrow(/cannot create a mount namespace \(unshare: unshare failed: Operation not permitted\): this looks like an unprivileged container/);
+    expect(() => preflight()).toThrow(
+      /cannot create a mount namespace \(unshare: unshare failed: Operation not permitted\): this looks like an unprivileged container/,
+    );
   });
 });

@@ -19,7 +19,10 @@ function which(bin: string): string | null {
 export function preflight(): void {
   if (checked) return;
   if (process.platform !== 'linux') {
-    throw new TwError(`the real sandbox needs Linux (this is ${process.platform})`, 'run on a Linux machine, or use another backend: `tw exec --backend null ...`');
+    throw new TwError(
+      `the real sandbox needs Linux (this is ${process.platform})`,
+      'run on a Linux machine, or use another backend: `tw exec --backend null ...`',
+    );
   }
   if (process.getuid?.() !== 0) {
     throw new TwError(
@@ -54,7 +57,10 @@ export function preflight(): void {
     execFileSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--cap-drop', 'ALL', 'true'], { stdio: 'pipe' });
   } catch (e) {
     const msg = e instanceof Error && 'stderr' in e ? String((e as { stderr: unknown }).stderr).trim() : String(e);
-    throw new TwError(`bubblewrap cannot create namespaces (${msg})`, 'enable user/PID/network namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) or run as root on a host or VM');
+    throw new TwError(
+      `bubblewrap cannot create namespaces (${msg})`,
+      'enable user/PID/network namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) or run as root on a host or VM',
+    );
   }
   checked = true;
 }

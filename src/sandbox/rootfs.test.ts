@@ -20,8 +20,16 @@ afterEach(() => {
 
 function stamp(version: number): string {
   return JSON.stringify({
-    format: 'terminalworld.rootfs', id: ROOTFS_ID, version, suite: 'bookworm', packages: [], builtAt: 'now',
-    build: { startNs: '1', endNs: '2', epoch: '2025-12-31 00:00:00' }, determinism: 'twdet', twdet: twdetHash(), hostname: 'h',
+    format: 'terminalworld.rootfs',
+    id: ROOTFS_ID,
+    version,
+    suite: 'bookworm',
+    packages: [],
+    builtAt: 'now',
+    build: { startNs: '1', endNs: '2', epoch: '2025-12-31 00:00:00' },
+    determinism: 'twdet',
+    twdet: twdetHash(),
+    hostname: 'h',
   });
 }
 

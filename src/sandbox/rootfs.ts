@@ -33,18 +33,58 @@ export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
  *  images, python images with build tools). git comes with no identity, as it does. */
 export const ROOTFS_PACKAGES = [
   // shell and core tools
-  'bash', 'coreutils', 'findutils', 'grep', 'sed', 'gawk', 'diffutils', 'patch', 'procps', 'psmisc', 'less', 'file', 'tree',
-  'util-linux', 'bsdextrautils', 'bsdmainutils', 'ncurses-bin', 'bc', 'time', 'lsof', 'strace',
+  'bash',
+  'coreutils',
+  'findutils',
+  'grep',
+  'sed',
+  'gawk',
+  'diffutils',
+  'patch',
+  'procps',
+  'psmisc',
+  'less',
+  'file',
+  'tree',
+  'util-linux',
+  'bsdextrautils',
+  'bsdmainutils',
+  'ncurses-bin',
+  'bc',
+  'time',
+  'lsof',
+  'strace',
   // archives
-  'tar', 'gzip', 'bzip2', 'xz-utils', 'zip', 'unzip', 'zstd',
+  'tar',
+  'gzip',
+  'bzip2',
+  'xz-utils',
+  'zip',
+  'unzip',
+  'zstd',
   // build and version control
-  'build-essential', 'git', 'pkg-config',
+  'build-essential',
+  'git',
+  'pkg-config',
   // editors and viewers
-  'vim', 'nano', 'xxd', 'jq',
+  'vim',
+  'nano',
+  'xxd',
+  'jq',
   // python
-  'python3', 'python3-pip', 'python3-venv', 'python3-dev',
+  'python3',
+  'python3-pip',
+  'python3-venv',
+  'python3-dev',
   // data and network clients (no network inside: they fail as a machine without one does)
-  'sqlite3', 'curl', 'wget', 'ca-certificates', 'openssh-client', 'iproute2', 'iputils-ping', 'netcat-openbsd',
+  'sqlite3',
+  'curl',
+  'wget',
+  'ca-certificates',
+  'openssh-client',
+  'iproute2',
+  'iputils-ping',
+  'netcat-openbsd',
 ];
 /** Image files are shown at this date (their build time would differ per machine and day). */
 export const IMAGE_EPOCH = '2025-12-31 00:00:00';
@@ -107,11 +147,12 @@ export function requireRootfs(): Rootfs {
   const stamp = readStamp(dir);
   if (stamp && stamp.version === ROOTFS_VERSION && stamp.id === ROOTFS_ID) {
     if (stamp.twdet === twdetHash()) return { dir, stamp };
-    throw new TwError(`the determinism layer in the sandbox root tree ${dir} is out of date (src/sandbox/native/twdet.c changed)`, 'run `npx tw sandbox setup` (it recompiles the layer into the tree in a second)');
+    throw new TwError(
+      `the determinism layer in the sandbox root tree ${dir} is out of date (src/sandbox/native/twdet.c changed)`,
+      'run `npx tw sandbox setup` (it recompiles the layer into the tree in a second)',
+    );
   }
-  const older = existsSync(cacheRoot())
-    ? readdirSync(cacheRoot()).filter((n) => /^rootfs-v\d+$/.test(n) && n !== `rootfs-v${ROOTFS_VERSION}`)
-    : [];
+  const older = existsSync(cacheRoot()) ? readdirSync(cacheRoot()).filter((n) => /^rootfs-v\d+$/.test(n) && n !== `rootfs-v${ROOTFS_VERSION}`) : [];
   const why = stamp
     ? `the sandbox root tree at ${dir} is stale (stamp ${stamp.id} v${stamp.version}, this build needs ${ROOTFS_ID} v${ROOTFS_VERSION})`
     : older.length > 0
@@ -126,10 +167,12 @@ export function runStep(cmd: string, args: string[], quiet: boolean, what: strin
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // The tail of both streams goes into the error (debootstrap says which package is missing on stdout).
     let err = '';
-    const keep = (toUser: NodeJS.WriteStream) => (d: Buffer): void => {
-      err = (err + d.toString()).slice(-4000);
-      if (!quiet) toUser.write(d);
-    };
+    const keep =
+      (toUser: NodeJS.WriteStream) =>
+      (d: Buffer): void => {
+        err = (err + d.toString()).slice(-4000);
+        if (!quiet) toUser.write(d);
+      };
     p.stdout.on('data', keep(process.stdout));
     p.stderr.on('data', keep(process.stderr));
     p.on('error', (e) => reject(new TwError(`could not run ${cmd}: ${e.message}`, 'install it: bash scripts/setup.sh')));
@@ -137,10 +180,20 @@ export function runStep(cmd: string, args: string[], quiet: boolean, what: strin
       if (code === 0) return resolve(err);
       const missing = /Couldn't find these debs: (.*)/.exec(err) ?? /Unable to locate package (\S+)/.exec(err);
       if (missing) {
-        reject(new TwError(`${what}: Debian ${ROOTFS_SUITE} has no package ${missing[1]?.trim() ?? '?'}`, 'check the name with `apt-cache search NAME` (or packages.debian.org) and fix the package list'));
+        reject(
+          new TwError(
+            `${what}: Debian ${ROOTFS_SUITE} has no package ${missing[1]?.trim() ?? '?'}`,
+            'check the name with `apt-cache search NAME` (or packages.debian.org) and fix the package list',
+          ),
+        );
         return;
       }
-      reject(new TwError(`${what}: ${cmd} ${args.slice(0, 3).join(' ')} failed (exit ${code}):\n${err.trim()}`, 'check the network access to the Debian mirror and the disk space, then run `tw sandbox setup` again'));
+      reject(
+        new TwError(
+          `${what}: ${cmd} ${args.slice(0, 3).join(' ')} failed (exit ${code}):\n${err.trim()}`,
+          'check the network access to the Debian mirror and the disk space, then run `tw sandbox setup` again',
+        ),
+      );
     });
   });
 }
@@ -150,9 +203,16 @@ export const STATIC_PROC: Record<string, string> = {
   uptime: '1000.00 900.00\n',
   loadavg: '0.00 0.00 0.00 1/1 1\n',
   meminfo: [
-    'MemTotal:        4194304 kB', 'MemFree:         3145728 kB', 'MemAvailable:    3670016 kB', 'Buffers:           65536 kB',
-    'Cached:           524288 kB', 'SwapCached:            0 kB', 'SwapTotal:             0 kB', 'SwapFree:              0 kB',
-    'Shmem:                 0 kB', '',
+    'MemTotal:        4194304 kB',
+    'MemFree:         3145728 kB',
+    'MemAvailable:    3670016 kB',
+    'Buffers:           65536 kB',
+    'Cached:           524288 kB',
+    'SwapCached:            0 kB',
+    'SwapTotal:             0 kB',
+    'SwapFree:              0 kB',
+    'Shmem:                 0 kB',
+    '',
   ].join('\n'),
 };
 export const STATIC_PROC_DIR = '/usr/lib/terminalworld/proc';
@@ -294,12 +354,16 @@ export async function setupRootfs(opts: { quiet?: boolean; force?: boolean; mirr
   const current = readStamp(dir);
   if (!opts.force && current && current.version === ROOTFS_VERSION && current.id === ROOTFS_ID) {
     if (current.twdet === twdetHash()) return { dir, built: false, stamp: current };
-    if (process.getuid?.() !== 0) throw new TwError('updating the determinism layer in the root tree needs root (it checks the layer with chroot)', 'run `sudo npx tw sandbox setup`');
+    if (process.getuid?.() !== 0)
+      throw new TwError('updating the determinism layer in the root tree needs root (it checks the layer with chroot)', 'run `sudo npx tw sandbox setup`');
     return { dir, built: true, stamp: refreshTwdet(dir, current) };
   }
   preflight();
   if (process.getuid?.() !== 0) {
-    throw new TwError('building the sandbox root tree needs root (debootstrap makes device nodes and chroots)', 'run `sudo npx tw sandbox setup` once, or run scripts/setup.sh as root');
+    throw new TwError(
+      'building the sandbox root tree needs root (debootstrap makes device nodes and chroots)',
+      'run `sudo npx tw sandbox setup` once, or run scripts/setup.sh as root',
+    );
   }
   mkdirSync(cacheRoot(), { recursive: true });
   const tmp = join(cacheRoot(), `.rootfs-v${ROOTFS_VERSION}.tmp-${process.pid}`);

@@ -29,7 +29,8 @@ interface Insn {
 function decode(prog: Buffer): Insn[] {
   expect(prog.length % 8).toBe(0);
   const out: Insn[] = [];
-  for (let i = 0; i < prog.length; i += 8) out.push({ code: prog.readUInt16LE(i), jt: prog.readUInt8(i + 2), jf: prog.readUInt8(i + 3), k: prog.readUInt32LE(i + 4) });
+  for (let i = 0; i < prog.length; i += 8)
+    out.push({ code: prog.readUInt16LE(i), jt: prog.readUInt8(i + 2), jf: prog.readUInt8(i + 3), k: prog.readUInt32LE(i + 4) });
   return out;
 }
 
@@ -100,8 +101,33 @@ describe('seccompProgram', () => {
     for (const n of DENIED_SYSCALLS) expect([n, run(n)]).toEqual([n, ERRNO_EPERM]);
   });
 
-  it('denies the issue\'s named syscalls', () => {
-    const named: SyscallName[] = ['keyctl', 'add_key', 'request_key', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'bpf', 'perf_event_open', 'userfaultfd', 'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'mount', 'umount2', 'pivot_root', 'unshare', 'setns', 'open_by_handle_at', 'fsopen', 'fsmount', 'move_mount', 'open_tree'];
+  it("denies the issue's named syscalls", () => {
+    const named: SyscallName[] = [
+      'keyctl',
+      'add_key',
+      'request_key',
+      'io_uring_setup',
+      'io_uring_enter',
+      'io_uring_register',
+      'bpf',
+      'perf_event_open',
+      'userfaultfd',
+      'kexec_load',
+      'kexec_file_load',
+      'init_module',
+      'finit_module',
+      'delete_module',
+      'mount',
+      'umount2',
+      'pivot_root',
+      'unshare',
+      'setns',
+      'open_by_handle_at',
+      'fsopen',
+      'fsmount',
+      'move_mount',
+      'open_tree',
+    ];
     for (const n of named) expect(DENIED_SYSCALLS).toContain(n);
   });
 
@@ -157,7 +183,10 @@ function integrationSkipReason(): string | null {
   if (os.machine() !== 'x86_64') return `the filter is x86_64 only (this is ${os.machine()})`;
   if (process.getuid?.() !== 0) return 'needs root (bwrap --unshare-all)';
   if (!existsSync('/usr/bin/python3')) return 'needs /usr/bin/python3';
-  const probe = spawnSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
+  const probe = spawnSync('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--', '/bin/true'], {
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
   if (probe.error) return `bwrap is not usable: ${probe.error.message}`;
   if (probe.status !== 0) return `bwrap --unshare-all fails here (exit ${String(probe.status)})`;
   try {
@@ -194,25 +223,56 @@ print('subprocess', subprocess.run(['/bin/echo', 'child'], capture_output=True, 
 `;
 
 describe('seccomp filter under bwrap', () => {
-  it.skipIf(skipReason !== null)(`denies keyctl, unshare, clone(CLONE_NEWUSER); ordinary calls work${skipReason ? ` (skipped: ${skipReason})` : ''}`, async () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'tw-seccomp-'));
-    const file = join(dir, 'filter.bpf');
-    writeFileSync(file, seccompProgram());
-    const fd = openSync(file, 'r');
-    try {
-      const child = spawn('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--die-with-parent', '--seccomp', '3', '--', '/usr/bin/python3', '-I', '-c', PY], {
-        stdio: ['ignore', 'pipe', 'pipe', fd],
-      });
-      let out = '';
-      let err = '';
-      child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-      child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      expect({ code, err }).toEqual({ code: 0, err: '' });
-      expect(out.trim().split('\n')).toEqual(['keyctl -1 EPERM', 'unshare -1 EPERM', 'clone_newuser -1 EPERM', 'clone3 -1 ENOSYS', 'listdir ok', 'subprocess child']);
-    } finally {
-      closeSync(fd);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(skipReason !== null)(
+    `denies keyctl, unshare, clone(CLONE_NEWUSER); ordinary calls work${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+    async () => {
+      const dir = mkdtempSync(join(os.tmpdir(), 'tw-seccomp-'));
+      const file = join(dir, 'filter.bpf');
+      writeFileSync(file, seccompProgram());
+      const fd = openSync(file, 'r');
+      try {
+        const child = spawn(
+          'bwrap',
+          [
+            '--ro-bind',
+            '/',
+            '/',
+            '--dev',
+            '/dev',
+            '--proc',
+            '/proc',
+            '--unshare-all',
+            '--die-with-parent',
+            '--seccomp',
+            '3',
+            '--',
+            '/usr/bin/python3',
+            '-I',
+            '-c',
+            PY,
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'pipe', fd],
+          },
+        );
+        let out = '';
+        let err = '';
+        child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+        child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect({ code, err }).toEqual({ code: 0, err: '' });
+        expect(out.trim().split('\n')).toEqual([
+          'keyctl -1 EPERM',
+          'unshare -1 EPERM',
+          'clone_newuser -1 EPERM',
+          'clone3 -1 ENOSYS',
+          'listdir ok',
+          'subprocess child',
+        ]);
+      } finally {
+        closeSync(fd);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

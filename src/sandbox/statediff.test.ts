@@ -251,32 +251,35 @@ describe('diffUpper', () => {
     expect(read('/d/f', 100)).toBeNull();
   });
 
-  it.skipIf(!isRoot)(`reports a whiteout as deleted, with the kind it had, and nothing below a deleted directory${rootReason ? ` (skipped: ${rootReason})` : ''}`, () => {
-    const lower = tmp();
-    const u = tmp();
-    writeFileSync(join(lower, 'lowfile'), 'l');
-    mkdirSync(join(u, 'opt/app'), { recursive: true });
-    writeFileSync(join(u, 'opt/app/cfg'), 'c');
-    writeFileSync(join(u, 'mine'), 'm');
-    const a = snapshotUpper(u);
-    rmSync(join(u, 'opt/app'), { recursive: true });
-    whiteout(join(u, 'opt/app')); // as overlayfs does when /opt/app is also in the lower layer
-    unlinkSync(join(u, 'mine'));
-    whiteout(join(u, 'mine'));
-    whiteout(join(u, 'lowfile'));
-    const b = snapshotUpper(u);
-    expect(diff(a, b, { lower: lowerStatter(lower) })).toEqual([
-      { path: '/lowfile', op: 'deleted', kind: 'file' },
-      { path: '/mine', op: 'deleted', kind: 'file' },
-      { path: '/opt/app', op: 'deleted', kind: 'dir' },
-    ]);
-    // Without the lower layer a lower file's kind is unknown.
-    expect(diff(a, b).find((c) => c.path === '/lowfile')).toEqual({ path: '/lowfile', op: 'deleted', kind: 'whiteout' });
-    // A whiteout replaced by a new file: created.
-    unlinkSync(join(u, 'mine'));
-    writeFileSync(join(u, 'mine'), 'again');
-    expect(diff(b, snapshotUpper(u)).map((c) => [c.path, c.op, c.content])).toEqual([['/mine', 'created', 'again']]);
-  });
+  it.skipIf(!isRoot)(
+    `reports a whiteout as deleted, with the kind it had, and nothing below a deleted directory${rootReason ? ` (skipped: ${rootReason})` : ''}`,
+    () => {
+      const lower = tmp();
+      const u = tmp();
+      writeFileSync(join(lower, 'lowfile'), 'l');
+      mkdirSync(join(u, 'opt/app'), { recursive: true });
+      writeFileSync(join(u, 'opt/app/cfg'), 'c');
+      writeFileSync(join(u, 'mine'), 'm');
+      const a = snapshotUpper(u);
+      rmSync(join(u, 'opt/app'), { recursive: true });
+      whiteout(join(u, 'opt/app')); // as overlayfs does when /opt/app is also in the lower layer
+      unlinkSync(join(u, 'mine'));
+      whiteout(join(u, 'mine'));
+      whiteout(join(u, 'lowfile'));
+      const b = snapshotUpper(u);
+      expect(diff(a, b, { lower: lowerStatter(lower) })).toEqual([
+        { path: '/lowfile', op: 'deleted', kind: 'file' },
+        { path: '/mine', op: 'deleted', kind: 'file' },
+        { path: '/opt/app', op: 'deleted', kind: 'dir' },
+      ]);
+      // Without the lower layer a lower file's kind is unknown.
+      expect(diff(a, b).find((c) => c.path === '/lowfile')).toEqual({ path: '/lowfile', op: 'deleted', kind: 'whiteout' });
+      // A whiteout replaced by a new file: created.
+      unlinkSync(join(u, 'mine'));
+      writeFileSync(join(u, 'mine'), 'again');
+      expect(diff(b, snapshotUpper(u)).map((c) => [c.path, c.op, c.content])).toEqual([['/mine', 'created', 'again']]);
+    },
+  );
 });
 
 // The real thing: a kernel overlay, changed through its merged view as a session would.
@@ -293,7 +296,11 @@ describe.skipIf(!canMount)(`diffUpper on a kernel overlay${mountReason ? ` (skip
     mkdirSync(join(d, 'l/var/cache'), { recursive: true });
     writeFileSync(join(d, 'l/var/cache/a'), 'a');
     const inOverlay = (script: string): void => {
-      execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-ec', `mount -t overlay -o lowerdir=l,upperdir=u,workdir=w overlay r; cd r; ${script}`], { cwd: d });
+      execFileSync(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-ec', `mount -t overlay -o lowerdir=l,upperdir=u,workdir=w overlay r; cd r; ${script}`],
+        { cwd: d },
+      );
     };
     const lower = lowerStatter(join(d, 'l'));
     const s0 = snapshotUpper(join(d, 'u'));

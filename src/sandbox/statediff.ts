@@ -331,7 +331,8 @@ export function diffUpper(prev: UpperSnapshot, next: UpperSnapshot, readContent:
       if (a.kind === 'whiteout' && b.kind === 'whiteout') continue;
       if (b.kind === 'whiteout') changes.push({ path, op: 'deleted', kind: a.kind });
       else if (a.kind !== b.kind || (b.kind === 'dir' && a.ino !== b.ino)) changes.push(full(path, 'created', b));
-      else if (b.kind !== 'dir' && (a.size !== b.size || a.mtimeNs !== b.mtimeNs || a.ino !== b.ino || a.target !== b.target)) changes.push(full(path, 'modified', b));
+      else if (b.kind !== 'dir' && (a.size !== b.size || a.mtimeNs !== b.mtimeNs || a.ino !== b.ino || a.target !== b.target))
+        changes.push(full(path, 'modified', b));
       else if (a.mode !== b.mode) changes.push({ path, op: 'mode', kind: b.kind, mode: b.mode });
     } else if (b) {
       // Absent before: the lower layer's entry (or nothing) was what the session saw.

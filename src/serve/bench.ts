@@ -36,7 +36,14 @@ interface Arm {
   gate?: { rounds: number; waitMs: number; timeouts: number };
 }
 
-async function play(backend: Backend, spec: SessionSpec, scripts: string[][], arm: Arm['arm'], model: string, gate?: { rounds: number; waitMs: number; timeouts: number }): Promise<Arm> {
+async function play(
+  backend: Backend,
+  spec: SessionSpec,
+  scripts: string[][],
+  arm: Arm['arm'],
+  model: string,
+  gate?: { rounds: number; waitMs: number; timeouts: number },
+): Promise<Arm> {
   const g0 = gate ? { ...gate } : null;
   const sched = await schedulerFor({ options: { model } });
   const before = { ...sched.stats };
@@ -53,7 +60,12 @@ async function play(backend: Backend, spec: SessionSpec, scripts: string[][], ar
   const cpu = process.cpuUsage(cpu0);
   return {
     ...(gate && g0 ? { gate: { rounds: gate.rounds - g0.rounds, waitMs: Math.round(gate.waitMs - g0.waitMs), timeouts: gate.timeouts - g0.timeouts } } : {}),
-    cpuSeconds: (cpu.user + cpu.system) / 1e6, arm, seconds: (performance.now() - t0) / 1000, turns: scripts.reduce((n, s) => n + s.length, 0), meanBatch: (sched.stats.sequences - before.sequences) / Math.max(1, batches) };
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    arm,
+    seconds: (performance.now() - t0) / 1000,
+    turns: scripts.reduce((n, s) => n + s.length, 0),
+    meanBatch: (sched.stats.sequences - before.sequences) / Math.max(1, batches),
+  };
 }
 
 export interface ServeBenchResult {
@@ -72,13 +84,27 @@ export interface ServeBenchResult {
   directTurnMs: number[];
 }
 
-export async function runServeBench(o: { clients: number; turns: number; rounds: number; model?: string; batchWindowMs?: number; log?: (s: string) => void }): Promise<ServeBenchResult> {
+export async function runServeBench(o: {
+  clients: number;
+  turns: number;
+  rounds: number;
+  model?: string;
+  batchWindowMs?: number;
+  log?: (s: string) => void;
+}): Promise<ServeBenchResult> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const model = o.model ?? DEFAULT_MODEL_DIR;
   const all = await readAllSessions(CORPUS);
   const scripts = all.slice(0, o.clients).map((s) => s.turns.slice(0, o.turns).map((t) => t.cmd));
   forgetServers();
-  const srv = await startServe({ backend: learnedBackend, backendName: 'learned', modelId: 'bench', baseOptions: { model }, port: 0, ...(o.batchWindowMs !== undefined ? { batchWindowMs: o.batchWindowMs } : {}) });
+  const srv = await startServe({
+    backend: learnedBackend,
+    backendName: 'learned',
+    modelId: 'bench',
+    baseOptions: { model },
+    port: 0,
+    ...(o.batchWindowMs !== undefined ? { batchWindowMs: o.batchWindowMs } : {}),
+  });
   const arms: Arm[] = [];
   const firstChunkMs: number[] = [];
   const directFirstMs: number[] = [];
@@ -88,9 +114,14 @@ export async function runServeBench(o: { clients: number; turns: number; rounds:
     const served = { options: { url: srv.url, timeoutMs: 600_000, concurrency: Math.max(16, o.clients) } };
     await play(learnedBackend, direct, scripts.slice(0, 1), 'direct', model); // load the model once, outside the timings
     for (let r = 0; r < o.rounds; r++) {
-      for (const [arm, backend, spec] of [['direct', learnedBackend, direct], ['served', endpointBackend, served]] as const) {
+      for (const [arm, backend, spec] of [
+        ['direct', learnedBackend, direct],
+        ['served', endpointBackend, served],
+      ] as const) {
         const a = await play(backend, spec, scripts, arm, model, arm === 'served' ? srv.server.gateStats : undefined);
-        log(`serve bench: ${arm}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(2)} turns/s (${scripts.length} clients), ${a.meanBatch.toFixed(1)} sequences per decode batch, ${(a.cpuSeconds / a.turns * 1000).toFixed(0)} CPU ms per turn${a.gate ? `; batch window: ${a.gate.rounds} rounds, ${(a.gate.waitMs / 1000).toFixed(1)} s waited, ${a.gate.timeouts} by timeout` : ''}`);
+        log(
+          `serve bench: ${arm}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(2)} turns/s (${scripts.length} clients), ${a.meanBatch.toFixed(1)} sequences per decode batch, ${((a.cpuSeconds / a.turns) * 1000).toFixed(0)} CPU ms per turn${a.gate ? `; batch window: ${a.gate.rounds} rounds, ${(a.gate.waitMs / 1000).toFixed(1)} s waited, ${a.gate.timeouts} by timeout` : ''}`,
+        );
         arms.push(a);
       }
     }
@@ -122,7 +153,18 @@ export async function runServeBench(o: { clients: number; turns: number; rounds:
   const d = bestOf('direct');
   const s = bestOf('served');
   const cpuPerTurn = (arm: Arm['arm']): number => Math.min(...arms.filter((a) => a.arm === arm).map((a) => a.cpuSeconds / a.turns));
-  return { clients: scripts.length, turnsPerClient: o.turns, arms, direct: d, served: s, ratio: s / d, cpuRatio: cpuPerTurn('direct') / cpuPerTurn('served'), firstChunkMs, directFirstMs, directTurnMs };
+  return {
+    clients: scripts.length,
+    turnsPerClient: o.turns,
+    arms,
+    direct: d,
+    served: s,
+    ratio: s / d,
+    cpuRatio: cpuPerTurn('direct') / cpuPerTurn('served'),
+    firstChunkMs,
+    directFirstMs,
+    directTurnMs,
+  };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -145,7 +187,12 @@ export const serveBench: BenchSuite = {
         { name: 'streaming: first content chunk through tw serve, median of 9 commands (1 client)', value: median(r.firstChunkMs), unit: 'ms' },
         { name: 'learned backend: first output chunk, same commands, median of 9', value: median(r.directFirstMs), unit: 'ms' },
         { name: 'learned backend: whole turn, same commands, median of 9', value: median(r.directTurnMs), unit: 'ms' },
-        { name: 'first chunk: served / learned backend, median of the 9 ratios', value: median(r.firstChunkMs.map((f, i) => f / (r.directFirstMs[i] ?? NaN))), unit: 'x', target: { op: '<=', value: 2 } },
+        {
+          name: 'first chunk: served / learned backend, median of the 9 ratios',
+          value: median(r.firstChunkMs.map((f, i) => f / (r.directFirstMs[i] ?? NaN))),
+          unit: 'x',
+          target: { op: '<=', value: 2 },
+        },
       ],
       details: { ...r },
     };

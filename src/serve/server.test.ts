@@ -112,7 +112,10 @@ describe('tw serve with the official openai client', () => {
 
   it('completions: a ChatML prompt gives the same reply as chat; echo + max_tokens 0 scores given text', async () => {
     const chat = await ai.chat.completions.create({ model: MODEL, messages: ask('ls') });
-    const prompt = renderChatML([{ role: 'system', content: WORLDMODEL_SYSTEM }, { role: 'user', content: 'ls' }]);
+    const prompt = renderChatML([
+      { role: 'system', content: WORLDMODEL_SYSTEM },
+      { role: 'user', content: 'ls' },
+    ]);
     const cmpl = await ai.completions.create({ model: MODEL, prompt, logprobs: 1 });
     expect(cmpl.choices[0]?.text).toBe(chat.choices[0]?.message.content);
     expect(cmpl.choices[0]?.logprobs?.token_logprobs?.length).toBeGreaterThan(0);
@@ -126,9 +129,25 @@ describe('tw serve with the official openai client', () => {
   });
 
   it('errors are OpenAI error objects: wrong model (404), bad body (400), bad conversation (400)', async () => {
-    await expect(ai.chat.completions.create({ model: 'gpt-nope', messages: ask('ls') })).rejects.toMatchObject({ status: 404, code: 'model_not_found', param: 'model' });
-    await expect(ai.chat.completions.create({ model: MODEL, messages: [] })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error', param: 'messages' });
-    await expect(ai.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'ls' }, { role: 'assistant', content: 'x[exit 0]' }] })).rejects.toMatchObject({ status: 400, code: 'invalid_conversation' });
+    await expect(ai.chat.completions.create({ model: 'gpt-nope', messages: ask('ls') })).rejects.toMatchObject({
+      status: 404,
+      code: 'model_not_found',
+      param: 'model',
+    });
+    await expect(ai.chat.completions.create({ model: MODEL, messages: [] })).rejects.toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      param: 'messages',
+    });
+    await expect(
+      ai.chat.completions.create({
+        model: MODEL,
+        messages: [
+          { role: 'user', content: 'ls' },
+          { role: 'assistant', content: 'x[exit 0]' },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_conversation' });
     await expect(ai.chat.completions.create({ model: MODEL, messages: ask('ls'), n: 2 })).rejects.toMatchObject({ status: 400, param: 'n' });
     const raw = await fetch(`${learned.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
     expect(raw.status).toBe(400);
@@ -137,7 +156,10 @@ describe('tw serve with the official openai client', () => {
 
   it('a backend without log-probabilities says so when they are asked for', async () => {
     const b = new OpenAI({ baseURL: bash.url, apiKey: 'unused', maxRetries: 0 });
-    await expect(b.chat.completions.create({ model: 'justbash', messages: ask('ls'), logprobs: true })).rejects.toMatchObject({ status: 400, code: 'logprobs_unsupported' });
+    await expect(b.chat.completions.create({ model: 'justbash', messages: ask('ls'), logprobs: true })).rejects.toMatchObject({
+      status: 400,
+      code: 'logprobs_unsupported',
+    });
   });
 
   it('a conversation keeps its session: state carries over, and a continued conversation is a cache hit', async () => {
@@ -157,7 +179,14 @@ describe('tw serve with the official openai client', () => {
 
   it('concurrent clients decode in one batch (the batch window keeps their rounds together)', async () => {
     // a window wide enough for a loaded 2-core machine (the default, 3 ms, is for the shipped model's longer rounds)
-    const wide = await startServe({ backend: learnedBackend, backendName: 'learned', modelId: MODEL, baseOptions: { model: tinyModelDir() }, port: 0, batchWindowMs: 25 });
+    const wide = await startServe({
+      backend: learnedBackend,
+      backendName: 'learned',
+      modelId: MODEL,
+      baseOptions: { model: tinyModelDir() },
+      port: 0,
+      batchWindowMs: 25,
+    });
     const client = new OpenAI({ baseURL: wide.url, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
     const sched = await schedulerFor({ options: { model: tinyModelDir() } });
     const before = { ...sched.stats };
@@ -189,6 +218,8 @@ describe('tw serve with the official openai client', () => {
   });
 
   it('refuses to listen beyond loopback without a token', async () => {
-    await expect(startServe({ backend: justbashBackend, backendName: 'justbash', modelId: 'j', host: '0.0.0.0', port: 0, logprobs: false })).rejects.toThrow(/needs a bearer token/);
+    await expect(startServe({ backend: justbashBackend, backendName: 'justbash', modelId: 'j', host: '0.0.0.0', port: 0, logprobs: false })).rejects.toThrow(
+      /needs a bearer token/,
+    );
   });
 });

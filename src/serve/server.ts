@@ -37,7 +37,17 @@ import { describeError, TwError } from '../core/errors.js';
 import { canScore, MODES, type Backend, type Terminal, type TokenScores, type Turn } from '../core/terminal.js';
 import { SessionPool, withCwds, type KnownTurn, type SessionSettings } from './sessions.js';
 import { LiveText, replyTokens, usageOf, type TokenEntry } from './reply.js';
-import { byteToken, ConversationError, inferCwd, parseChatML, parseConversation, parseReply, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
+import {
+  byteToken,
+  ConversationError,
+  inferCwd,
+  parseChatML,
+  parseConversation,
+  parseReply,
+  replyText,
+  type ChatMessage,
+  type Conversation,
+} from './worldmodel.js';
 
 export const OWNED_BY = 'terminalworld';
 /** the largest request body accepted (a conversation of a few thousand turns) */
@@ -71,7 +81,13 @@ export interface ServeOptions {
 }
 
 type ErrType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'rate_limit_error' | 'server_error';
-const STATUS_TYPES: Record<number, ErrType> = { 400: 'invalid_request_error', 401: 'authentication_error', 404: 'not_found_error', 429: 'rate_limit_error', 500: 'server_error' };
+const STATUS_TYPES: Record<number, ErrType> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  404: 'not_found_error',
+  429: 'rate_limit_error',
+  500: 'server_error',
+};
 
 class ApiError extends Error {
   constructor(
@@ -116,7 +132,13 @@ const chatBody = z.object({
 });
 const completionBody = z.object({
   ...sampling,
-  prompt: z.union([z.string(), z.array(z.string()).length(1).transform((a) => a[0] ?? '')]),
+  prompt: z.union([
+    z.string(),
+    z
+      .array(z.string())
+      .length(1)
+      .transform((a) => a[0] ?? ''),
+  ]),
   max_tokens: z.number().int().min(0).nullish(),
   logprobs: z.number().int().min(0).max(20).nullish(),
   echo: z.boolean().nullish(),
@@ -176,15 +198,32 @@ export class TwServer {
       const err = e instanceof ApiError ? e : new ApiError(500, describeError(e).replace(/^error: /, ''), null, 'internal_error');
       return c.json(err.body(), err.status);
     });
-    app.notFound((c) => c.json(new ApiError(404, `no route ${c.req.method} ${c.req.path}; this server has /v1/models, /v1/chat/completions, /v1/completions`, null, 'unknown_url').body(), 404));
+    app.notFound((c) =>
+      c.json(
+        new ApiError(
+          404,
+          `no route ${c.req.method} ${c.req.path}; this server has /v1/models, /v1/chat/completions, /v1/completions`,
+          null,
+          'unknown_url',
+        ).body(),
+        404,
+      ),
+    );
     app.use('*', async (c, next) => {
       if (o.token !== undefined) {
         const h = c.req.header('authorization') ?? '';
-        if (!sameSecret(h, `Bearer ${o.token}`)) throw new ApiError(401, h === '' ? 'no API key: send Authorization: Bearer <token>' : 'wrong API key', null, 'invalid_api_key');
+        if (!sameSecret(h, `Bearer ${o.token}`))
+          throw new ApiError(401, h === '' ? 'no API key: send Authorization: Bearer <token>' : 'wrong API key', null, 'invalid_api_key');
       }
       await next();
     });
-    app.use('/v1/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json(new ApiError(400, `the request body is over ${MAX_BODY_BYTES} bytes`, null, 'request_too_large').body(), 400) }));
+    app.use(
+      '/v1/*',
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: (c) => c.json(new ApiError(400, `the request body is over ${MAX_BODY_BYTES} bytes`, null, 'request_too_large').body(), 400),
+      }),
+    );
     app.get('/health', (c) => c.json({ ok: true, model: o.modelId, sessions: this.pool.size, inflight: this.inflight }));
     app.get('/v1/models', (c) => c.json({ object: 'list', data: [this.modelObject()] }));
     app.get('/v1/models/:id', (c) => {
@@ -197,7 +236,13 @@ export class TwServer {
   }
 
   private modelObject(): Record<string, unknown> {
-    return { id: this.o.modelId, object: 'model', created: this.created, owned_by: OWNED_BY, tw: { backend: this.o.backendName, logprobs: this.o.logprobs === true, ...(this.o.info ?? {}) } };
+    return {
+      id: this.o.modelId,
+      object: 'model',
+      created: this.created,
+      owned_by: OWNED_BY,
+      tw: { backend: this.o.backendName, logprobs: this.o.logprobs === true, ...(this.o.info ?? {}) },
+    };
   }
 
   private noModel(name: string): ApiError {
@@ -205,7 +250,8 @@ export class TwServer {
   }
 
   private async limited(fn: () => Promise<Response>): Promise<Response> {
-    if (this.inflight >= (this.o.maxConcurrent ?? 256)) throw new ApiError(429, `too many requests at once (at most ${this.o.maxConcurrent ?? 256}); retry shortly`, null, 'rate_limit_exceeded');
+    if (this.inflight >= (this.o.maxConcurrent ?? 256))
+      throw new ApiError(429, `too many requests at once (at most ${this.o.maxConcurrent ?? 256}); retry shortly`, null, 'rate_limit_exceeded');
     this.inflight++;
     try {
       return await fn();
@@ -215,7 +261,8 @@ export class TwServer {
   }
 
   private settings(b: Sampling, maxTokens: number | null | undefined): SessionSettings {
-    if (b.n !== undefined && b.n !== null && b.n !== 1) throw new ApiError(400, 'n must be 1: a terminal answers a command once (send n requests for n samples)', 'n', 'unsupported_value');
+    if (b.n !== undefined && b.n !== null && b.n !== 1)
+      throw new ApiError(400, 'n must be 1: a terminal answers a command once (send n requests for n samples)', 'n', 'unsupported_value');
     const options: Record<string, unknown> = {};
     if (b.temperature !== undefined && b.temperature !== null) options.temperature = b.temperature;
     if (b.top_p !== undefined && b.top_p !== null) options.topP = b.top_p;
@@ -237,7 +284,12 @@ export class TwServer {
   }
 
   /** Run the conversation's command in a session brought to its history; keep the session after. */
-  private async turn(s: SessionSettings, conv: Conversation, cwds: readonly string[] | undefined, onOutput?: (chunk: Buffer) => void): Promise<{ turn: Turn; reply: string; hit: boolean }> {
+  private async turn(
+    s: SessionSettings,
+    conv: Conversation,
+    cwds: readonly string[] | undefined,
+    onOutput?: (chunk: Buffer) => void,
+  ): Promise<{ turn: Turn; reply: string; hit: boolean }> {
     const history = withCwds(conv.history, cwds);
     let got: { term: Terminal; hit: boolean };
     try {
@@ -296,10 +348,13 @@ export class TwServer {
       // waiting for clients to come back: a quarter of the last round's time, at least 8 x ms;
       // and no longer than 4 x ms after the last one came back (the rest have likely ended)
       if (!this.gateTimer)
-        this.gateTimer = setTimeout(() => {
-          this.gateStats.timeouts++;
-          this.openGate();
-        }, Math.max(8 * ms, this.lastRoundMs / 4));
+        this.gateTimer = setTimeout(
+          () => {
+            this.gateStats.timeouts++;
+            this.openGate();
+          },
+          Math.max(8 * ms, this.lastRoundMs / 4),
+        );
       if (this.quietTimer) clearTimeout(this.quietTimer);
       this.quietTimer = setTimeout(() => {
         this.gateStats.quiet++;
@@ -367,7 +422,8 @@ export class TwServer {
     const wantLogprobs = b.logprobs === true;
     const topK = b.top_logprobs ?? 0;
     if (topK > 0 && !wantLogprobs) throw new ApiError(400, 'top_logprobs needs logprobs: true', 'top_logprobs', 'invalid_value');
-    if (wantLogprobs && this.o.logprobs !== true) throw new ApiError(400, `this server's backend (${this.o.backendName}) gives no log-probabilities`, 'logprobs', 'logprobs_unsupported');
+    if (wantLogprobs && this.o.logprobs !== true)
+      throw new ApiError(400, `this server's backend (${this.o.backendName}) gives no log-probabilities`, 'logprobs', 'logprobs_unsupported');
     const msgs: ChatMessage[] = b.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.content }));
     const conv = this.conversation(msgs);
     const s = this.settings(b, b.max_completion_tokens ?? b.max_tokens);
@@ -406,7 +462,8 @@ export class TwServer {
             await chunk([{ index: 0, delta: { content: text }, logprobs: wantLogprobs ? { content: [t] } : null, finish_reason: null }]);
           }
         } else {
-          for (let i = 0; i < r.reply.length; i += 32) await chunk([{ index: 0, delta: { content: r.reply.slice(i, i + 32) }, logprobs: null, finish_reason: null }]);
+          for (let i = 0; i < r.reply.length; i += 32)
+            await chunk([{ index: 0, delta: { content: r.reply.slice(i, i + 32) }, logprobs: null, finish_reason: null }]);
         }
         await chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: r.turn.truncated ? 'length' : 'stop' }], { tw: this.twReply(r.turn, r.hit) });
         if (includeUsage) await chunk([], { usage: usage(r.turn, r.reply) });
@@ -419,7 +476,14 @@ export class TwServer {
       object: 'chat.completion',
       created,
       model: this.o.modelId,
-      choices: [{ index: 0, message: { role: 'assistant', content: r.reply, refusal: null }, logprobs: wantLogprobs ? { content: lpContent(replyTokens(r.turn, r.reply)) } : null, finish_reason: r.turn.truncated ? 'length' : 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: r.reply, refusal: null },
+          logprobs: wantLogprobs ? { content: lpContent(replyTokens(r.turn, r.reply)) } : null,
+          finish_reason: r.turn.truncated ? 'length' : 'stop',
+        },
+      ],
       usage: usage(r.turn, r.reply),
       tw: this.twReply(r.turn, r.hit),
     });
@@ -436,15 +500,28 @@ export class TwServer {
       throw e;
     }
     const k = b.logprobs ?? null;
-    if (k !== null && this.o.logprobs !== true) throw new ApiError(400, `this server's backend (${this.o.backendName}) gives no log-probabilities`, 'logprobs', 'logprobs_unsupported');
+    if (k !== null && this.o.logprobs !== true)
+      throw new ApiError(400, `this server's backend (${this.o.backendName}) gives no log-probabilities`, 'logprobs', 'logprobs_unsupported');
     const id = `cmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const promptTokens = Buffer.byteLength(b.prompt, 'utf8');
     if (parsed.open !== null && parsed.open !== '') {
-      if (!(b.echo === true && b.max_tokens === 0)) throw new ApiError(400, 'the prompt ends inside an assistant reply: continuing a partial reply is not supported; to score that text send echo: true, max_tokens: 0, logprobs: 1', 'prompt', 'unsupported_value');
+      if (!(b.echo === true && b.max_tokens === 0))
+        throw new ApiError(
+          400,
+          'the prompt ends inside an assistant reply: continuing a partial reply is not supported; to score that text send echo: true, max_tokens: 0, logprobs: 1',
+          'prompt',
+          'unsupported_value',
+        );
       return c.json(await this.score(b, parsed.messages, parsed.open, id, created, promptTokens));
     }
-    if (b.max_tokens === 0) throw new ApiError(400, 'max_tokens 0 generates nothing; it is for scoring (echo: true and a prompt ending in an open assistant turn)', 'max_tokens', 'invalid_value');
+    if (b.max_tokens === 0)
+      throw new ApiError(
+        400,
+        'max_tokens 0 generates nothing; it is for scoring (echo: true and a prompt ending in an open assistant turn)',
+        'max_tokens',
+        'invalid_value',
+      );
     const conv = this.conversation(parsed.messages);
     const s = this.settings(b, b.max_tokens);
     if (b.stream === true && k === null) return this.completionsLive(c, b, s, conv, id, created, promptTokens);
@@ -460,7 +537,12 @@ export class TwServer {
         off += t.token.startsWith('bytes:') ? 0 : t.token.length;
         return o;
       });
-      logprobs = { tokens: tokens.map((t) => t.token), token_logprobs: tokens.map((t) => t.logprob), top_logprobs: tokens.map((t) => (k > 0 && greedy ? { [t.token]: t.logprob } : {})), text_offset: offsets };
+      logprobs = {
+        tokens: tokens.map((t) => t.token),
+        token_logprobs: tokens.map((t) => t.logprob),
+        top_logprobs: tokens.map((t) => (k > 0 && greedy ? { [t.token]: t.logprob } : {})),
+        text_offset: offsets,
+      };
     }
     const body = {
       id,
@@ -474,8 +556,18 @@ export class TwServer {
     if (b.stream === true) {
       return streamSSE(c, async (stream) => {
         await stream.writeSSE({ data: JSON.stringify({ ...body, choices: [{ index: 0, text, logprobs, finish_reason: null }] }) });
-        await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [{ index: 0, text: '', logprobs: null, finish_reason: body.choices[0]?.finish_reason ?? 'stop' }], tw: body.tw }) });
-        if (b.stream_options?.include_usage === true) await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: body.usage }) });
+        await stream.writeSSE({
+          data: JSON.stringify({
+            id,
+            object: 'text_completion',
+            created,
+            model: this.o.modelId,
+            choices: [{ index: 0, text: '', logprobs: null, finish_reason: body.choices[0]?.finish_reason ?? 'stop' }],
+            tw: body.tw,
+          }),
+        });
+        if (b.stream_options?.include_usage === true)
+          await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: body.usage }) });
         await stream.writeSSE({ data: '[DONE]' });
       });
     }
@@ -483,10 +575,27 @@ export class TwServer {
   }
 
   /** /v1/completions streamed without logprobs: the reply goes out as the backend produces it. */
-  private completionsLive(c: Context, b: z.infer<typeof completionBody>, s: SessionSettings, conv: Conversation, id: string, created: number, promptTokens: number): Response {
+  private completionsLive(
+    c: Context,
+    b: z.infer<typeof completionBody>,
+    s: SessionSettings,
+    conv: Conversation,
+    id: string,
+    created: number,
+    promptTokens: number,
+  ): Response {
     return streamSSE(c, async (stream) => {
       const chunk = (text: string, finish: string | null, extra: Record<string, unknown> = {}): Promise<void> =>
-        stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], ...extra }) });
+        stream.writeSSE({
+          data: JSON.stringify({
+            id,
+            object: 'text_completion',
+            created,
+            model: this.o.modelId,
+            choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+            ...extra,
+          }),
+        });
       if (b.echo === true) await chunk(b.prompt, null);
       const live = new LiveText((text) => chunk(text, null));
       let r: { turn: Turn; reply: string; hit: boolean };
@@ -500,14 +609,25 @@ export class TwServer {
       }
       await live.end(r.reply);
       await chunk('', r.turn.truncated ? 'length' : 'stop', { tw: this.twReply(r.turn, r.hit) });
-      if (b.stream_options?.include_usage === true) await stream.writeSSE({ data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: usageOf(promptTokens, r.turn, r.reply) }) });
+      if (b.stream_options?.include_usage === true)
+        await stream.writeSSE({
+          data: JSON.stringify({ id, object: 'text_completion', created, model: this.o.modelId, choices: [], usage: usageOf(promptTokens, r.turn, r.reply) }),
+        });
       await stream.writeSSE({ data: '[DONE]' });
     });
   }
 
   /** Teacher-forced scoring of the open assistant text, given the messages before it. */
-  private async score(b: z.infer<typeof completionBody>, msgs: ChatMessage[], open: string, id: string, created: number, promptTokens: number): Promise<Record<string, unknown>> {
-    if (this.o.logprobs !== true) throw new ApiError(400, `this server's backend (${this.o.backendName}) cannot score given text`, 'echo', 'logprobs_unsupported');
+  private async score(
+    b: z.infer<typeof completionBody>,
+    msgs: ChatMessage[],
+    open: string,
+    id: string,
+    created: number,
+    promptTokens: number,
+  ): Promise<Record<string, unknown>> {
+    if (this.o.logprobs !== true)
+      throw new ApiError(400, `this server's backend (${this.o.backendName}) cannot score given text`, 'echo', 'logprobs_unsupported');
     const conv = this.conversation(msgs);
     const s = this.settings(b, null);
     const history: KnownTurn[] = withCwds(conv.history, b.tw?.cwds);
@@ -553,9 +673,18 @@ export class TwServer {
       object: 'text_completion',
       created,
       model: this.o.modelId,
-      choices: [{ index: 0, text: b.prompt, logprobs: { tokens, token_logprobs: tokenLogprobs, top_logprobs: top, text_offset: offsets }, finish_reason: 'length' }],
+      choices: [
+        { index: 0, text: b.prompt, logprobs: { tokens, token_logprobs: tokenLogprobs, top_logprobs: top, text_offset: offsets }, finish_reason: 'length' },
+      ],
       usage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens },
-      tw_scores: { p_max: [...sc.pMax], argmax_correct: [...sc.argmaxCorrect], sum_sq: [...sc.sumSq], output_tokens: sc.outputTokens, scored_tokens: n, target_tokens: outBytes.length },
+      tw_scores: {
+        p_max: [...sc.pMax],
+        argmax_correct: [...sc.argmaxCorrect],
+        sum_sq: [...sc.sumSq],
+        output_tokens: sc.outputTokens,
+        scored_tokens: n,
+        target_tokens: outBytes.length,
+      },
     };
   }
 
@@ -586,7 +715,11 @@ export interface Started {
 /** Start the server on host:port (port 0: any free port). Refuses a non-loopback host without a token. */
 export async function startServe(o: ServeOptions & { host?: string; port?: number }): Promise<Started> {
   const host = o.host ?? '127.0.0.1';
-  if (!LOOPBACK.has(host) && !o.token) throw new TwError(`tw serve on ${host} (not loopback) needs a bearer token`, 'set one in an environment variable and pass its name: TW_SERVE_TOKEN=... tw serve --host 0.0.0.0 --token-env TW_SERVE_TOKEN');
+  if (!LOOPBACK.has(host) && !o.token)
+    throw new TwError(
+      `tw serve on ${host} (not loopback) needs a bearer token`,
+      'set one in an environment variable and pass its name: TW_SERVE_TOKEN=... tw serve --host 0.0.0.0 --token-env TW_SERVE_TOKEN',
+    );
   const logprobs = o.logprobs ?? (await probeLogprobs(o.backend, o.baseOptions ?? {}));
   const tw = new TwServer({ ...o, logprobs, batchWindowMs: o.batchWindowMs ?? (o.backendName === 'learned' ? 3 : 0) });
   const http: ServerType = await new Promise((resolve, reject) => {

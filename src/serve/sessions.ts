@@ -81,7 +81,15 @@ export class SessionPool {
     try {
       if (history.length > 0) {
         if (canSetHistory(term)) {
-          const turns: Turn[] = history.map((t) => ({ cmd: t.cmd, output: Buffer.from(t.output, 'utf8'), exit: Math.max(0, t.exit), cwd: t.cwd, ms: 0, timedOut: false, truncated: false }));
+          const turns: Turn[] = history.map((t) => ({
+            cmd: t.cmd,
+            output: Buffer.from(t.output, 'utf8'),
+            exit: Math.max(0, t.exit),
+            cwd: t.cwd,
+            ms: 0,
+            timedOut: false,
+            truncated: false,
+          }));
           await term.setHistory(turns);
         } else {
           for (const t of history) {

@@ -6,15 +6,28 @@ import { inferCwd, parseChatML, parseConversation, renderChatML, replyText, toMe
 
 describe('the worldmodel conversation form', () => {
   it('is exactly what `tw corpus export --format worldmodel` writes', () => {
-    const s = newSession({ id: 's', backend: 'real', mode: 'pty', seed: 0, turns: [
-      { cmd: 'ls', output: 'a.txt\r\n', exit: 0, cwd: '/root', ms: 0, timedOut: false, truncated: false },
-      { cmd: 'false', output: '', exit: 1, cwd: '/root', ms: 0, timedOut: false, truncated: false },
-    ] });
+    const s = newSession({
+      id: 's',
+      backend: 'real',
+      mode: 'pty',
+      seed: 0,
+      turns: [
+        { cmd: 'ls', output: 'a.txt\r\n', exit: 0, cwd: '/root', ms: 0, timedOut: false, truncated: false },
+        { cmd: 'false', output: '', exit: 1, cwd: '/root', ms: 0, timedOut: false, truncated: false },
+      ],
+    });
     const row = sessionToWorldModel(s);
     const history = s.turns.map((t) => ({ cmd: t.cmd, reply: replyText(Buffer.from(String(t.output)), t.exit) }));
     expect(toMessages(WORLDMODEL_SYSTEM, history, null)).toEqual(row.messages);
     const conv = parseConversation([...row.messages, { role: 'user', content: 'pwd' }]);
-    expect(conv).toMatchObject({ system: WORLDMODEL_SYSTEM, cmd: 'pwd', history: [{ cmd: 'ls', output: 'a.txt\r\n', exit: 0 }, { cmd: 'false', output: '', exit: 1 }] });
+    expect(conv).toMatchObject({
+      system: WORLDMODEL_SYSTEM,
+      cmd: 'pwd',
+      history: [
+        { cmd: 'ls', output: 'a.txt\r\n', exit: 0 },
+        { cmd: 'false', output: '', exit: 1 },
+      ],
+    });
   });
 
   it('ChatML round-trips, with an open assistant turn', () => {
@@ -27,8 +40,18 @@ describe('the worldmodel conversation form', () => {
   });
 
   it('rejects conversations a terminal cannot answer', () => {
-    expect(() => parseConversation([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }])).toThrow(/two user messages/);
-    expect(() => parseConversation([{ role: 'user', content: 'a' }, { role: 'assistant', content: '[exit 0]' }])).toThrow(/last message must be a user/);
+    expect(() =>
+      parseConversation([
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+      ]),
+    ).toThrow(/two user messages/);
+    expect(() =>
+      parseConversation([
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: '[exit 0]' },
+      ]),
+    ).toThrow(/last message must be a user/);
   });
 
   it('infers the cwd from cd commands, and keeps it when unsure', () => {

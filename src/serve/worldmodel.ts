@@ -75,7 +75,11 @@ export function parseConversation(messages: readonly ChatMessage[]): Conversatio
       if (i !== 0) throw new ConversationError(`messages[${i}]: a system message may only come first`, `messages[${i}].role`);
       system = m.content;
     } else if (m.role === 'user') {
-      if (pending !== null) throw new ConversationError(`messages[${i}]: two user messages in a row; each command needs the terminal's reply (an assistant message) before the next`, `messages[${i}].role`);
+      if (pending !== null)
+        throw new ConversationError(
+          `messages[${i}]: two user messages in a row; each command needs the terminal's reply (an assistant message) before the next`,
+          `messages[${i}].role`,
+        );
       pending = m.content;
     } else {
       if (pending === null) throw new ConversationError(`messages[${i}]: an assistant message must answer a user message (a command)`, `messages[${i}].role`);

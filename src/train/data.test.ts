@@ -7,7 +7,10 @@ import { syntheticSessions } from './fixtures.js';
 import { BatchStream, loadDataset } from './data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-data-'));
-const lines = (n: number, seed: number): string => syntheticSessions(n, seed).map((s) => JSON.stringify(s) + '\n').join('');
+const lines = (n: number, seed: number): string =>
+  syntheticSessions(n, seed)
+    .map((s) => JSON.stringify(s) + '\n')
+    .join('');
 
 describe('training data', () => {
   it('uses train.jsonl / valid.jsonl when --data is a folder holding them', async () => {

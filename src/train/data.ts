@@ -55,7 +55,9 @@ const countBytes = (ws: readonly Window[], tok?: Tokenizer): number =>
 
 const toWindows = (ss: Session[], T: number, framing: Framing, tok?: Tokenizer): Window[] => {
   const t = tok && tok.kind !== 'bytes' ? tok : undefined;
-  return ss.flatMap((s) => (framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME, t) : windows(tokenizeEncoded(encodeTurns(sessionTurns(s)), t), T)));
+  return ss.flatMap((s) =>
+    framing === 'state' ? stateWindows(sessionStateTurns(s), T, SESSION_HOME, t) : windows(tokenizeEncoded(encodeTurns(sessionTurns(s)), t), T),
+  );
 };
 
 /** A corpus's sessions, split: train.jsonl + valid.jsonl of a split folder, else a seeded hold-out of every session file. */
@@ -78,7 +80,14 @@ async function readSplit(path: string, seed: number, validFraction: number): Pro
  * sessions of `path` (every corpus of a mixture; the held-out sessions are never read), in the
  * given framing, up to `vocab` ids. Deterministic.
  */
-export async function trainTokenizer(path: string, vocab: number, framing: Framing, seed: number, validFraction: number, log?: (line: string) => void): Promise<BpeTokenizer> {
+export async function trainTokenizer(
+  path: string,
+  vocab: number,
+  framing: Framing,
+  seed: number,
+  validFraction: number,
+  log?: (line: string) => void,
+): Promise<BpeTokenizer> {
   const trainer = new BpeTrainer();
   const t0 = performance.now();
   const parts = path.split(',').filter((p) => p !== '');
@@ -90,7 +99,9 @@ export async function trainTokenizer(path: string, vocab: number, framing: Frami
     }
   }
   const t1 = performance.now();
-  log?.(`tokenizer: ${trainer.bytes.toLocaleString('en-US')} bytes in ${trainer.runs.toLocaleString('en-US')} runs, ${trainer.uniqueChunks.toLocaleString('en-US')} unique chunks (${((t1 - t0) / 1000).toFixed(1)} s)`);
+  log?.(
+    `tokenizer: ${trainer.bytes.toLocaleString('en-US')} bytes in ${trainer.runs.toLocaleString('en-US')} runs, ${trainer.uniqueChunks.toLocaleString('en-US')} unique chunks (${((t1 - t0) / 1000).toFixed(1)} s)`,
+  );
   const tok = trainer.train(vocab, { data: path, framing });
   log?.(`tokenizer: ${tok.merges.length} merges in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   return tok;
@@ -115,7 +126,10 @@ export async function loadDataset(path: string, T: number, seed: number, validFr
   }
   const { trainS, validS, files } = await readSplit(path, seed, validFraction);
   if (framing === 'state' && trainS.length > 0 && !trainS.some((s) => s.turns.some((t) => t.state !== undefined))) {
-    throw new TwError(`${path} holds no recorded state (turn.state), which the state framing trains on`, 'record the corpus with state: `tw corpus generate --state ...` (or train a config with "framing": "turns")');
+    throw new TwError(
+      `${path} holds no recorded state (turn.state), which the state framing trains on`,
+      'record the corpus with state: `tw corpus generate --state ...` (or train a config with "framing": "turns")',
+    );
   }
   const train = toWindows(trainS, T, framing, tok);
   const valid = toWindows(validS, T, framing, tok);
@@ -211,7 +225,7 @@ export class BatchStream {
   private peek(): Window | null {
     for (;;) {
       const order = this.orderFor(this.cursor.epoch);
-      if (this.cursor.index < order.length) return this.ws[(order[this.cursor.index] ?? oob())] as Window;
+      if (this.cursor.index < order.length) return this.ws[order[this.cursor.index] ?? oob()] as Window;
       this.cursor = { epoch: this.cursor.epoch + 1, index: 0 };
     }
   }
@@ -222,7 +236,12 @@ export class BatchStream {
       this.cursor = { epoch: this.cursor.epoch, index: this.cursor.index + 1 };
       return w;
     };
-    return makeBatch(fillRows(take, () => this.peek(), this.B, this.T, this.pack), this.B, this.T, this.mask);
+    return makeBatch(
+      fillRows(take, () => this.peek(), this.B, this.T, this.pack),
+      this.B,
+      this.T,
+      this.mask,
+    );
   }
 }
 

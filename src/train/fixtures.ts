@@ -53,7 +53,12 @@ export function syntheticSessions(n: number, seed: number): Session[] {
 }
 
 export function writeSyntheticSessions(file: string, n: number, seed: number): void {
-  writeFileSync(file, syntheticSessions(n, seed).map((s) => JSON.stringify(s) + '\n').join(''));
+  writeFileSync(
+    file,
+    syntheticSessions(n, seed)
+      .map((s) => JSON.stringify(s) + '\n')
+      .join(''),
+  );
 }
 
 const FILES = ['a.txt', 'b.txt', 'notes'];
@@ -68,7 +73,13 @@ const VARS = ['X', 'NAME'];
 export function syntheticStateSessions(n: number, seed: number): Session[] {
   const rng = new Rng(seed);
   const out: Session[] = [];
-  const none = (): NonNullable<SessionTurn['state']> => ({ files: [], vars: {}, unset: [], functions: { added: [], removed: [] }, aliases: { set: {}, unset: [] } });
+  const none = (): NonNullable<SessionTurn['state']> => ({
+    files: [],
+    vars: {},
+    unset: [],
+    functions: { added: [], removed: [] },
+    aliases: { set: {}, unset: [] },
+  });
   for (let s = 0; s < n; s++) {
     const files = new Map<string, string>();
     const vars = new Map<string, string>();
@@ -117,7 +128,12 @@ export function syntheticStateSessions(n: number, seed: number): Session[] {
 }
 
 export function writeSyntheticStateSessions(file: string, n: number, seed: number): void {
-  writeFileSync(file, syntheticStateSessions(n, seed).map((s) => JSON.stringify(s) + '\n').join(''));
+  writeFileSync(
+    file,
+    syntheticStateSessions(n, seed)
+      .map((s) => JSON.stringify(s) + '\n')
+      .join(''),
+  );
 }
 
 /** Options that keep a test's `train()` silent. */
@@ -145,7 +161,17 @@ export async function trainTinyStateModel(dir: string, o: { sessions: number; st
     {
       ...base,
       model: { ...base.model, context: 128, framing: 'state', ...o.model },
-      train: { ...base.train, steps: o.steps, batch: 8, lr: 0.01, minLr: 0.001, warmup: Math.min(20, Math.ceil(o.steps / 15)), evalEvery: 1000, checkpointEvery: 1000, seed: 1 },
+      train: {
+        ...base.train,
+        steps: o.steps,
+        batch: 8,
+        lr: 0.01,
+        minLr: 0.001,
+        warmup: Math.min(20, Math.ceil(o.steps / 15)),
+        evalEvery: 1000,
+        checkpointEvery: 1000,
+        seed: 1,
+      },
     },
     'test',
   );

@@ -25,7 +25,8 @@ export function readOptimizer(dir: string, opt: AdamW, fix = 'start a new run (n
     const m = tensors.get(`m.${k}`);
     const v = tensors.get(`v.${k}`);
     const va = opt.v.get(k);
-    if (!m || !v || !va || m.data.length !== a.length || v.data.length !== va.length) throw new TwError(`optimizer state in ${dir} does not match the model (${k})`, fix);
+    if (!m || !v || !va || m.data.length !== a.length || v.data.length !== va.length)
+      throw new TwError(`optimizer state in ${dir} does not match the model (${k})`, fix);
     a.set(m.data);
     va.set(v.data);
   }

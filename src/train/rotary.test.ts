@@ -43,7 +43,9 @@ describe('tw train with rotary positions', () => {
     const lines: string[] = [];
     const log = (l: string): void => void lines.push(l);
     await train({ data, config: tiny(3, 'rotary'), out: join(dir, 'warm-r'), init: join(dir, 'src-l'), progress: false, log });
-    expect(lines.join('\n')).toMatch(/warm start: --init .*src-l has positions "learned", --config tiny-rotary "rotary": wpe dropped \(64x32\), every other tensor copied/);
+    expect(lines.join('\n')).toMatch(
+      /warm start: --init .*src-l has positions "learned", --config tiny-rotary "rotary": wpe dropped \(64x32\), every other tensor copied/,
+    );
     const src = trainLosses(join(dir, 'src-l'));
     const fresh = trainLosses(join(dir, 'r1'));
     const warm = trainLosses(join(dir, 'warm-r'));
@@ -57,7 +59,9 @@ describe('tw train with rotary positions', () => {
     // rotary -> learned: wpe starts from the seeded init, every other tensor from the source
     lines.length = 0;
     await train({ data, config: tiny(1, 'learned'), out: join(dir, 'warm-l'), init: join(dir, 'r1'), progress: false, log });
-    expect(lines.join('\n')).toMatch(/has positions "rotary", --config tiny-learned "learned": wpe initialised fresh \(seeded init\), every other tensor copied/);
+    expect(lines.join('\n')).toMatch(
+      /has positions "rotary", --config tiny-learned "learned": wpe initialised fresh \(seeded init\), every other tensor copied/,
+    );
     expect(trainLosses(join(dir, 'warm-l'))[0]!).toBeLessThan(trainLosses(join(dir, 'l1'))[0]! - 1);
     // after one AdamW step at warm-up lr, wpe is still close to its seeded init (not zeros, not another model's)
     const seeded = initParams(tiny(1, 'learned').model, 1).get('wpe') as Float32Array;
@@ -69,7 +73,9 @@ describe('tw train with rotary positions', () => {
   });
 
   it('resuming a run with other positions is refused, naming both', async () => {
-    await expect(train({ data, config: tiny(25, 'learned'), out: join(dir, 'r1'), resume: true, ...quiet })).rejects.toThrow(/another model shape .*positions "learned"; the run's are "rotary"/);
+    await expect(train({ data, config: tiny(25, 'learned'), out: join(dir, 'r1'), resume: true, ...quiet })).rejects.toThrow(
+      /another model shape .*positions "learned"; the run's are "rotary"/,
+    );
   });
 
   it('configs/terminal-state-rotary.json is terminal-state-stage2 with rotary positions and one thread', () => {

@@ -78,13 +78,21 @@ interface State {
 
 // The run's files, validated when read back (a resume after kill -9 reads what the killed run left).
 const count = z.number().int().nonnegative();
-const stateSchema: z.ZodType<State> = z.looseObject({ format: z.string(), version: z.number(), step: count, cursor: z.looseObject({ epoch: count, index: count }), adamT: count });
+const stateSchema: z.ZodType<State> = z.looseObject({
+  format: z.string(),
+  version: z.number(),
+  step: count,
+  cursor: z.looseObject({ epoch: count, index: count }),
+  adamT: count,
+});
 const latestSchema = z.looseObject({ step: count, dir: z.string().min(1) });
 const metricLineSchema = z.looseObject({ step: count });
 /** What a resume reads of meta.json. */
 const runMetaSchema = z.looseObject({
   config: configSchema,
-  init: z.object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional(), tokenizer: z.string().optional() }).optional(),
+  init: z
+    .object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional(), tokenizer: z.string().optional() })
+    .optional(),
   data: z.looseObject({ hash: z.string().optional() }).optional(),
   tokenizer: z.looseObject({ sha256: z.string() }).optional(),
 });
@@ -103,7 +111,9 @@ function writeCheckpoint(out: string, cfg: Config, step: number, params: Params,
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   writeFileAtomic(join(out, 'latest.json'), JSON.stringify({ format: 'terminalworld.run-latest', version: 1, step, dir: rel }) + '\n');
-  const all = readdirSync(join(out, 'checkpoints')).filter((d) => /^step-\d+$/.test(d)).sort();
+  const all = readdirSync(join(out, 'checkpoints'))
+    .filter((d) => /^step-\d+$/.test(d))
+    .sort();
   for (const d of all.slice(0, Math.max(0, all.length - KEEP_CHECKPOINTS))) rmSync(join(out, 'checkpoints', d), { recursive: true, force: true });
   return final;
 }
@@ -120,8 +130,13 @@ function restore(dir: string, params: Params, opt: AdamW): State {
   for (const [k, a] of loaded) (params.get(k) as Float32Array).set(a);
   const stFile = join(dir, 'state.json');
   if (!existsSync(stFile)) throw new TwError(`checkpoint ${dir} has no state.json`, 'it is a model-only checkpoint; start a new run or resume from a full one');
-  const st = readJsonFile(stFile, stateSchema, `resume from an earlier checkpoint: point ${join(dirname(dirname(dir)), 'latest.json')} at another folder under checkpoints/, or start a new run (no --resume)`);
-  if (st.format !== STATE_FORMAT || st.version !== STATE_VERSION) throw new TwError(`${stFile}: train state ${st.format} v${st.version}, this build reads v${STATE_VERSION}`, 'start a new run (no --resume)');
+  const st = readJsonFile(
+    stFile,
+    stateSchema,
+    `resume from an earlier checkpoint: point ${join(dirname(dirname(dir)), 'latest.json')} at another folder under checkpoints/, or start a new run (no --resume)`,
+  );
+  if (st.format !== STATE_FORMAT || st.version !== STATE_VERSION)
+    throw new TwError(`${stFile}: train state ${st.format} v${st.version}, this build reads v${STATE_VERSION}`, 'start a new run (no --resume)');
   readOptimizer(dir, opt);
   opt.t = st.adamT;
   return st;
@@ -154,20 +169,30 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
   // bytes -> bpe: the vocabulary grows (see transferVocab), so the vocab is not part of the shape then
   const crossing = info.model.tokenizer === 'bytes' && cfg.model.tokenizer === 'bpe';
   if (info.model.tokenizer !== cfg.model.tokenizer && !crossing) {
-    throw new TwError(`--init ${path} was trained with tokenizer "${info.model.tokenizer}", --config ${cfg.name} asks for "${cfg.model.tokenizer}"`, 'warm-start from a checkpoint with the same tokenizer (or a byte model into a BPE one), or train from scratch without --init');
+    throw new TwError(
+      `--init ${path} was trained with tokenizer "${info.model.tokenizer}", --config ${cfg.name} asks for "${cfg.model.tokenizer}"`,
+      'warm-start from a checkpoint with the same tokenizer (or a byte model into a BPE one), or train from scratch without --init',
+    );
   }
   const shape = (m: Config['model']): string => JSON.stringify([m.d, m.layers, m.heads, m.context, crossing ? 0 : m.vocab]);
   if (shape(info.model) !== shape(cfg.model)) {
-    throw new TwError(`--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`, 'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init');
+    throw new TwError(
+      `--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`,
+      'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init',
+    );
   }
   const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
-  if (expectSha !== undefined && hash !== expectSha) throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
+  if (expectSha !== undefined && hash !== expectSha)
+    throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
   const source: InitSource = { path, step: typeof info.step === 'number' ? info.step : null, sha256: hash };
   const from = info.model.positions;
   const to = cfg.model.positions;
   if (from !== to) {
     // learned -> rotary: the run has no wpe, drop it; rotary -> learned: the run's wpe keeps its seeded init
-    const what = from === 'learned' ? `wpe dropped (${cfg.model.context}x${cfg.model.d}), every other tensor copied` : `wpe initialised fresh (seeded init), every other tensor copied`;
+    const what =
+      from === 'learned'
+        ? `wpe dropped (${cfg.model.context}x${cfg.model.d}), every other tensor copied`
+        : `wpe initialised fresh (seeded init), every other tensor copied`;
     if (from === 'learned') params.delete('wpe');
     source.positions = `${from} -> ${to}: ${what}`;
     log(`warm start: --init ${path} has positions "${from}", --config ${cfg.name} "${to}": ${what}`);
@@ -209,7 +234,11 @@ export function transferVocab(wte: Float32Array, from: number, to: number, C: nu
  */
 async function runTokenizer(o: TrainOptions, cfg: Config, log: (line: string) => void): Promise<Tokenizer> {
   if (cfg.model.tokenizer !== 'bpe') {
-    if (o.tokenizer !== undefined) throw new TwError(`--tokenizer ${o.tokenizer} given, but --config ${cfg.name} trains on bytes`, 'set model.tokenizer "bpe" (and model.vocab) in the config, or leave --tokenizer out');
+    if (o.tokenizer !== undefined)
+      throw new TwError(
+        `--tokenizer ${o.tokenizer} given, but --config ${cfg.name} trains on bytes`,
+        'set model.tokenizer "bpe" (and model.vocab) in the config, or leave --tokenizer out',
+      );
     return BYTES;
   }
   const own = join(o.out, TOKENIZER_FILE);
@@ -218,7 +247,10 @@ async function runTokenizer(o: TrainOptions, cfg: Config, log: (line: string) =>
     if (!o.resume) throw new TwError(`${o.out} already holds a tokenizer`, 'pass --resume to continue the run, or choose another --out');
     tok = readTokenizer(own, cfg.model.vocab);
   } else {
-    tok = o.tokenizer !== undefined ? readTokenizer(o.tokenizer, cfg.model.vocab) : await trainTokenizer(o.data, cfg.model.vocab, cfg.model.framing, cfg.train.seed, cfg.train.validFraction, log);
+    tok =
+      o.tokenizer !== undefined
+        ? readTokenizer(o.tokenizer, cfg.model.vocab)
+        : await trainTokenizer(o.data, cfg.model.vocab, cfg.model.framing, cfg.train.seed, cfg.train.validFraction, log);
     mkdirSync(o.out, { recursive: true });
     writeFileAtomic(own, tok.serialize());
   }
@@ -250,7 +282,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (!o.resume) throw new TwError(`${o.out} already holds a run`, 'pass --resume to continue it, or choose another --out');
     const saved = readRunMeta(metaFile);
     init = saved.init ?? null;
-    if (o.init !== undefined && init?.path !== o.init) throw new TwError(`--init ${o.init} differs from the warm start this run began with (${init?.path ?? 'none'})`, 'resume without --init, or start a new --out');
+    if (o.init !== undefined && init?.path !== o.init)
+      throw new TwError(
+        `--init ${o.init} differs from the warm start this run began with (${init?.path ?? 'none'})`,
+        'resume without --init, or start a new --out',
+      );
     const savedModel = modelSchema.parse(saved.config.model);
     if (JSON.stringify(savedModel) !== JSON.stringify(cfg.model)) {
       const pos = savedModel.positions !== cfg.model.positions ? ` (positions "${cfg.model.positions}"; the run's are "${savedModel.positions}")` : '';
@@ -272,16 +308,39 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
   if (!existsSync(metaFile)) {
     const meta = runMeta('tw train', 1, tc.seed, cfg, {
-      data: { path: o.data, files: data.files, hash: data.hash, sessions: data.sessions, tokens: data.tokens, bytes: data.bytes, windows: { train: data.train.length, valid: data.valid.length } },
-      ...(tok.kind === 'bpe' ? { tokenizer: { kind: tok.kind, sha256: (tok as BpeTokenizer).hash, merges: (tok as BpeTokenizer).merges.length, vocab: tok.size, bytesPerToken: data.bytes.train / data.tokens.train } } : {}),
+      data: {
+        path: o.data,
+        files: data.files,
+        hash: data.hash,
+        sessions: data.sessions,
+        tokens: data.tokens,
+        bytes: data.bytes,
+        windows: { train: data.train.length, valid: data.valid.length },
+      },
+      ...(tok.kind === 'bpe'
+        ? {
+            tokenizer: {
+              kind: tok.kind,
+              sha256: (tok as BpeTokenizer).hash,
+              merges: (tok as BpeTokenizer).merges.length,
+              vocab: tok.size,
+              bytesPerToken: data.bytes.train / data.tokens.train,
+            },
+          }
+        : {}),
       params: paramCount(cfg.model),
       ...(init ? { init } : {}),
     });
     writeFileAtomic(metaFile, JSON.stringify(meta, null, 2) + '\n');
   } else {
     const saved = readRunMeta(metaFile);
-    if (saved.data?.hash !== data.hash) throw new TwError(`the data in ${o.data} differs from the data this run started with (hash)`, 'resume with the same --data, or start a new --out');
-    if (tok.kind === 'bpe' && saved.tokenizer?.sha256 !== (tok as BpeTokenizer).hash) throw new TwError(`${join(o.out, TOKENIZER_FILE)} differs from the tokenizer this run started with (sha256 in meta.json)`, 'restore it from a checkpoint folder of the run (each holds a copy), or start a new --out');
+    if (saved.data?.hash !== data.hash)
+      throw new TwError(`the data in ${o.data} differs from the data this run started with (hash)`, 'resume with the same --data, or start a new --out');
+    if (tok.kind === 'bpe' && saved.tokenizer?.sha256 !== (tok as BpeTokenizer).hash)
+      throw new TwError(
+        `${join(o.out, TOKENIZER_FILE)} differs from the tokenizer this run started with (sha256 in meta.json)`,
+        'restore it from a checkpoint folder of the run (each holds a copy), or start a new --out',
+      );
   }
 
   const params = initParams(cfg.model, tc.seed);
@@ -299,7 +358,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     stream.cursor = st.cursor;
     // lines past the checkpoint are written again; a last line cut by the kill is dropped
     const kept = existsSync(metricsFile)
-      ? readJsonlEntries(metricsFile, metricLineSchema, `delete that line (and those after it), then resume`, { dropCutLastLine: true }).filter((l) => l.value.step <= start)
+      ? readJsonlEntries(metricsFile, metricLineSchema, `delete that line (and those after it), then resume`, { dropCutLastLine: true }).filter(
+          (l) => l.value.step <= start,
+        )
       : [];
     writeFileAtomic(metricsFile, kept.map((l) => l.text + '\n').join(''));
     log(`resuming ${o.out} from step ${start}`);
@@ -330,7 +391,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const r = await step.run(params, b, denom);
       loss += r.loss;
       if (!grads) grads = new Map([...r.grads].map(([k, g]) => [k, Float32Array.from(g)]));
-      else for (const [k, g] of r.grads) { const acc = grads.get(k) as Float32Array; for (let i = 0; i < g.length; i++) acc[i] = (acc[i] ?? oob()) + (g[i] ?? oob()); }
+      else
+        for (const [k, g] of r.grads) {
+          const acc = grads.get(k) as Float32Array;
+          for (let i = 0; i < g.length; i++) acc[i] = (acc[i] ?? oob()) + (g[i] ?? oob());
+        }
     }
     if (!Number.isFinite(loss) || !grads) {
       progress.done();
@@ -343,10 +408,24 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const gradNorm = opt.step(params, grads, lr);
     lastLoss = loss;
     const dt = (performance.now() - t0) / 1000;
-    const fill = batches.reduce((a, b) => a + b.tokens.reduce((n, t, i) => n + (t !== 0 || b.mask[i] !== 0 ? 1 : 0), 0), 0) / (tokensPerStep + tc.batch * tc.accum);
-    emit({ kind: 'train', step: s, loss, lr, gradNorm, tokens: tokensPerStep * s, tokPerSec: Math.round(tokensPerStep / dt), fill: Math.round(fill * 1000) / 1000 });
+    const fill =
+      batches.reduce((a, b) => a + b.tokens.reduce((n, t, i) => n + (t !== 0 || b.mask[i] !== 0 ? 1 : 0), 0), 0) / (tokensPerStep + tc.batch * tc.accum);
+    emit({
+      kind: 'train',
+      step: s,
+      loss,
+      lr,
+      gradNorm,
+      tokens: tokensPerStep * s,
+      tokPerSec: Math.round(tokensPerStep / dt),
+      fill: Math.round(fill * 1000) / 1000,
+    });
     tokPerSec = tokPerSec === 0 ? tokensPerStep / dt : 0.9 * tokPerSec + 0.1 * (tokensPerStep / dt);
-    progress.update(s, tc.steps, `loss ${loss.toFixed(3)}${validLoss === null ? '' : ` valid ${validLoss.toFixed(3)}`} ${Math.round(tokPerSec).toLocaleString('en-US')} tok/s`);
+    progress.update(
+      s,
+      tc.steps,
+      `loss ${loss.toFixed(3)}${validLoss === null ? '' : ` valid ${validLoss.toFixed(3)}`} ${Math.round(tokPerSec).toLocaleString('en-US')} tok/s`,
+    );
     if (evalStep && (s % tc.evalEvery === 0 || s === tc.steps)) {
       validLoss = await evaluate(evalStep, params, valid);
       emit({ kind: 'eval', step: s, validLoss, validBitsPerToken: validLoss === null ? null : validLoss / Math.LN2 });
@@ -362,6 +441,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   await step.release();
   await evalStep?.release();
   const last = stoppedAt ?? tc.steps;
-  log(`${stoppedAt === null ? 'done' : `stopped after ${o.maxMinutes} min (--max-minutes)`}: step ${last}, loss ${lastLoss.toFixed(4)}${validLoss === null ? '' : `, valid ${validLoss.toFixed(4)}`}; model: ${checkpoint}`);
+  log(
+    `${stoppedAt === null ? 'done' : `stopped after ${o.maxMinutes} min (--max-minutes)`}: step ${last}, loss ${lastLoss.toFixed(4)}${validLoss === null ? '' : `, valid ${validLoss.toFixed(4)}`}; model: ${checkpoint}`,
+  );
   return { step: last, lastLoss, validLoss, checkpoint };
 }

@@ -96,7 +96,9 @@ describe('tw train', () => {
     const other: Config = { ...wide, model: { ...wide.model, d: 64 }, train: { ...wide.train, steps: 2, threads: 1 } };
     await expect(train({ data, config: other, out: join(dir, 'warm-bad'), init: join(dir, 'src'), ...quiet })).rejects.toThrow(/--init .* is a 32-wide/);
     // resuming with a different --init is refused
-    await expect(train({ data, config: tiny(5), out: join(dir, 'warm'), resume: true, init: join(dir, 'a'), ...quiet })).rejects.toThrow(/differs from the warm start/);
+    await expect(train({ data, config: tiny(5), out: join(dir, 'warm'), resume: true, init: join(dir, 'a'), ...quiet })).rejects.toThrow(
+      /differs from the warm start/,
+    );
   });
 });
 

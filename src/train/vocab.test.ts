@@ -31,7 +31,9 @@ describe('--init from a byte model into a BPE config', () => {
     const lines: string[] = [];
     await train({ data, config: tiny(2, 'bpe'), out: join(dir, 'warm'), init: join(dir, 'src'), progress: false, log: (l) => void lines.push(l) });
     await train({ data, config: tiny(2, 'bpe'), out: join(dir, 'fresh'), ...quiet });
-    expect(lines.join('\n')).toMatch(/is a byte model, --config tiny-bpe BPE: bytes -> bpe \(vocab 264 -> 320\): wte rows of the 263 bytes and specials copied, each of the 57 merged ids the mean of its bytes' rows/);
+    expect(lines.join('\n')).toMatch(
+      /is a byte model, --config tiny-bpe BPE: bytes -> bpe \(vocab 264 -> 320\): wte rows of the 263 bytes and specials copied, each of the 57 merged ids the mean of its bytes' rows/,
+    );
 
     // the transfer itself, on the source's weights and the run's own tokenizer
     const C = tiny(1, 'bytes').model.d;

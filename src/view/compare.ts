@@ -93,7 +93,15 @@ export async function compareSession(s: Session, backendName: BackendName, mode:
   const t0 = performance.now();
   const backend = await getBackend(backendName);
   const turns = s.turns.slice(0, MAX_TURNS);
-  const realTurns: Turn[] = turns.map((t) => ({ cmd: t.cmd, output: decodeBytes(t.output), exit: t.exit, cwd: t.cwd, ms: 0, timedOut: false, truncated: false }));
+  const realTurns: Turn[] = turns.map((t) => ({
+    cmd: t.cmd,
+    output: decodeBytes(t.output),
+    exit: t.exit,
+    cwd: t.cwd,
+    ms: 0,
+    timedOut: false,
+    truncated: false,
+  }));
   const out: CompareTurn[] = [];
   let term: Terminal | undefined;
   let reseeded = false;

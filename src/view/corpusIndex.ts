@@ -101,7 +101,14 @@ export class CorpusIndex {
     const line = this.lineOf(i);
     try {
       const s = this.session(i);
-      return { index: i, line, id: s.id, turns: s.turns.length, families: [...new Set(s.turns.map((t) => t.family).filter((f): f is string => typeof f === 'string'))], firstCmd: s.turns[0]?.cmd };
+      return {
+        index: i,
+        line,
+        id: s.id,
+        turns: s.turns.length,
+        families: [...new Set(s.turns.map((t) => t.family).filter((f): f is string => typeof f === 'string'))],
+        firstCmd: s.turns[0]?.cmd,
+      };
     } catch (e) {
       return { index: i, line, error: e instanceof Error ? e.message : String(e) };
     }

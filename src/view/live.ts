@@ -75,7 +75,11 @@ export class LiveSessions {
           if (t.term.dead) return { backend: t.backend, turn: { backend: t.backend, error: `the session is dead (${t.term.deadReason ?? ''})` } };
           try {
             const r = await t.term.run(cmd);
-            return { backend: t.backend, out: r.output, turn: { backend: t.backend, output: visibleText(r.output), exit: r.exit, cwd: r.cwd, ms: Math.round(r.ms * 10) / 10 } };
+            return {
+              backend: t.backend,
+              out: r.output,
+              turn: { backend: t.backend, output: visibleText(r.output), exit: r.exit, cwd: r.cwd, ms: Math.round(r.ms * 10) / 10 },
+            };
           } catch (e) {
             return { backend: t.backend, turn: { backend: t.backend, error: e instanceof Error ? e.message : String(e) } };
           }

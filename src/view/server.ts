@@ -111,7 +111,8 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
   }
   const probes = new Map<string, { report: string; backend: string; failure: ProbeJson['failures'][number] }>();
   for (const f of o.probeReports ?? []) {
-    for (const p of loadFile(f).parts) if (p.kind === 'probe') for (const x of p.data.failures) probes.set(x.id, { report: f, backend: p.data.backend, failure: x });
+    for (const p of loadFile(f).parts)
+      if (p.kind === 'probe') for (const x of p.data.failures) probes.set(x.id, { report: f, backend: p.data.backend, failure: x });
   }
   const names = backendNames();
   const compareBackend = o.compareBackend ?? 'learned';
@@ -130,7 +131,13 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
   const api = async (req: IncomingMessage, u: URL): Promise<unknown> => {
     const p = u.pathname;
     if (req.method === 'GET' && p === '/api/info')
-      return { sources: indexes.map((ix, i) => ({ source: i, file: ix.file, label: labels[i] ?? ix.file, sessions: ix.count, bytes: ix.bytes })), backends: names, compareBackend, liveBackends, probes: probes.size };
+      return {
+        sources: indexes.map((ix, i) => ({ source: i, file: ix.file, label: labels[i] ?? ix.file, sessions: ix.count, bytes: ix.bytes })),
+        backends: names,
+        compareBackend,
+        liveBackends,
+        probes: probes.size,
+      };
     if (req.method === 'GET' && p === '/api/sessions') {
       const ix = index(u);
       const offset = intParam(u, 'offset', 0);
@@ -165,7 +172,15 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
         // the gym's episode (reward, why it ended) and a task rollout's task, when present
         gym: (s.meta as { gym?: unknown } | undefined)?.gym ?? null,
         task: (s.meta as { task?: unknown } | undefined)?.task ?? null,
-        turns: s.turns.map((t, k) => ({ depth: k + 1, cmd: t.cmd, output: visibleText(decodeBytes(t.output)), exit: t.exit, cwd: t.cwd, family: t.family ?? null, incident: t.incident ?? null })),
+        turns: s.turns.map((t, k) => ({
+          depth: k + 1,
+          cmd: t.cmd,
+          output: visibleText(decodeBytes(t.output)),
+          exit: t.exit,
+          cwd: t.cwd,
+          family: t.family ?? null,
+          incident: t.incident ?? null,
+        })),
       };
     }
     if (req.method === 'GET' && p === '/api/compare') {
@@ -195,7 +210,16 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
       const id = u.searchParams.get('id') ?? '';
       const x = probes.get(id);
       if (!x) throw new HttpError(404, `no failing probe "${id}" in ${(o.probeReports ?? []).join(', ') || 'the probe reports (none given: --probes FILE)'}`);
-      return { id, report: x.report, backend: x.backend, category: x.failure.category, failures: x.failure.failures.map((f) => ({ ...f, segments: f.expected !== undefined && f.actual !== undefined ? diffSegments(f.expected, f.actual) : null })) };
+      return {
+        id,
+        report: x.report,
+        backend: x.backend,
+        category: x.failure.category,
+        failures: x.failure.failures.map((f) => ({
+          ...f,
+          segments: f.expected !== undefined && f.actual !== undefined ? diffSegments(f.expected, f.actual) : null,
+        })),
+      };
     }
     if (req.method === 'POST' && p === '/api/live/start') {
       const b = await readJson(req);
@@ -251,7 +275,12 @@ export async function startViewServer(o: ViewOptions): Promise<ViewServer> {
       send(res, 404, { error: 'not found' });
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[ext], 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'" });
+    res.writeHead(200, {
+      'content-type': TYPES[ext],
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'",
+    });
     res.end(readFileSync(join(STATIC, name)));
   });
   await new Promise<void>((resolve, reject) => {

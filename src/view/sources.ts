@@ -29,7 +29,11 @@ export interface ViewSource {
 export function resolveViewSources(args: readonly string[]): ViewSource[] {
   const out: ViewSource[] = [];
   for (const a of args) {
-    if (!existsSync(a)) throw new TwError(`no such file or folder: ${a}`, 'name a session .jsonl file, a corpus folder, a gym store folder (episodes.jsonl) or a `tw eval tier1 --out` run folder');
+    if (!existsSync(a))
+      throw new TwError(
+        `no such file or folder: ${a}`,
+        'name a session .jsonl file, a corpus folder, a gym store folder (episodes.jsonl) or a `tw eval tier1 --out` run folder',
+      );
     if (statSync(a).isFile()) {
       out.push({ file: a, label: a });
       continue;
@@ -43,13 +47,25 @@ export function resolveViewSources(args: readonly string[]): ViewSource[] {
     if (existsSync(results)) {
       const r = readJsonFile(results, tier1ResultsSourceSchema, 'rerun `tw eval tier1 --out DIR`');
       if (r.format === 'terminalworld.tier1' && typeof r.data?.path === 'string') {
-        if (r.data.kind !== 'sessions') throw new TwError(`${a} evaluated ${String(r.data.kind)} data (${r.data.path}), which the viewer cannot replay`, 'view a run on session data (tw eval tier1 --data data/corpus)');
-        if (!existsSync(r.data.path)) throw new TwError(`${a} evaluated ${r.data.path}, which is not here`, 'run tw view from the folder the evaluation ran in, or name the data file');
-        out.push({ file: r.data.path, label: `${r.data.path} (Tier-1 run ${a})`, ...(typeof r.backend === 'string' ? { backend: r.backend } : {}), ...(typeof r.meta?.config?.options?.model === 'string' ? { model: r.meta.config.options.model } : {}) });
+        if (r.data.kind !== 'sessions')
+          throw new TwError(
+            `${a} evaluated ${String(r.data.kind)} data (${r.data.path}), which the viewer cannot replay`,
+            'view a run on session data (tw eval tier1 --data data/corpus)',
+          );
+        if (!existsSync(r.data.path))
+          throw new TwError(`${a} evaluated ${r.data.path}, which is not here`, 'run tw view from the folder the evaluation ran in, or name the data file');
+        out.push({
+          file: r.data.path,
+          label: `${r.data.path} (Tier-1 run ${a})`,
+          ...(typeof r.backend === 'string' ? { backend: r.backend } : {}),
+          ...(typeof r.meta?.config?.options?.model === 'string' ? { model: r.meta.config.options.model } : {}),
+        });
         continue;
       }
     }
-    const files = readdirSync(a).filter((f) => f.endsWith('.jsonl')).sort();
+    const files = readdirSync(a)
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort();
     if (files.length === 0) throw new TwError(`${a} holds no session file`, 'name a .jsonl file, a corpus folder, a gym store or a Tier-1 run folder');
     for (const f of files) out.push({ file: join(a, f), label: join(a, f) });
   }

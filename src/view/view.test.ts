@@ -11,7 +11,15 @@ import { resolveViewSources } from './sources.js';
 
 const session = (i: number): string =>
   JSON.stringify({
-    format: 'terminalworld.session', version: 1, id: `s-${i}`, backend: 'real', image: null, mode: 'pty', determinism: null, seed: i, setup: [],
+    format: 'terminalworld.session',
+    version: 1,
+    id: `s-${i}`,
+    backend: 'real',
+    image: null,
+    mode: 'pty',
+    determinism: null,
+    seed: i,
+    setup: [],
     turns: [{ cmd: `echo ${i}`, output: `${i}\r\n`, exit: 0, cwd: '/root', ms: 1, timedOut: false, truncated: false, family: 'text' }],
   });
 
@@ -111,7 +119,11 @@ describe('the viewer server', () => {
   it('maps per-byte log-probabilities onto visible characters', () => {
     const out = Buffer.from('aé\n');
     const { heat, mean } = heatRuns(out, [Math.log(0.95), Math.log(0.3), Math.log(0.9), Math.log(0.99)]);
-    expect(heat).toEqual([['a', 9], ['é', 3], ['⏎\n', 9]]);
+    expect(heat).toEqual([
+      ['a', 9],
+      ['é', 3],
+      ['⏎\n', 9],
+    ]);
     expect(mean).toBeCloseTo((0.95 + 0.3 + 0.99) / 3);
     expect(visibleText(Buffer.from('a\tb\x1b'))).toBe('a\\tb\\x1b');
   });

@@ -10,7 +10,7 @@ export function chromiumPath(): string | undefined {
 
 export async function launch(): Promise<Browser> {
   const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('no chromium: run scripts/setup.sh (it installs Debian\'s chromium), or set TW_CHROMIUM=/path/to/chromium');
+  if (!executablePath) throw new Error("no chromium: run scripts/setup.sh (it installs Debian's chromium), or set TW_CHROMIUM=/path/to/chromium");
   return chromium.launch({
     executablePath,
     headless: true,

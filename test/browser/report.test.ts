@@ -36,7 +36,13 @@ describe('the report in chromium', () => {
       figs.map((f) => {
         const svg = f.querySelector('svg');
         const box = svg?.getBoundingClientRect();
-        return { name: f.getAttribute('data-chart'), marks: svg ? svg.querySelectorAll('path, rect, line, circle').length : 0, w: box?.width ?? 0, h: box?.height ?? 0, title: svg?.querySelector('.role-title-text, text')?.textContent ?? '' };
+        return {
+          name: f.getAttribute('data-chart'),
+          marks: svg ? svg.querySelectorAll('path, rect, line, circle').length : 0,
+          w: box?.width ?? 0,
+          h: box?.height ?? 0,
+          title: svg?.querySelector('.role-title-text, text')?.textContent ?? '',
+        };
       }),
     );
     expect(errors).toEqual([]);
@@ -53,7 +59,9 @@ describe('the report in chromium', () => {
       const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       return { domContentLoaded: n?.domContentLoadedEventEnd ?? NaN, load: n?.loadEventEnd ?? NaN };
     });
-    process.stderr.write(`report: ${(statSync(file).size / 1024).toFixed(0)} KiB; goto → load ${openMs.toFixed(0)} ms (in-page: DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms, load ${nav.load.toFixed(0)} ms)\n`);
+    process.stderr.write(
+      `report: ${(statSync(file).size / 1024).toFixed(0)} KiB; goto → load ${openMs.toFixed(0)} ms (in-page: DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms, load ${nav.load.toFixed(0)} ms)\n`,
+    );
     expect(openMs).toBeLessThan(10_000); // the target is 2 s on a quiet 2-core machine; CI shares its cores
     await page.close();
   }, 60_000);

@@ -27,7 +27,13 @@ try {
   await page.screenshot({ path: join(OUT, 'report.png') });
   await page.close();
 
-  const view = await startViewServer({ corpora: [{ file: join(ROOT, 'data/corpus/test.jsonl'), label: 'data/corpus/test.jsonl' }], probeReports: [join(ROOT, 'docs/results/probe-learned.json')], port: 0, compareBackend: 'learned', liveBackends: ['real', 'learned', 'null'] });
+  const view = await startViewServer({
+    corpora: [{ file: join(ROOT, 'data/corpus/test.jsonl'), label: 'data/corpus/test.jsonl' }],
+    probeReports: [join(ROOT, 'docs/results/probe-learned.json')],
+    port: 0,
+    compareBackend: 'learned',
+    liveBackends: ['real', 'learned', 'null'],
+  });
   try {
     const v = await browser.newPage({ viewport: { width: 1180, height: 700 } });
     await v.goto(`${view.url}/#s=0:0`);
@@ -43,7 +49,13 @@ try {
       await input.fill(cmd);
       await input.press('Enter');
       await v.locator('.live-col[data-backend="learned"] h4').first().waitFor({ timeout: 60_000 });
-      await v.waitForFunction((c) => !document.querySelector('#live-log .live-turn')?.textContent?.includes('running') && document.querySelector('#live-log .live-turn code')?.textContent === `$ ${c}`, cmd, { timeout: 60_000 });
+      await v.waitForFunction(
+        (c) =>
+          !document.querySelector('#live-log .live-turn')?.textContent?.includes('running') &&
+          document.querySelector('#live-log .live-turn code')?.textContent === `$ ${c}`,
+        cmd,
+        { timeout: 60_000 },
+      );
     }
     await v.screenshot({ path: join(OUT, 'viewer-live.png') });
   } finally {

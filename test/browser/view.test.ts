@@ -21,7 +21,13 @@ beforeAll(async () => {
   lines.splice(2, 0, JSON.stringify({ format: 'terminalworld.session', version: 1, id: 'broken' }));
   const corpus = join(mkdtempSync(join(tmpdir(), 'tw-view-')), 'sessions.jsonl');
   writeFileSync(corpus, lines.join('\n') + '\n');
-  view = await startViewServer({ corpora: [corpus], probeReports: [join(ROOT, 'docs/results/probe-learned.json')], port: 0, compareBackend: 'null', liveBackends: ['real', 'null'] });
+  view = await startViewServer({
+    corpora: [corpus],
+    probeReports: [join(ROOT, 'docs/results/probe-learned.json')],
+    port: 0,
+    compareBackend: 'null',
+    liveBackends: ['real', 'null'],
+  });
   browser = await launch();
 }, 60_000);
 afterAll(async () => {

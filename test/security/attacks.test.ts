@@ -73,7 +73,9 @@ describe.skipIf(noSandbox)('attack suite (needs the sandbox)', () => {
   });
 
   it('host keyrings, kernel timers and memory are masked', async () => {
-    const [t] = await runAll(['cat /proc/keys /proc/key-users 2>&1 | wc -c; cat /proc/timer_list 2>/dev/null | wc -c; keyctl show 2>&1 | head -1; ls /proc/acpi | wc -l']);
+    const [t] = await runAll([
+      'cat /proc/keys /proc/key-users 2>&1 | wc -c; cat /proc/timer_list 2>/dev/null | wc -c; keyctl show 2>&1 | head -1; ls /proc/acpi | wc -l',
+    ]);
     const [keys, timers, , acpi] = text(t).trim().split('\r\n');
     expect(attempt(keys === '0')).toBe(true);
     expect(attempt(timers === '0')).toBe(true);
@@ -98,7 +100,11 @@ describe.skipIf(noSandbox)('attack suite (needs the sandbox)', () => {
 
   it('a session gets one core however many busy loops it starts', async () => {
     const [t] = await runAll(['for i in 1 2 3 4; do (while :; do :; done) & done; sleep 3; ps -o times= $(jobs -p); kill $(jobs -p)'], { timeoutMs: 20_000 });
-    const cpu = text(t).trim().split('\r\n').filter((l) => /^\s*\d+$/.test(l)).reduce((a, l) => a + Number(l), 0);
+    const cpu = text(t)
+      .trim()
+      .split('\r\n')
+      .filter((l) => /^\s*\d+$/.test(l))
+      .reduce((a, l) => a + Number(l), 0);
     // 4 loops for 3 s on a 2-core host would take ~6 CPU-seconds; one core's quota allows ~3.
     expect(attempt(cpu <= 4)).toBe(true);
   });
@@ -114,9 +120,16 @@ describe.skipIf(noSandbox)('attack suite (needs the sandbox)', () => {
   // Each: a command that must print the refusal shown (a regular expression) and change nothing
   // on the host. All in one session, in order.
   const REFUSED: [string, RegExp][] = [
-    ...['kernel/core_pattern', 'kernel/hostname', 'vm/drop_caches', 'kernel/sysrq', 'net/ipv4/ip_forward', 'kernel/modprobe', 'fs/protected_symlinks', 'kernel/panic'].map(
-      (f): [string, RegExp] => [`echo 1 > /proc/sys/${f}`, /Read-only file system|Permission denied|No such file/],
-    ),
+    ...[
+      'kernel/core_pattern',
+      'kernel/hostname',
+      'vm/drop_caches',
+      'kernel/sysrq',
+      'net/ipv4/ip_forward',
+      'kernel/modprobe',
+      'fs/protected_symlinks',
+      'kernel/panic',
+    ].map((f): [string, RegExp] => [`echo 1 > /proc/sys/${f}`, /Read-only file system|Permission denied|No such file/]),
     ['echo b > /proc/sysrq-trigger', /Read-only file system|Permission denied|No such file/],
     ['mknod /tmp/sda b 8 0', /Operation not permitted/],
     ['cat /dev/mem', /No such file or directory/],
@@ -137,11 +150,14 @@ describe.skipIf(noSandbox)('attack suite (needs the sandbox)', () => {
     ['cat /proc/1/environ | tr "\\0" "\\n" | grep -c "^TW_" ; echo envcheck', /^0\r\nenvcheck/],
     ['insmod /nonexistent.ko', /Operation not permitted|No such file|not found/],
     ['setcap cap_sys_admin+ep /bin/true 2>&1 || echo refused', /refused|not permitted|not found/],
-    ["python3 -c 'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b\"x\")'", /Operation not permitted/],
+    ['python3 -c \'import fcntl, termios; fcntl.ioctl(0, termios.TIOCSTI, b"x")\'', /Operation not permitted/],
   ];
 
   it('writes to kernel settings, devices, clocks, modules and the network are refused', async () => {
-    const turns = await runAll(REFUSED.map(([c]) => `${c} 2>&1`), { timeoutMs: 8000 });
+    const turns = await runAll(
+      REFUSED.map(([c]) => `${c} 2>&1`),
+      { timeoutMs: 8000 },
+    );
     const open: string[] = [];
     for (const [i, [cmd, want]] of REFUSED.entries()) {
       if (!attempt(want.test(text(turns[i])))) open.push(`${cmd} -> ${JSON.stringify(text(turns[i]))}`);

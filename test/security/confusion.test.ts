@@ -36,7 +36,10 @@ const NONCE = '$(echo "${PS1@P}" | cut -c4-15)';
 
 describe.skipIf(noSandbox)('the recorder cannot be made to lie (needs the sandbox)', () => {
   it('a forged marker (nonce read through ${PS1@P}) stays output; exit and cwd are the real ones', async () => {
-    await check([`n=${NONCE}; echo before; printf "\\036tw%s:9:42:/fake\\037" $n; echo after`], [{ out: 'before\r\n\x1etw67286ec41736:9:42:/fake\x1fafter\r\n', exit: 0 }]);
+    await check(
+      [`n=${NONCE}; echo before; printf "\\036tw%s:9:42:/fake\\037" $n; echo after`],
+      [{ out: 'before\r\n\x1etw67286ec41736:9:42:/fake\x1fafter\r\n', exit: 0 }],
+    );
   });
 
   it('a forged marker followed by `read` cannot steal the next command', async () => {
@@ -48,27 +51,70 @@ describe.skipIf(noSandbox)('the recorder cannot be made to lie (needs the sandbo
   });
 
   it('shopt -u promptvars', async () => {
-    await check(['shopt -u promptvars', 'cd /tmp; (exit 3)'], [{ out: '', exit: 0 }, { out: '', exit: 3, cwd: '/tmp' }]);
+    await check(
+      ['shopt -u promptvars', 'cd /tmp; (exit 3)'],
+      [
+        { out: '', exit: 0 },
+        { out: '', exit: 3, cwd: '/tmp' },
+      ],
+    );
   });
 
   it('a DEBUG trap', async () => {
-    await check(["trap 'echo T' DEBUG", 'true; (exit 4)'], [{ out: '', exit: 0 }, { out: 'T\r\n', exit: 4 }], { next: 'T\r\nnext\r\nT\r\n/root\r\n' });
+    await check(
+      ["trap 'echo T' DEBUG", 'true; (exit 4)'],
+      [
+        { out: '', exit: 0 },
+        { out: 'T\r\n', exit: 4 },
+      ],
+      { next: 'T\r\nnext\r\nT\r\n/root\r\n' },
+    );
   });
 
   it('enable -n read, a read function, alias read=true', async () => {
-    await check(['enable -n read', 'echo a'], [{ out: '', exit: 0 }, { out: 'a\r\n', exit: 0 }]);
-    await check(['read(){ return 0; }', 'echo b; (exit 2)'], [{ out: '', exit: 0 }, { out: 'b\r\n', exit: 2 }]);
-    await check(['alias read=true', 'echo c'], [{ out: '', exit: 0 }, { out: 'c\r\n', exit: 0 }]);
+    await check(
+      ['enable -n read', 'echo a'],
+      [
+        { out: '', exit: 0 },
+        { out: 'a\r\n', exit: 0 },
+      ],
+    );
+    await check(
+      ['read(){ return 0; }', 'echo b; (exit 2)'],
+      [
+        { out: '', exit: 0 },
+        { out: 'b\r\n', exit: 2 },
+      ],
+    );
+    await check(
+      ['alias read=true', 'echo c'],
+      [
+        { out: '', exit: 0 },
+        { out: 'c\r\n', exit: 0 },
+      ],
+    );
   });
 
   it('set -x shows only the commands bash traces', async () => {
-    await check(['set -x', 'echo hi'], [{ out: '', exit: 0 }, { out: '+ echo hi\r\nhi\r\n', exit: 0 }], { next: '+ echo next\r\nnext\r\n+ pwd\r\n/root\r\n' });
+    await check(
+      ['set -x', 'echo hi'],
+      [
+        { out: '', exit: 0 },
+        { out: '+ echo hi\r\nhi\r\n', exit: 0 },
+      ],
+      { next: '+ echo next\r\nnext\r\n+ pwd\r\n/root\r\n' },
+    );
   });
 
   it('stty -isig: timeouts and incomplete commands are still interrupted', async () => {
     tally.cases++;
     const t = await runAll(['stty -isig', 'sleep 30', 'echo "open quote', 'echo ok'], { timeoutMs: 1500 });
-    expect(t.map((x) => [x.exit, x.timedOut])).toEqual([[0, false], [130, true], [130, false], [0, false]]);
+    expect(t.map((x) => [x.exit, x.timedOut])).toEqual([
+      [0, false],
+      [130, true],
+      [130, false],
+      [0, false],
+    ]);
     expect(text(t[3])).toBe('ok\r\n');
     tally.truthful++;
   });

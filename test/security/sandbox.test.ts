@@ -78,7 +78,7 @@ describe.skipIf(noSandbox)('sandbox security (needs the sandbox)', () => {
   });
 
   it('cannot fill the disk beyond its tmpfs', async () => {
-    const [t] = await runAll(['dd if=/dev/zero of=/tmp/big bs=1M count=200 2>&1 | head -1; df -m / | tail -1 | awk \'{print $2}\''], {
+    const [t] = await runAll(["dd if=/dev/zero of=/tmp/big bs=1M count=200 2>&1 | head -1; df -m / | tail -1 | awk '{print $2}'"], {
       options: { diskBytes: 32 * 2 ** 20 },
     });
     expect(text(t)).toBe("dd: error writing '/tmp/big': No space left on device\r\n32\r\n");
@@ -93,7 +93,9 @@ describe.skipIf(noSandbox)('sandbox security (needs the sandbox)', () => {
     await withSession({ timeoutMs: 30_000, options: { memBytes: 192 * 2 ** 20, diskBytes: 64 * 2 ** 20 } }, async (term) => {
       expect((term.info.limits as { memoryCgroup: boolean }).memoryCgroup).toBe(true);
       // Each process stays under RLIMIT_AS (192 MiB); together they exceed the session's 256 MiB.
-      const t = await term.run('for i in 1 2 3 4; do python3 -c "x = bytearray(150*1024**2); import time; time.sleep(1); print(\'survived\')" & done; wait; echo done');
+      const t = await term.run(
+        'for i in 1 2 3 4; do python3 -c "x = bytearray(150*1024**2); import time; time.sleep(1); print(\'survived\')" & done; wait; echo done',
+      );
       const out = text(t);
       expect(out.match(/Killed/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
       expect(out.match(/^survived\r$/gm)?.length ?? 0).toBeLessThanOrEqual(2);

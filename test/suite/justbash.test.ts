@@ -5,6 +5,7 @@ runTerminalSuite({
   name: 'justbash',
   make: (spec) => justbashBackend.start({ ...spec, options: { python: false } }),
   skip: {
-    'pty: stdout and stderr interleave in order': 'just-bash returns stdout and stderr as two strings, so their interleaving is lost (pty output = stdout then stderr)',
+    'pty: stdout and stderr interleave in order':
+      'just-bash returns stdout and stderr as two strings, so their interleaving is lost (pty output = stdout then stderr)',
   },
 });

@@ -12,8 +12,10 @@ import { CASE_NAMES, runTerminalSuite } from './terminal-suite.js';
 const KEEP = ['info names the backend and the mode', 'onOutput chunks arrive before run resolves and concatenate to the output', 'close resolves'];
 const REASON = 'needs a trained model: the CI model is a tiny untrained one (seeded noise), see docs/learned.md';
 const SKIP: Record<string, string> = Object.fromEntries(CASE_NAMES.filter((n) => !KEEP.includes(n)).map((n) => [n, REASON]));
-SKIP['output over the cap is truncated and flagged'] = 'the tiny model has a 64-token context, it cannot write 1000 bytes (the cap itself is tested in src/backends/learned/terminal.test.ts)';
-SKIP['a command past its timeout is stopped and the session goes on'] = 'a learned terminal runs no process: `sleep 20` costs decode time only, so there is nothing to time out';
+SKIP['output over the cap is truncated and flagged'] =
+  'the tiny model has a 64-token context, it cannot write 1000 bytes (the cap itself is tested in src/backends/learned/terminal.test.ts)';
+SKIP['a command past its timeout is stopped and the session goes on'] =
+  'a learned terminal runs no process: `sleep 20` costs decode time only, so there is nothing to time out';
 
 afterAll(async () => {
   await unloadAll();

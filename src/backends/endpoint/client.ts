@@ -98,7 +98,12 @@ export class EndpointClient {
 
   async post<T>(path: string, body: unknown): Promise<T> {
     return this.withRetries(path, async (signal) => {
-      const res = await fetch(this.o.baseUrl + path, { method: 'POST', headers: { ...this.headers(true), 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+      const res = await fetch(this.o.baseUrl + path, {
+        method: 'POST',
+        headers: { ...this.headers(true), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+      });
       return (await this.readJson(res, path)) as T;
     });
   }
@@ -106,9 +111,21 @@ export class EndpointClient {
   /** POST with stream: true; every `data:` payload (parsed JSON) until `[DONE]`, which must come. */
   async postStream(path: string, body: unknown): Promise<unknown[]> {
     return this.withRetries(path, async (signal) => {
-      const res = await fetch(this.o.baseUrl + path, { method: 'POST', headers: { ...this.headers(false), 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+      const res = await fetch(this.o.baseUrl + path, {
+        method: 'POST',
+        headers: { ...this.headers(false), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+      });
       if (!res.ok) await this.readJson(res, path); // throws the server's error
-      if (!res.body) throw new EndpointError(`${path}: a streaming reply with no body`, 'check that the server supports stream: true, or set options.stream false', res.status, 'malformed_reply', true);
+      if (!res.body)
+        throw new EndpointError(
+          `${path}: a streaming reply with no body`,
+          'check that the server supports stream: true, or set options.stream false',
+          res.status,
+          'malformed_reply',
+          true,
+        );
       const events: unknown[] = [];
       const dec = new TextDecoder();
       let buf = '';
@@ -133,7 +150,13 @@ export class EndpointClient {
           try {
             ev = JSON.parse(data);
           } catch {
-            throw new EndpointError(`${path}: a stream event is not JSON: ${data.slice(0, 120)}`, 'the server does not speak the OpenAI streaming format; set options.stream false', res.status, 'malformed_reply', false);
+            throw new EndpointError(
+              `${path}: a stream event is not JSON: ${data.slice(0, 120)}`,
+              'the server does not speak the OpenAI streaming format; set options.stream false',
+              res.status,
+              'malformed_reply',
+              false,
+            );
           }
           const err = errorOf(ev);
           if (err) throw this.errorFromBody(res.status >= 400 ? res.status : 500, err, path);
@@ -141,7 +164,14 @@ export class EndpointClient {
         }
         if (done) break;
       }
-      if (!done) throw new EndpointError(`${path}: the stream was cut before [DONE] (${events.length} events arrived)`, 'the server or the network dropped the connection; it is retried, and if it keeps happening check the server log', res.status, 'stream_cut', true);
+      if (!done)
+        throw new EndpointError(
+          `${path}: the stream was cut before [DONE] (${events.length} events arrived)`,
+          'the server or the network dropped the connection; it is retried, and if it keeps happening check the server log',
+          res.status,
+          'stream_cut',
+          true,
+        );
       return events;
     });
   }
@@ -153,7 +183,13 @@ export class EndpointClient {
       body = JSON.parse(text);
     } catch {
       const retryable = res.status === 429 || res.status >= 500;
-      throw new EndpointError(`${path}: HTTP ${res.status}, and the body is not JSON: ${JSON.stringify(text.slice(0, 160))}`, res.ok ? 'the URL may not be an OpenAI-compatible API: it should end in /v1 (e.g. http://127.0.0.1:8000/v1)' : 'check the server log', res.status, res.ok ? 'malformed_reply' : 'http_error', retryable);
+      throw new EndpointError(
+        `${path}: HTTP ${res.status}, and the body is not JSON: ${JSON.stringify(text.slice(0, 160))}`,
+        res.ok ? 'the URL may not be an OpenAI-compatible API: it should end in /v1 (e.g. http://127.0.0.1:8000/v1)' : 'check the server log',
+        res.status,
+        res.ok ? 'malformed_reply' : 'http_error',
+        retryable,
+      );
     }
     if (!res.ok) {
       const err = errorOf(body) ?? { message: text.slice(0, 200) };
@@ -162,13 +198,38 @@ export class EndpointClient {
     return body;
   }
 
-  private errorFromBody(status: number, err: { message: string; code?: string | null; type?: string | null }, path: string, retryAfter?: string | null): EndpointError {
+  private errorFromBody(
+    status: number,
+    err: { message: string; code?: string | null; type?: string | null },
+    path: string,
+    retryAfter?: string | null,
+  ): EndpointError {
     const code = err.code ?? err.type ?? null;
     const msg = `${path}: HTTP ${status}: ${err.message}`;
-    if (status === 401 || status === 403) return new EndpointError(msg, this.o.apiKeyEnv ? `the server refused the API key from $${this.o.apiKeyEnv}: set it to a valid key` : 'the server wants an API key: put it in an environment variable and name it with options.apiKeyEnv (tw: --endpoint-key-env NAME, or TW_ENDPOINT_KEY_ENV)', status, code);
-    if (status === 404 && /model/i.test(err.message)) return new EndpointError(msg, 'name a model the server serves (GET /v1/models lists them): options.model, --endpoint-model or TW_ENDPOINT_MODEL', status, 'model_not_found');
+    if (status === 401 || status === 403)
+      return new EndpointError(
+        msg,
+        this.o.apiKeyEnv
+          ? `the server refused the API key from $${this.o.apiKeyEnv}: set it to a valid key`
+          : 'the server wants an API key: put it in an environment variable and name it with options.apiKeyEnv (tw: --endpoint-key-env NAME, or TW_ENDPOINT_KEY_ENV)',
+        status,
+        code,
+      );
+    if (status === 404 && /model/i.test(err.message))
+      return new EndpointError(
+        msg,
+        'name a model the server serves (GET /v1/models lists them): options.model, --endpoint-model or TW_ENDPOINT_MODEL',
+        status,
+        'model_not_found',
+      );
     if (status === 429 || status >= 500) {
-      const e = new EndpointError(msg, status === 429 ? 'the server is rate-limiting: lower options.concurrency, or raise options.retries' : 'the server failed; check its log', status, code, true);
+      const e = new EndpointError(
+        msg,
+        status === 429 ? 'the server is rate-limiting: lower options.concurrency, or raise options.retries' : 'the server failed; check its log',
+        status,
+        code,
+        true,
+      );
       const s = Number(retryAfter);
       if (Number.isFinite(s) && s > 0) (e as EndpointError & { retryAfterMs?: number }).retryAfterMs = Math.min(30_000, s * 1000);
       return e;
@@ -208,13 +269,40 @@ export class EndpointClient {
 
   private classify(e: unknown, path: string, timedOut: boolean): EndpointError {
     if (e instanceof EndpointError) return e;
-    if (timedOut) return new EndpointError(`${path}: no complete reply within ${this.o.timeoutMs} ms`, 'the server is slow or stuck: raise options.timeoutMs (--endpoint-timeout), or check the server', null, 'timeout', true);
+    if (timedOut)
+      return new EndpointError(
+        `${path}: no complete reply within ${this.o.timeoutMs} ms`,
+        'the server is slow or stuck: raise options.timeoutMs (--endpoint-timeout), or check the server',
+        null,
+        'timeout',
+        true,
+      );
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause : null;
     const code = cause && 'code' in cause ? String((cause as Error & { code: unknown }).code) : null;
     const what = cause?.message ?? (e instanceof Error ? e.message : String(e));
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new EndpointError(`cannot resolve the endpoint's host in ${this.o.baseUrl}: ${what}`, 'check the URL (options.url, --endpoint-url or TW_ENDPOINT_URL)', null, 'unreachable', false);
-    if (code === 'ECONNREFUSED') return new EndpointError(`nothing is listening at ${this.o.baseUrl} (connection refused)`, 'start the server (tw serve --model DIR, vllm serve, llama-server), or fix the URL (--endpoint-url / TW_ENDPOINT_URL)', null, 'unreachable', true);
-    return new EndpointError(`${path}: the request to ${this.o.baseUrl} failed: ${what}`, 'check that the server is up and the URL is right', null, code ?? 'network', true);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      return new EndpointError(
+        `cannot resolve the endpoint's host in ${this.o.baseUrl}: ${what}`,
+        'check the URL (options.url, --endpoint-url or TW_ENDPOINT_URL)',
+        null,
+        'unreachable',
+        false,
+      );
+    if (code === 'ECONNREFUSED')
+      return new EndpointError(
+        `nothing is listening at ${this.o.baseUrl} (connection refused)`,
+        'start the server (tw serve --model DIR, vllm serve, llama-server), or fix the URL (--endpoint-url / TW_ENDPOINT_URL)',
+        null,
+        'unreachable',
+        true,
+      );
+    return new EndpointError(
+      `${path}: the request to ${this.o.baseUrl} failed: ${what}`,
+      'check that the server is up and the URL is right',
+      null,
+      code ?? 'network',
+      true,
+    );
   }
 }
 
@@ -224,7 +312,11 @@ function errorOf(body: unknown): { message: string; code?: string | null; type?:
   if (typeof e === 'string') return { message: e };
   if (typeof e === 'object' && e !== null) {
     const o = e as Record<string, unknown>;
-    return { message: typeof o.message === 'string' ? o.message : JSON.stringify(e), code: typeof o.code === 'string' ? o.code : null, type: typeof o.type === 'string' ? o.type : null };
+    return {
+      message: typeof o.message === 'string' ? o.message : JSON.stringify(e),
+      code: typeof o.code === 'string' ? o.code : null,
+      type: typeof o.type === 'string' ? o.type : null,
+    };
   }
   return null;
 }

@@ -26,7 +26,11 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 };
-const reply = (content: string): unknown => ({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+const reply = (content: string): unknown => ({
+  id: 'x',
+  object: 'chat.completion',
+  choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+});
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -34,8 +38,15 @@ beforeAll(async () => {
     req.on('data', (d: Buffer) => (data += d.toString()));
     req.on('end', () => {
       if (req.url?.endsWith('/models')) {
-        if (req.headers.authorization === 'Bearer refused') return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
-        return json(res, 200, { object: 'list', data: [{ id: 'm1', object: 'model', owned_by: 'someone' }, { id: 'm2', object: 'model' }] });
+        if (req.headers.authorization === 'Bearer refused')
+          return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+        return json(res, 200, {
+          object: 'list',
+          data: [
+            { id: 'm1', object: 'model', owned_by: 'someone' },
+            { id: 'm2', object: 'model' },
+          ],
+        });
       }
       const body = data ? (JSON.parse(data) as Record<string, unknown>) : {};
       bodies.push(body);
@@ -108,7 +119,10 @@ describe('endpoint backend: faults', () => {
   });
 
   it('429 then success: retried, honouring Retry-After', async () => {
-    handler = (_q, res, _b, n) => (n < 3 ? json(res, 429, { error: { message: 'Rate limit reached', type: 'rate_limit_error' } }, { 'retry-after': '0.05' }) : json(res, 200, reply('ok\r\n[exit 0]')));
+    handler = (_q, res, _b, n) =>
+      n < 3
+        ? json(res, 429, { error: { message: 'Rate limit reached', type: 'rate_limit_error' } }, { 'retry-after': '0.05' })
+        : json(res, 200, reply('ok\r\n[exit 0]'));
     const t = await start();
     const r = await t.run('echo ok');
     expect(r.output.toString()).toBe('ok\r\n');
@@ -171,7 +185,10 @@ describe('endpoint backend: faults', () => {
   it('a context overflow drops the oldest turns from the request and goes on', async () => {
     handler = (_q, res, body) => {
       const msgs = body.messages as unknown[];
-      if (msgs.length > 4) return json(res, 400, { error: { message: "This model's maximum context length is 64 tokens", type: 'invalid_request_error', code: 'context_length_exceeded' } });
+      if (msgs.length > 4)
+        return json(res, 400, {
+          error: { message: "This model's maximum context length is 64 tokens", type: 'invalid_request_error', code: 'context_length_exceeded' },
+        });
       json(res, 200, reply('[exit 0]'));
     };
     const t = await start();
@@ -188,7 +205,10 @@ describe('endpoint backend: faults', () => {
   });
 
   it('bad input names the problem and the fix: wrong model, no URL, key as an option, unset key variable, refused key', async () => {
-    await expect(start({ model: 'gpt-9' })).rejects.toMatchObject({ message: expect.stringContaining('it serves: m1, m2'), hint: expect.stringContaining('--endpoint-model m1') });
+    await expect(start({ model: 'gpt-9' })).rejects.toMatchObject({
+      message: expect.stringContaining('it serves: m1, m2'),
+      hint: expect.stringContaining('--endpoint-model m1'),
+    });
     await expect(endpointBackend.start({ options: {} })).rejects.toThrow(/no server URL/);
     await expect(start({ apiKey: 'sk-123' })).rejects.toThrow(/never an option/);
     await expect(start({ apiKeyEnv: 'TW_TEST_UNSET_KEY_VARIABLE' })).rejects.toThrow(/\$TW_TEST_UNSET_KEY_VARIABLE is not set/);
@@ -215,7 +235,21 @@ describe('endpoint backend: faults', () => {
       // the prompt's tokens: one for everything before the reply, then 'hi', '\r\n', '[exit', ' 0]'
       const toks = [prompt.slice(0, start), 'hi', '\r\n', '[exit', ' 0]'];
       const offs = [0, start, start + 2, start + 4, start + 9];
-      json(res, 200, { choices: [{ index: 0, text: prompt, finish_reason: 'length', logprobs: { tokens: toks, token_logprobs: [null, -0.5, -0.1, -0.2, -0.3], text_offset: offs, top_logprobs: [null, { hi: -0.5 }, { '\n': -0.05, '\r\n': -0.1 }, { '[exit': -0.2 }, { ' 0]': -0.3 }] } }] });
+      json(res, 200, {
+        choices: [
+          {
+            index: 0,
+            text: prompt,
+            finish_reason: 'length',
+            logprobs: {
+              tokens: toks,
+              token_logprobs: [null, -0.5, -0.1, -0.2, -0.3],
+              text_offset: offs,
+              top_logprobs: [null, { hi: -0.5 }, { '\n': -0.05, '\r\n': -0.1 }, { '[exit': -0.2 }, { ' 0]': -0.3 }],
+            },
+          },
+        ],
+      });
     };
     const t = await start({ scoring: 'echo' });
     expect(t.score).toBeDefined();

@@ -30,7 +30,11 @@ async function models(client: EndpointClient, s: EndpointSettings): Promise<Mode
   if (!p) {
     p = client.get<unknown>('/models').then((body) => {
       const data = typeof body === 'object' && body !== null ? (body as { data?: unknown }).data : undefined;
-      if (!Array.isArray(data)) throw new TwError(`${s.url}/models: the reply has no "data" list of models`, 'the URL should be the API root of an OpenAI-compatible server, ending in /v1');
+      if (!Array.isArray(data))
+        throw new TwError(
+          `${s.url}/models: the reply has no "data" list of models`,
+          'the URL should be the API root of an OpenAI-compatible server, ending in /v1',
+        );
       return data.filter((m): m is ModelEntry => typeof m === 'object' && m !== null && typeof (m as { id?: unknown }).id === 'string');
     });
     modelLists.set(key, p);
@@ -48,7 +52,11 @@ export async function serverFacts(client: EndpointClient, s: EndpointSettings): 
   const list = await models(client, s);
   if (list.length === 0) throw new TwError(`${s.url} serves no models`, 'load a model into the server first');
   const chosen = s.model === null ? list[0] : list.find((m) => m.id === s.model);
-  if (!chosen) throw new TwError(`the model "${s.model ?? ''}" is not served at ${s.url}; it serves: ${list.map((m) => m.id).join(', ')}`, `name one of those: --endpoint-model ${list[0]?.id ?? ''} (or TW_ENDPOINT_MODEL)`);
+  if (!chosen)
+    throw new TwError(
+      `the model "${s.model ?? ''}" is not served at ${s.url}; it serves: ${list.map((m) => m.id).join(', ')}`,
+      `name one of those: --endpoint-model ${list[0]?.id ?? ''} (or TW_ENDPOINT_MODEL)`,
+    );
   const twServe = chosen.owned_by === 'terminalworld';
   const twLogprobs = twServe && chosen.tw?.logprobs === true;
   const logprobs = s.logprobs === 'auto' ? twLogprobs : s.logprobs;
@@ -57,7 +65,10 @@ export async function serverFacts(client: EndpointClient, s: EndpointSettings): 
   if (s.scoring === 'echo') scoring = 'echo';
   else if (s.scoring === 'none') why = 'scoring: none';
   else if (twLogprobs) scoring = 'tw';
-  else why = twServe ? 'the served backend gives no log-probabilities' : 'scoring given text needs /v1/completions with echo + logprobs; set TW_ENDPOINT_SCORING=echo if this server has it (vLLM does)';
+  else
+    why = twServe
+      ? 'the served backend gives no log-probabilities'
+      : 'scoring given text needs /v1/completions with echo + logprobs; set TW_ENDPOINT_SCORING=echo if this server has it (vLLM does)';
   return { model: chosen.id, twServe, logprobs, scoring, ...(why ? { scoringWhyNot: why } : {}) };
 }
 

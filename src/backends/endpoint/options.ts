@@ -72,7 +72,10 @@ function raw(o: Record<string, unknown>, name: string): unknown {
 }
 
 function bad(name: string, v: unknown, want: string): TwError {
-  return new TwError(`endpoint backend: ${name} must be ${want}, got ${JSON.stringify(v)}`, `set options.${name}${ENV[name] ? ` or ${ENV[name]}` : ''} (e.g. ${want})`);
+  return new TwError(
+    `endpoint backend: ${name} must be ${want}, got ${JSON.stringify(v)}`,
+    `set options.${name}${ENV[name] ? ` or ${ENV[name]}` : ''} (e.g. ${want})`,
+  );
 }
 
 function numberOf(o: Record<string, unknown>, name: string, dflt: number, ok: (x: number) => boolean, want: string): number {
@@ -100,7 +103,11 @@ function boolOf(o: Record<string, unknown>, name: string): boolean | undefined {
 
 export function endpointSettings(spec: SessionSpec): EndpointSettings {
   const o = spec.options ?? {};
-  if (o.apiKey !== undefined) throw new TwError('endpoint backend: the API key is never an option (it would end up in shell history and run folders)', 'put it in an environment variable and name that: options.apiKeyEnv = "OPENAI_API_KEY" (tw: --endpoint-key-env OPENAI_API_KEY)');
+  if (o.apiKey !== undefined)
+    throw new TwError(
+      'endpoint backend: the API key is never an option (it would end up in shell history and run folders)',
+      'put it in an environment variable and name that: options.apiKeyEnv = "OPENAI_API_KEY" (tw: --endpoint-key-env OPENAI_API_KEY)',
+    );
   const url = raw(o, 'url');
   if (typeof url !== 'string' || !/^https?:\/\/./.test(url)) {
     throw new TwError(
@@ -111,7 +118,8 @@ export function endpointSettings(spec: SessionSpec): EndpointSettings {
   const model = raw(o, 'model');
   if (model !== undefined && typeof model !== 'string') throw bad('model', model, 'a model name');
   const keyEnv = raw(o, 'apiKeyEnv');
-  if (keyEnv !== undefined && (typeof keyEnv !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv))) throw bad('apiKeyEnv', keyEnv, 'an environment variable name such as OPENAI_API_KEY');
+  if (keyEnv !== undefined && (typeof keyEnv !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)))
+    throw bad('apiKeyEnv', keyEnv, 'an environment variable name such as OPENAI_API_KEY');
   const lp = boolOf(o, 'logprobs');
   return {
     url: url.replace(/\/+$/, ''),
@@ -128,7 +136,7 @@ export function endpointSettings(spec: SessionSpec): EndpointSettings {
     stream: boolOf(o, 'stream') ?? false,
     logprobs: lp ?? 'auto',
     scoring: oneOf(o, 'scoring', ['auto', 'echo', 'none'] as const, 'auto'),
-    seed: typeof o.seed === 'number' ? o.seed : spec.seed ?? null,
+    seed: typeof o.seed === 'number' ? o.seed : (spec.seed ?? null),
   };
 }
 
@@ -136,6 +144,10 @@ export function endpointSettings(spec: SessionSpec): EndpointSettings {
 export function apiKeyFrom(s: EndpointSettings): string | undefined {
   if (!s.apiKeyEnv) return undefined;
   const k = process.env[s.apiKeyEnv];
-  if (!k) throw new TwError(`endpoint backend: the API key variable $${s.apiKeyEnv} is not set or empty`, `export ${s.apiKeyEnv}=<your key>, or name another variable with --endpoint-key-env / TW_ENDPOINT_KEY_ENV`);
+  if (!k)
+    throw new TwError(
+      `endpoint backend: the API key variable $${s.apiKeyEnv} is not set or empty`,
+      `export ${s.apiKeyEnv}=<your key>, or name another variable with --endpoint-key-env / TW_ENDPOINT_KEY_ENV`,
+    );
   return k;
 }

@@ -12,7 +12,16 @@
  * A context overflow (HTTP 400 naming the context length) drops the oldest history turns from the
  * request and tries again, as the learned backend drops them from its context.
  */
-import { DEFAULT_MAX_OUTPUT_BYTES, deliverWhole, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
+import {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  deliverWhole,
+  type RunOptions,
+  type SessionSpec,
+  type Terminal,
+  type TerminalInfo,
+  type TokenScores,
+  type Turn,
+} from '../../core/terminal.js';
 import { DEFAULT_CWD, inferCwd, parseReply, renderChatML, replyText, toMessages, WORLDMODEL_SYSTEM, type ChatMessage } from '../../serve/worldmodel.js';
 import { EndpointError, type EndpointClient } from './client.js';
 import type { EndpointSettings } from './options.js';
@@ -64,7 +73,15 @@ export class EndpointTerminal implements Terminal {
       backend: 'endpoint',
       mode: spec.mode ?? 'pty',
       model: facts.model,
-      endpoint: { url: s.url, model: facts.model, style: s.style, api: s.api, server: facts.twServe ? 'tw serve' : 'openai-compatible', logprobs: facts.logprobs, scoring: facts.scoring === 'none' ? `none (${facts.scoringWhyNot ?? ''})` : facts.scoring },
+      endpoint: {
+        url: s.url,
+        model: facts.model,
+        style: s.style,
+        api: s.api,
+        server: facts.twServe ? 'tw serve' : 'openai-compatible',
+        logprobs: facts.logprobs,
+        scoring: facts.scoring === 'none' ? `none (${facts.scoringWhyNot ?? ''})` : facts.scoring,
+      },
       decoding: s.temperature > 0 ? { temperature: s.temperature } : 'greedy',
       get malformed(): number {
         return self.malformed;
@@ -117,7 +134,13 @@ export class EndpointTerminal implements Terminal {
       } catch (e) {
         if (e instanceof EndpointError && e.status === 400 && CONTEXT_OVERFLOW.test(e.message) && e.code !== 'invalid_conversation') {
           const left = this.history.length - skip;
-          if (left === 0) throw new EndpointError(`the command alone does not fit the model's context: ${e.message}`, 'use a model with a longer context (or a shorter command)', 400, 'context_length_exceeded');
+          if (left === 0)
+            throw new EndpointError(
+              `the command alone does not fit the model's context: ${e.message}`,
+              'use a model with a longer context (or a shorter command)',
+              400,
+              'context_length_exceeded',
+            );
           const drop = Math.max(1, Math.floor(left / 2));
           skip += drop;
           this.trimmedTurns += drop;
@@ -186,7 +209,8 @@ export class EndpointTerminal implements Terminal {
       if (this.s.api === 'chat') {
         const body: Record<string, unknown> = { ...common, messages: msgs };
         if (this.facts.logprobs) body.logprobs = true;
-        if (this.s.stream) return chatFromStream(await this.client.postStream('/chat/completions', { ...body, stream: true, stream_options: { include_usage: true } }));
+        if (this.s.stream)
+          return chatFromStream(await this.client.postStream('/chat/completions', { ...body, stream: true, stream_options: { include_usage: true } }));
         return chatFromBody(await this.client.post('/chat/completions', body));
       }
       const body: Record<string, unknown> = { ...common, prompt: renderChatML(msgs), stop: ['<|im_end|>'] };
@@ -210,7 +234,14 @@ export class EndpointTerminal implements Terminal {
     const open = this.replyFor(truth.output, truth.exit, truth.cwd);
     const prompt = renderChatML(this.messages(this.history, cmd), open);
     const outText = truth.output.toString('utf8');
-    const body: Record<string, unknown> = { model: this.facts.model, prompt, echo: true, logprobs: 1, max_tokens: this.facts.scoring === 'tw' ? 0 : 1, temperature: 0 };
+    const body: Record<string, unknown> = {
+      model: this.facts.model,
+      prompt,
+      echo: true,
+      logprobs: 1,
+      max_tokens: this.facts.scoring === 'tw' ? 0 : 1,
+      temperature: 0,
+    };
     const tw = this.twExt(this.history, truth.cwd);
     if (tw) body.tw = tw;
     const res = await this.client.post<unknown>('/completions', body);
@@ -218,7 +249,13 @@ export class EndpointTerminal implements Terminal {
     const lp = choice && typeof choice.logprobs === 'object' && choice.logprobs !== null ? (choice.logprobs as Record<string, unknown>) : null;
     const tokens = Array.isArray(lp?.tokens) ? (lp.tokens as unknown[]) : null;
     const tlp = Array.isArray(lp?.token_logprobs) ? (lp.token_logprobs as unknown[]) : null;
-    if (!tokens || !tlp) throw new EndpointError('/completions with echo: the reply has no logprobs.tokens / token_logprobs', 'this server cannot score given text; Tier 1 then skips cross-entropy and calibration (TW_ENDPOINT_SCORING=none says so up front)', null, 'logprobs_unsupported');
+    if (!tokens || !tlp)
+      throw new EndpointError(
+        '/completions with echo: the reply has no logprobs.tokens / token_logprobs',
+        'this server cannot score given text; Tier 1 then skips cross-entropy and calibration (TW_ENDPOINT_SCORING=none says so up front)',
+        null,
+        'logprobs_unsupported',
+      );
     const ext = typeof res === 'object' && res !== null && 'tw_scores' in res ? (res as { tw_scores: Record<string, unknown> }).tw_scores : null;
     if (this.facts.scoring === 'tw' && ext) {
       const n = tlp.length - 1;
@@ -238,7 +275,8 @@ export class EndpointTerminal implements Terminal {
     // (sum of squares over the listed alternatives: a lower bound, so the Brier score is an upper one).
     const offsets = Array.isArray(lp?.text_offset) ? (lp.text_offset as number[]) : null;
     const top = Array.isArray(lp?.top_logprobs) ? (lp.top_logprobs as unknown[]) : [];
-    if (!offsets) throw new EndpointError('/completions with echo: no text_offset in the logprobs', 'this server cannot score given text', null, 'logprobs_unsupported');
+    if (!offsets)
+      throw new EndpointError('/completions with echo: no text_offset in the logprobs', 'this server cannot score given text', null, 'logprobs_unsupported');
     const start = prompt.length - open.length;
     const logp: number[] = [];
     const pMax: number[] = [];
@@ -282,7 +320,9 @@ function chatLogprobs(lp: unknown): number[] | null {
   if (typeof lp !== 'object' || lp === null) return null;
   const c = (lp as { content?: unknown }).content;
   if (!Array.isArray(c)) return null;
-  return c.map((e) => (typeof e === 'object' && e !== null && typeof (e as { logprob?: unknown }).logprob === 'number' ? (e as { logprob: number }).logprob : Number.NaN));
+  return c.map((e) =>
+    typeof e === 'object' && e !== null && typeof (e as { logprob?: unknown }).logprob === 'number' ? (e as { logprob: number }).logprob : Number.NaN,
+  );
 }
 
 function malformedBody(body: unknown): { malformed: string } {
@@ -330,7 +370,11 @@ function chatFromStream(events: unknown[]): Reply | { malformed: string } {
     if (!c) return null;
     const d = c.delta;
     const piece = typeof d === 'object' && d !== null ? (d as { content?: unknown }).content : undefined;
-    return { text: typeof piece === 'string' ? piece : '', logprobs: chatLogprobs(c.logprobs), finish: typeof c.finish_reason === 'string' ? c.finish_reason : null };
+    return {
+      text: typeof piece === 'string' ? piece : '',
+      logprobs: chatLogprobs(c.logprobs),
+      finish: typeof c.finish_reason === 'string' ? c.finish_reason : null,
+    };
   });
 }
 
@@ -339,7 +383,12 @@ function completionFromBody(body: unknown): Reply | { malformed: string } {
   if (typeof c?.text !== 'string') return malformedBody(body);
   const lp = c.logprobs;
   const t = typeof lp === 'object' && lp !== null ? (lp as { token_logprobs?: unknown }).token_logprobs : undefined;
-  return { text: c.text, logprobs: Array.isArray(t) ? t.map((x) => (typeof x === 'number' ? x : Number.NaN)) : null, finish: typeof c.finish_reason === 'string' ? c.finish_reason : null, tw: twOf(body) };
+  return {
+    text: c.text,
+    logprobs: Array.isArray(t) ? t.map((x) => (typeof x === 'number' ? x : Number.NaN)) : null,
+    finish: typeof c.finish_reason === 'string' ? c.finish_reason : null,
+    tw: twOf(body),
+  };
 }
 
 function completionFromStream(events: unknown[]): Reply | { malformed: string } {

@@ -16,7 +16,15 @@ import { summary } from '../../eval/tier1/report.js';
 import { startServe, type Started } from '../../serve/server.js';
 import { endpointBackend, forgetServers } from './index.js';
 
-const turn = (cmd: string, output: string, cwd = '/root'): EvalTurn => ({ cmd, output: Buffer.from(output), exit: 0, cwd, family: 'inspect', scored: true, nondeterministic: null });
+const turn = (cmd: string, output: string, cwd = '/root'): EvalTurn => ({
+  cmd,
+  output: Buffer.from(output),
+  exit: 0,
+  cwd,
+  family: 'inspect',
+  scored: true,
+  nondeterministic: null,
+});
 
 function dataset(): EvalData {
   const turns = [turn('cd /tmp', '', '/tmp'), turn('echo hi', 'hi\r\n', '/tmp'), turn('ls', 'a.txt\r\n', '/tmp'), turn('pwd', '/tmp\r\n', '/tmp')];

@@ -8,7 +8,18 @@
  * interleaving) and turns every "\n" into "\r\n", as the real pty's line discipline (onlcr) does.
  */
 import { Bash, defineCommand, stdoutAsBytes } from 'just-bash';
-import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, deliverWhole, type Backend, type Mode, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type Turn } from '../../core/terminal.js';
+import {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  deliverWhole,
+  type Backend,
+  type Mode,
+  type RunOptions,
+  type SessionSpec,
+  type Terminal,
+  type TerminalInfo,
+  type Turn,
+} from '../../core/terminal.js';
 import { SANDBOX_PATH } from '../../sandbox/launch.js';
 import { SANDBOX_HOSTNAME } from '../../sandbox/rootfs.js';
 import { functionDefs, initialState, parseDump, prelude, type ShellState, sourcedFiles, STATE_COMMAND, TRAILER } from './state.js';

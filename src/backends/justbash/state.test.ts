@@ -18,17 +18,33 @@ describe('just-bash state carrying: pieces', () => {
 
   it('parses the trailer dump, dropping variables the shell manages', () => {
     const s = parseDump(
-      dump(['declare -- ?="0"', 'declare -x PWD="/x"', 'declare -x Y="2"', 'declare -a arr=([0]="a")', 'declare -- __tw_rc="0"', 'declare -r BASHOPTS="x"'], ['declare -f f'], ["alias ll='ls -l'"], 'braceexpand:hashall:interactive-comments:pipefail'),
+      dump(
+        ['declare -- ?="0"', 'declare -x PWD="/x"', 'declare -x Y="2"', 'declare -a arr=([0]="a")', 'declare -- __tw_rc="0"', 'declare -r BASHOPTS="x"'],
+        ['declare -f f'],
+        ["alias ll='ls -l'"],
+        'braceexpand:hashall:interactive-comments:pipefail',
+      ),
       '/x',
       3,
-      new Map([['f', 'f() { :; }'], ['gone', 'gone() { :; }']]),
+      new Map([
+        ['f', 'f() { :; }'],
+        ['gone', 'gone() { :; }'],
+      ]),
     );
     expect([...s.declares.keys()]).toEqual(['Y', 'arr']);
     expect([...s.functions.keys()]).toEqual(['f']);
     expect(s.aliases).toEqual(["alias ll='ls -l'"]);
     expect(s).toMatchObject({ cwd: '/x', status: 3 });
     const p = prelude(s);
-    expect(p.split('\n')).toEqual(['shopt -s expand_aliases', 'declare -x Y; Y="2"', 'declare -a arr; arr=([0]="a")', 'f() { :; }', "alias ll='ls -l'", 'set -o pipefail', '(exit 3)']);
+    expect(p.split('\n')).toEqual([
+      'shopt -s expand_aliases',
+      'declare -x Y; Y="2"',
+      'declare -a arr; arr=([0]="a")',
+      'f() { :; }',
+      "alias ll='ls -l'",
+      'set -o pipefail',
+      '(exit 3)',
+    ]);
   });
 
   it('a fresh state needs only the alias option', () => {

@@ -30,7 +30,23 @@ export interface ShellState {
 }
 
 /** Variables the shell manages itself: never replayed. */
-const SKIP = new Set(['?', 'BASHOPTS', 'SHELLOPTS', 'PIPESTATUS', 'PWD', 'LINENO', 'RANDOM', 'SECONDS', 'PPID', 'UID', 'EUID', 'BASHPID', 'GROUPS', 'FUNCNAME', '_']);
+const SKIP = new Set([
+  '?',
+  'BASHOPTS',
+  'SHELLOPTS',
+  'PIPESTATUS',
+  'PWD',
+  'LINENO',
+  'RANDOM',
+  'SECONDS',
+  'PPID',
+  'UID',
+  'EUID',
+  'BASHPID',
+  'GROUPS',
+  'FUNCNAME',
+  '_',
+]);
 const SKIP_PREFIX = ['__tw', 'BASH_'];
 export const DEFAULT_SHELLOPTS = ['braceexpand', 'hashall', 'interactive-comments'];
 export const SEP = '__TW_STATE_SEP__';
@@ -86,7 +102,12 @@ export function parseDump(dump: string, cwd: string, status: number, known: Read
     if (flags.includes('r')) continue;
     declares.set(name, replayLine(flags, name, line.slice((m[0] ?? '').length)));
   }
-  const alive = new Set(fns.split('\n').map((l) => /^declare -f (\S+)$/.exec(l)?.[1]).filter((x): x is string => !!x));
+  const alive = new Set(
+    fns
+      .split('\n')
+      .map((l) => /^declare -f (\S+)$/.exec(l)?.[1])
+      .filter((x): x is string => !!x),
+  );
   const functions = new Map([...known].filter(([n]) => alive.has(n)));
   const state: ShellState = {
     cwd,

@@ -50,18 +50,30 @@ async function play(model: string, scripts: string[][], kvCache: boolean, temper
   };
 }
 
-export async function runLearnedBench(o: { sessions: number; turns: number; rounds: number; model?: string; temperature?: number; log?: (s: string) => void }): Promise<{ arms: LearnedArm[]; sessions: number; turnsPerSession: number }> {
+export async function runLearnedBench(o: {
+  sessions: number;
+  turns: number;
+  rounds: number;
+  model?: string;
+  temperature?: number;
+  log?: (s: string) => void;
+}): Promise<{ arms: LearnedArm[]; sessions: number; turnsPerSession: number }> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const model = o.model ?? DEFAULT_MODEL_DIR;
   const all = await readAllSessions(CORPUS).catch((e: unknown) => {
-    throw new TwError(`learned bench: cannot read ${CORPUS}: ${String(e)}`, 'the held-out corpus ships in data/corpus; re-create it with scripts/heldout-v3.sh');
+    throw new TwError(
+      `learned bench: cannot read ${CORPUS}: ${String(e)}`,
+      'the held-out corpus ships in data/corpus; re-create it with scripts/heldout-v3.sh',
+    );
   });
   const scripts = all.slice(0, o.sessions).map((s) => s.turns.slice(0, o.turns).map((t) => t.cmd));
   const arms: LearnedArm[] = [];
   for (let r = 0; r < o.rounds; r++) {
     for (const kvCache of [false, true]) {
       const a = await play(model, scripts, kvCache, o.temperature ?? 0);
-      log(`learned: kvCache ${kvCache ? 'on ' : 'off'}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(1)} turns/s; ${((100 * a.reusedTokens) / Math.max(1, a.promptTokens)).toFixed(0)}% of prompt tokens from the cache`);
+      log(
+        `learned: kvCache ${kvCache ? 'on ' : 'off'}: ${a.turns} turns in ${a.seconds.toFixed(1)} s = ${(a.turns / a.seconds).toFixed(1)} turns/s; ${((100 * a.reusedTokens) / Math.max(1, a.promptTokens)).toFixed(0)}% of prompt tokens from the cache`,
+      );
       arms.push(a);
     }
   }

@@ -56,7 +56,10 @@ export class SamplerEngine implements LearnedEngine {
   }
 
   async scoreMany(items: readonly { prefix: readonly number[]; target: readonly number[] }[]): Promise<ScoreResult[]> {
-    const scores = await this.sampler.scoreMany(items.map((it) => ({ context: it.prefix, target: it.target })), { dists: true });
+    const scores = await this.sampler.scoreMany(
+      items.map((it) => ({ context: it.prefix, target: it.target })),
+      { dists: true },
+    );
     return items.map((it, i) => toScoreResult(scores[i], it.target));
   }
 

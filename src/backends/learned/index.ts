@@ -71,7 +71,8 @@ export async function schedulerFor(spec: SessionSpec): Promise<BatchScheduler> {
 function maxBatchFrom(spec: SessionSpec): number {
   const v = spec.options?.maxBatch;
   if (v === undefined) return DEFAULT_MAX_BATCH;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new TwError(`learned backend: maxBatch must be a positive integer, got ${JSON.stringify(v)}`, 'e.g. maxBatch: 32');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new TwError(`learned backend: maxBatch must be a positive integer, got ${JSON.stringify(v)}`, 'e.g. maxBatch: 32');
   return v;
 }
 

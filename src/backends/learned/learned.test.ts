@@ -81,7 +81,7 @@ describe('learned backend (tiny random model)', () => {
     expect((capped.engine as SamplerEngine).sampler.stats.maxRows).toBe(2);
   });
 
-  it('keeps each session\'s KV cache between turns: the history is not fed again, and the turns are the same as without it', async () => {
+  it("keeps each session's KV cache between turns: the history is not fed again, and the turns are the same as without it", async () => {
     const cmds = ['ls', 'pwd', 'cd /tmp', 'echo hi', 'ls -A', 'cat x'];
     const play = async (kvCache: boolean): Promise<{ turns: string[]; reused: number; prompt: number }> => {
       const sched = await schedulerFor(spec({ kvCache }));

@@ -23,7 +23,16 @@
  */
 import { TwError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, SESSION_HOME, type RunOptions, type SessionSpec, type Terminal, type TerminalInfo, type TokenScores, type Turn } from '../../core/terminal.js';
+import {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  SESSION_HOME,
+  type RunOptions,
+  type SessionSpec,
+  type Terminal,
+  type TerminalInfo,
+  type TokenScores,
+  type Turn,
+} from '../../core/terminal.js';
 import { BYTES, type Tokenizer } from '../../model/bpe.js';
 import { CMD, encodePrompt, encodeResult, EOT, EXIT, fitContext, parseResult } from '../../model/framing.js';
 import { diffRecords, encodeStateResult, fitStateContext, parseStateResult, recordsToChange, SessionState, type StateTurn } from '../../model/stateframing.js';
@@ -54,7 +63,8 @@ export interface LearnedSettings {
 
 function num(v: unknown, name: string, dflt: number, ok: (x: number) => boolean): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new TwError(`learned backend: option ${name} must be a valid number, got ${JSON.stringify(v)}`, 'e.g. temperature 0.7, topP 0.95, seed 1');
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
+    throw new TwError(`learned backend: option ${name} must be a valid number, got ${JSON.stringify(v)}`, 'e.g. temperature 0.7, topP 0.95, seed 1');
   return v;
 }
 
@@ -140,7 +150,17 @@ export class LearnedTerminal implements Terminal {
     this.history.push({ cmd, output, exit, cwd, diff });
     const truncated = capped || (!r.stopped && !r.tokens.includes(EXIT));
     stream?.finish(output);
-    return { cmd, output, exit, cwd, ms: performance.now() - t0, timedOut: false, truncated, logprobs: r.logprobs, ...(stateful ? { state: recordsToChange(diff) } : {}) };
+    return {
+      cmd,
+      output,
+      exit,
+      cwd,
+      ms: performance.now() - t0,
+      timedOut: false,
+      truncated,
+      logprobs: r.logprobs,
+      ...(stateful ? { state: recordsToChange(diff) } : {}),
+    };
   }
 
   /**
@@ -149,7 +169,11 @@ export class LearnedTerminal implements Terminal {
    * fewer history turns, keep what was generated, and go on: short answers see the longest history,
    * long outputs still get (almost) the whole context.
    */
-  private async generateTurn(cmd: string, temperature: number, stream: OutputStream | null): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
+  private async generateTurn(
+    cmd: string,
+    temperature: number,
+    stream: OutputStream | null,
+  ): Promise<{ tokens: number[]; logprobs: number[]; stopped: boolean }> {
     const T = this.context;
     const promptOnly = this.tok.framed(encodePrompt(cmd)).length;
     const tokens: number[] = [];
@@ -210,7 +234,9 @@ export class LearnedTerminal implements Terminal {
 
   async score(cmd: string, truth: Pick<Turn, 'output' | 'exit' | 'cwd'>): Promise<TokenScores> {
     const stateful = this.sched.engine.framing === 'state';
-    const target = this.tok.framed(stateful ? encodeStateResult(truth.output, truth.exit, truth.cwd, []).slice(0, -1) : encodeResult(truth.output, truth.exit, truth.cwd));
+    const target = this.tok.framed(
+      stateful ? encodeStateResult(truth.output, truth.exit, truth.cwd, []).slice(0, -1) : encodeResult(truth.output, truth.exit, truth.cwd),
+    );
     // the output's ids come first (the run ends at [EXIT]); their bytes are what bits per byte divides by
     const outIds = this.tok.encodeBytes(truth.output);
     // Keep at least the prompt of this command; a target longer than the rest is scored in part.

@@ -43,7 +43,12 @@ describe('a BPE model trained in the test', () => {
     const meta = JSON.parse(readFileSync(join(dir, 'run', 'meta.json'), 'utf8')) as { data: { tokens: { train: number }; bytes: { train: number } } };
     // the same sessions in fewer positions
     expect(meta.data.bytes.train / meta.data.tokens.train).toBeGreaterThan(1.5);
-    const losses = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; loss?: number }).filter((l) => l.kind === 'train').map((l) => l.loss as number);
+    const losses = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; loss?: number })
+      .filter((l) => l.kind === 'train')
+      .map((l) => l.loss as number);
     expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! / 2);
   });
 

@@ -52,7 +52,16 @@ describe('learned backend with the state framing, trained in the test', () => {
 
   it('beats the null floor on held-out sessions (Tier 1)', async () => {
     const data = loadEvalData(dir);
-    const r = await runTier1({ target: learnedBackend, baseline: nullBackend, oracle: null, data, options: { model }, concurrency: 8, bins: 10, ks: [1, Infinity] });
+    const r = await runTier1({
+      target: learnedBackend,
+      baseline: nullBackend,
+      oracle: null,
+      data,
+      options: { model },
+      concurrency: 8,
+      bins: 10,
+      ks: [1, Infinity],
+    });
     const fr = r.freeRunning.exact.overall;
     // measured: +0.15 over null with the CPU shared by other jobs (the run is seeded, so the same here)
     expect(fr.target.rate - fr.baseline.rate).toBeGreaterThan(0.1);

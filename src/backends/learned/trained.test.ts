@@ -25,7 +25,10 @@ beforeAll(async () => {
   writeSyntheticSessions(join(dir, 'train.jsonl'), 300, 1);
   writeSyntheticSessions(join(dir, 'test.jsonl'), 30, 999);
   const base = loadConfig('tiny');
-  const config = parseConfig({ ...base, train: { ...base.train, steps: 300, batch: 8, lr: 0.01, minLr: 0.001, warmup: 20, evalEvery: 1000, checkpointEvery: 1000, seed: 1 } }, 'test');
+  const config = parseConfig(
+    { ...base, train: { ...base.train, steps: 300, batch: 8, lr: 0.01, minLr: 0.001, warmup: 20, evalEvery: 1000, checkpointEvery: 1000, seed: 1 } },
+    'test',
+  );
   const r = await train({ data: join(dir, 'train.jsonl'), config, out: join(dir, 'run'), progress: false, log: () => undefined });
   model = r.checkpoint;
 }, 120_000);
@@ -46,7 +49,16 @@ describe('learned backend, trained in the test', () => {
 
   it('beats the null floor on held-out sessions (Tier 1)', async () => {
     const data = loadEvalData(dir); // DIR/test.jsonl: 30 held-out synthetic sessions
-    const r = await runTier1({ target: learnedBackend, baseline: nullBackend, oracle: null, data, options: { model }, concurrency: 8, bins: 10, ks: [1, Infinity] });
+    const r = await runTier1({
+      target: learnedBackend,
+      baseline: nullBackend,
+      oracle: null,
+      data,
+      options: { model },
+      concurrency: 8,
+      bins: 10,
+      ks: [1, Infinity],
+    });
     const fr = r.freeRunning.exact.overall;
     // Measured 82% vs null 31% (66% vs 0% on non-empty outputs); the bars leave room for noise.
     expect(fr.target.rate).toBeGreaterThan(0.6);

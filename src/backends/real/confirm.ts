@@ -107,7 +107,7 @@ export function confirm(p: Pending, host: ConfirmHost): void {
         // Pipe mode: PROMPT_COMMAND wrote the real end-of-stdout marker just before the prompt,
         // so it is the last one; any earlier one was printed by the command (kept as output).
         if (p.err) while (p.out.hit && p.out.leftoverHasMarker()) p.out.reopen(false);
-        if (where === 'foreign') host.markDead('the shell was replaced (exec): its prompt is not the recorder\'s, so later turns cannot be recorded');
+        if (where === 'foreign') host.markDead("the shell was replaced (exec): its prompt is not the recorder's, so later turns cannot be recorded");
         host.finish(s.exit, s.cwd);
       }, 0),
     0,

@@ -4,7 +4,7 @@ import { noSandbox, runAll, text } from './testkit.js';
 
 const SCRIPT = [
   'date; date +%s.%N; echo $RANDOM $RANDOM',
-  '(echo $RANDOM); bash -c \'echo $RANDOM $$\'',
+  "(echo $RANDOM); bash -c 'echo $RANDOM $$'",
   'mktemp; mktemp -d; seq 20 | shuf | tr "\\n" " "',
   'python3 -c \'import random,uuid,time,os; print(random.random(), uuid.uuid4(), time.time(), hash("abc"), os.getpid())\'',
   'echo $$ $BASHPID; sleep 0.05 & echo $!; wait',

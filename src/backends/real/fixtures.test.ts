@@ -44,7 +44,10 @@ describe.skipIf(noSandbox)('comparison fixtures recorded from the real sandbox (
     expect(recorded.map((s) => s.id)).toEqual(FIXTURE_SCRIPTS.map((s) => `fixture-${s.id}`));
     const stamp = requireRootfs().stamp;
     for (const old of recorded.slice(0, subset)) {
-      expect(old.image, 'fixtures were recorded on another root tree: re-record with TW_RECORD_FIXTURES=1').toEqual({ id: stamp.id, version: String(stamp.version) });
+      expect(old.image, 'fixtures were recorded on another root tree: re-record with TW_RECORD_FIXTURES=1').toEqual({
+        id: stamp.id,
+        version: String(stamp.version),
+      });
       const script = FIXTURE_SCRIPTS.find((s) => `fixture-${s.id}` === old.id);
       if (!script) throw new Error(`no script for ${old.id}`);
       const fresh = await record(script);

@@ -120,7 +120,10 @@ async function startFresh(spec: SessionSpec): Promise<Terminal> {
     await launch.cgroups.ensure(session.hostPids());
   } catch (e) {
     await session.close();
-    throw new TwError(`could not put the session into its cgroups: ${(e as Error).message}`, 'check that /sys/fs/cgroup is writable by root (`tw sandbox info`)');
+    throw new TwError(
+      `could not put the session into its cgroups: ${(e as Error).message}`,
+      'check that /sys/fs/cgroup is writable by root (`tw sandbox info`)',
+    );
   }
   for (const c of spec.setup ?? []) {
     await session.run(c);

@@ -78,7 +78,10 @@ export function procSyscall(pid: number): bigint[] | null {
   const s = readText(`/proc/${pid}/syscall`);
   if (s === null || s.startsWith('running')) return null;
   try {
-    return s.trim().split(' ').map((x) => BigInt(x));
+    return s
+      .trim()
+      .split(' ')
+      .map((x) => BigInt(x));
   } catch {
     return null;
   }

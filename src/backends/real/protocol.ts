@@ -18,16 +18,22 @@ export const EOF_MSG_PTY = Buffer.from('Use "exit" to leave the shell.\r\n');
 const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 export function validateCommand(cmd: string): void {
-  if (cmd.includes('\0')) throw new TwError('the command contains a NUL byte', 'remove it; to produce NUL bytes use printf \'\\0\' inside the command');
+  if (cmd.includes('\0')) throw new TwError('the command contains a NUL byte', "remove it; to produce NUL bytes use printf '\\0' inside the command");
   if (cmd.trim() === '') throw new TwError('empty command', 'pass a non-empty shell command');
   const bad = FORBIDDEN.exec(cmd);
   if (bad) {
     const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
-    throw new TwError(`the command contains the control character 0x${code}, which a terminal would interpret (e.g. ^C, ^D, CR)`, `write it as $'\\x${code}' inside the command instead`);
+    throw new TwError(
+      `the command contains the control character 0x${code}, which a terminal would interpret (e.g. ^C, ^D, CR)`,
+      `write it as $'\\x${code}' inside the command instead`,
+    );
   }
   for (const line of cmd.split('\n')) {
     if (Buffer.byteLength(line) > 4000) {
-      throw new TwError('a line of the command is longer than 4000 bytes (a terminal line holds at most 4095)', 'split it over several lines, or write the data to a file in a setup command');
+      throw new TwError(
+        'a line of the command is longer than 4000 bytes (a terminal line holds at most 4095)',
+        'split it over several lines, or write the data to a file in a setup command',
+      );
     }
   }
 }

@@ -45,7 +45,10 @@ export class ShellPty {
       for (const w of this.exitWaiters) w();
     });
     if (o.fifos) {
-      for (const [which, path] of [['out', o.fifos.out], ['err', o.fifos.err]] as const) {
+      for (const [which, path] of [
+        ['out', o.fifos.out],
+        ['err', o.fifos.err],
+      ] as const) {
         // O_RDWR keeps a writer open so the FIFO never reports EOF before the shell opens it.
         const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
         const sock = new net.Socket({ fd, readable: true, writable: false });

@@ -7,7 +7,7 @@ import { noSandbox, runAll, text, withSession } from './testkit.js';
 // Skipped only where the machine cannot run the sandbox (not root / no namespaces / no root
 // tree); CI runs as root after scripts/setup.sh, so these run there.
 describe.skipIf(noSandbox)('real backend: protocol (needs the sandbox)', () => {
-  it('prints exactly what an interactive bash prints (the issue\'s done-when example)', async () => {
+  it("prints exactly what an interactive bash prints (the issue's done-when example)", async () => {
     const [a, b] = await runAll(['mkdir a && cd a && pwd', 'ls -la /nonexistent; echo $?']);
     expect(text(a)).toBe('/root/a\r\n');
     expect(a?.cwd).toBe('/root/a');
@@ -80,7 +80,8 @@ describe.skipIf(noSandbox)('real backend: protocol (needs the sandbox)', () => {
   it('types no second ^D before the reader has read the first (a slow reader gets exactly one)', async () => {
     // Looks like a terminal reader for ~300 ms (select on the tty, never readable for
     // exceptfds) without reading, then reads once and checks whether a second ^D is queued.
-    const py = 'python3 -c "\nimport os, select, time\nfor i in range(6): select.select([], [], [0], 0.05)\nprint(repr(os.read(0, 10)))\ntime.sleep(0.3)\nprint(select.select([0], [], [], 0)[0])"';
+    const py =
+      'python3 -c "\nimport os, select, time\nfor i in range(6): select.select([], [], [0], 0.05)\nprint(repr(os.read(0, 10)))\ntime.sleep(0.3)\nprint(select.select([0], [], [], 0)[0])"';
     const t = await runAll([py, 'echo ok'], { timeoutMs: 5000 });
     expect([text(t[0]), t[0]?.exit, text(t[1])]).toEqual(["b''\r\n[]\r\n", 0, 'ok\r\n']);
   });
@@ -95,7 +96,11 @@ describe.skipIf(noSandbox)('real backend: protocol (needs the sandbox)', () => {
   it('cancels incomplete multi-line commands too (heredoc without its end), in both modes', async () => {
     for (const mode of ['pty', 'pipe'] as const) {
       const t = await runAll(['cat <<EOF\nabc', 'if true; then\necho x', 'echo next'], { mode, timeoutMs: 5000 });
-      expect(t.map((x) => [x.exit, x.timedOut])).toEqual([[130, false], [130, false], [0, false]]);
+      expect(t.map((x) => [x.exit, x.timedOut])).toEqual([
+        [130, false],
+        [130, false],
+        [0, false],
+      ]);
       expect(text(t[2])).toBe('next\n'.replace('\n', mode === 'pty' ? '\r\n' : '\n'));
     }
   });

@@ -150,7 +150,10 @@ export class RealSession implements Terminal {
   async init(startTimeoutMs: number): Promise<void> {
     const turn = await this.runNow(this.initLine(), startTimeoutMs, true);
     if (this.pty.exited || turn.timedOut || this._dead) {
-      const text = Buffer.concat(this.startup).toString('utf8').replace(/\x1e[^\x1f]*\x1f/g, '').trim();
+      const text = Buffer.concat(this.startup)
+        .toString('utf8')
+        .replace(/\x1e[^\x1f]*\x1f/g, '')
+        .trim();
       await this.close();
       throw new TwError(
         `the sandbox did not start${text ? `:\n${text.slice(-2000)}` : ''}`,
@@ -158,7 +161,8 @@ export class RealSession implements Terminal {
       );
     }
     const bash = findDescendant(this.pty.pid, 'bash');
-    if (bash === null) throw new TwError('the sandbox started but its shell could not be found in /proc', 'this needs /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)');
+    if (bash === null)
+      throw new TwError('the sandbox started but its shell could not be found in /proc', 'this needs /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN)');
     this.bashPid = bash;
     this.ptyRdev = fdRdev(bash, 0) ?? -1;
     this.mem = ShellMemory.open(bash);
@@ -288,7 +292,11 @@ export class RealSession implements Terminal {
     }
     if (p.incident) turn.incident = p.incident;
     else if (this._dead && this._deadReason !== 'closed') turn.incident = { code: 'died', message: this._deadReason ?? 'unknown' };
-    else if (p.droppedBefore > 0) turn.incident = { code: 'dropped-between-turns', message: `${p.droppedBefore} bytes written by background jobs between turns were dropped (more than the output cap)` };
+    else if (p.droppedBefore > 0)
+      turn.incident = {
+        code: 'dropped-between-turns',
+        message: `${p.droppedBefore} bytes written by background jobs between turns were dropped (more than the output cap)`,
+      };
     p.resolve(turn);
   }
 

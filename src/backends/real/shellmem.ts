@@ -113,7 +113,13 @@ export function dynamicSymbolsNamed<N extends string>(elf: Buffer, names: readon
   const shnum = elf.readUInt16LE(0x3c);
   const section = (i: number): { type: number; offset: number; size: number; link: number; entsize: number } => {
     const o = shoff + i * shentsize;
-    return { type: elf.readUInt32LE(o + 4), offset: Number(elf.readBigUInt64LE(o + 0x18)), size: Number(elf.readBigUInt64LE(o + 0x20)), link: elf.readUInt32LE(o + 0x28), entsize: Number(elf.readBigUInt64LE(o + 0x38)) };
+    return {
+      type: elf.readUInt32LE(o + 4),
+      offset: Number(elf.readBigUInt64LE(o + 0x18)),
+      size: Number(elf.readBigUInt64LE(o + 0x20)),
+      link: elf.readUInt32LE(o + 0x28),
+      entsize: Number(elf.readBigUInt64LE(o + 0x38)),
+    };
   };
   const SHT_DYNSYM = 11;
   let dynsym: ReturnType<typeof section> | undefined;

@@ -12,7 +12,13 @@ const aslr = (() => {
     return false;
   }
 })();
-const skipReason = !isRoot ? 'not root: reading another process\'s memory needs ptrace rights over it' : !bashVersion.startsWith('5.2.') ? `bash here is ${bashVersion || 'missing'}, not 5.2` : process.arch !== 'x64' ? `layouts are x86_64's, this is ${process.arch}` : null;
+const skipReason = !isRoot
+  ? "not root: reading another process's memory needs ptrace rights over it"
+  : !bashVersion.startsWith('5.2.')
+    ? `bash here is ${bashVersion || 'missing'}, not 5.2`
+    : process.arch !== 'x64'
+      ? `layouts are x86_64's, this is ${process.arch}`
+      : null;
 const named = (title: string): string => (skipReason ? `${title} (skipped: ${skipReason})` : title);
 
 const running: ChildProcessWithoutNullStreams[] = [];
@@ -54,7 +60,11 @@ async function run(c: ChildProcessWithoutNullStreams, commands: string, marker: 
 describe.skipIf(skipReason !== null)('readShellVars on a live bash 5.2', () => {
   it(named(`reads variables with their flags, arrays, function names and aliases${aslr ? ' (ASLR on: PIE base from /proc/PID/maps)' : ''}`), async () => {
     const c = startBash();
-    await run(c, 'x=hello; export Y=2; readonly R=ro; declare z; f(){ :; }; shopt -s expand_aliases; alias ll="ls -l"; declare -a arr=(1 2); declare -A as=([k]=v); n="two words\nand a line"; __proto__=p', 'READY');
+    await run(
+      c,
+      'x=hello; export Y=2; readonly R=ro; declare z; f(){ :; }; shopt -s expand_aliases; alias ll="ls -l"; declare -a arr=(1 2); declare -A as=([k]=v); n="two words\nand a line"; __proto__=p',
+      'READY',
+    );
     const v = readShellVars(c.pid ?? -1);
     expect(v).not.toBeNull();
     if (!v) return;
@@ -78,7 +88,7 @@ describe.skipIf(skipReason !== null)('readShellVars on a live bash 5.2', () => {
     expect(Object.keys(v.variables)).toEqual([...Object.keys(v.variables)].sort());
   });
 
-  it(named('sees a function\'s local variable over the global one, and the globals below it'), async () => {
+  it(named("sees a function's local variable over the global one, and the globals below it"), async () => {
     // Stopped inside f: shell_variables is f's scope, whose `down` leads to the global one.
     const c = spawn('bash', ['--norc', '--noprofile', '-c', 'x=global; g=1; f(){ local x=inner; kill -STOP $$; }; f'], { env: { PATH: '/usr/bin:/bin' } });
     running.push(c);
@@ -129,7 +139,15 @@ describe('diffShellVars', () => {
   const vars = (v: ShellVars['variables'], functions: string[] = [], aliases: ShellVars['aliases'] = {}): ShellVars => ({ variables: v, functions, aliases });
   it('reports arrays only when they appear, go or change kind, and names like constructor as plain keys', () => {
     const a = vars({ arr: { value: null, exported: false, readonly: false, array: true }, s: { value: 'x', exported: false, readonly: false } });
-    const b = vars({ arr: { value: null, exported: false, readonly: false, array: true }, s: { value: null, exported: false, readonly: false, array: true }, constructor: { value: 'c', exported: false, readonly: false } }, ['toString'], { valueOf: 'v' });
+    const b = vars(
+      {
+        arr: { value: null, exported: false, readonly: false, array: true },
+        s: { value: null, exported: false, readonly: false, array: true },
+        constructor: { value: 'c', exported: false, readonly: false },
+      },
+      ['toString'],
+      { valueOf: 'v' },
+    );
     expect(diffShellVars(a, b)).toEqual({
       set: { constructor: 'c', s: null },
       unset: [],

@@ -36,7 +36,17 @@ export const BASH52_LAYOUT = {
 } as const;
 
 /** bash's attribute bits (variables.h). */
-export const ATT = { exported: 0x1, readonly: 0x2, array: 0x4, function: 0x8, integer: 0x10, local: 0x20, assoc: 0x40, nameref: 0x800, invisible: 0x1000 } as const;
+export const ATT = {
+  exported: 0x1,
+  readonly: 0x2,
+  array: 0x4,
+  function: 0x8,
+  integer: 0x10,
+  local: 0x20,
+  assoc: 0x40,
+  nameref: 0x800,
+  invisible: 0x1000,
+} as const;
 
 /**
  * Variables left out: bash computes them on each read (their memory holds a stale value, if any),
@@ -307,7 +317,8 @@ export function diffShellVars(prev: ShellVars, next: ShellVars): ShellVarsDiff {
   for (const [k, v] of Object.entries(next.variables)) {
     const p = own(prev.variables, k);
     if (!p || p.value !== v.value || (p.array === true) !== (v.array === true)) set.set(k, v.value);
-    if (p ? p.exported !== v.exported || p.readonly !== v.readonly : v.exported || v.readonly) attributes.set(k, { exported: v.exported, readonly: v.readonly });
+    if (p ? p.exported !== v.exported || p.readonly !== v.readonly : v.exported || v.readonly)
+      attributes.set(k, { exported: v.exported, readonly: v.readonly });
   }
   const unset = Object.keys(prev.variables).filter((k) => !Object.hasOwn(next.variables, k));
   const pf = new Set(prev.functions);
@@ -319,6 +330,11 @@ export function diffShellVars(prev: ShellVars, next: ShellVars): ShellVarsDiff {
     unset: unset.sort(byKey),
     attributes: sortedRecord(attributes),
     functions: { added: next.functions.filter((f) => !pf.has(f)).sort(byKey), removed: prev.functions.filter((f) => !nf.has(f)).sort(byKey) },
-    aliases: { set: sortedRecord(aset), unset: Object.keys(prev.aliases).filter((k) => !Object.hasOwn(next.aliases, k)).sort(byKey) },
+    aliases: {
+      set: sortedRecord(aset),
+      unset: Object.keys(prev.aliases)
+        .filter((k) => !Object.hasOwn(next.aliases, k))
+        .sort(byKey),
+    },
   };
 }

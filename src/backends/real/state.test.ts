@@ -9,7 +9,12 @@ import { noSandbox, runAll, text } from './testkit.js';
 describe.skipIf(noSandbox)('state recording (needs the sandbox)', () => {
   it('records created, modified, mode and deleted files, and variables, aliases and functions', async () => {
     const t = await runAll(
-      ['mkdir -p app && echo "print(1)" > app/main.py && cd app', 'x=5; export Y=hi; alias ll="ls -l"; f(){ :; }', 'rm main.py; chmod 600 /etc/hostname; echo $?', 'unset x; unalias ll; cd -'],
+      [
+        'mkdir -p app && echo "print(1)" > app/main.py && cd app',
+        'x=5; export Y=hi; alias ll="ls -l"; f(){ :; }',
+        'rm main.py; chmod 600 /etc/hostname; echo $?',
+        'unset x; unalias ll; cd -',
+      ],
       { options: { recordState: true } },
     );
     expect(t[0]?.state?.files).toEqual([
@@ -17,7 +22,12 @@ describe.skipIf(noSandbox)('state recording (needs the sandbox)', () => {
       { path: '/root/app/main.py', op: 'created', kind: 'file', size: 9, mode: 0o644, content: 'print(1)\n' },
     ]);
     expect(t[0]?.state?.vars).toEqual({ OLDPWD: '/root', PWD: '/root/app' });
-    expect(t[1]?.state).toMatchObject({ files: [], vars: { x: '5', Y: 'hi' }, functions: { added: ['f'], removed: [] }, aliases: { set: { ll: 'ls -l' }, unset: [] } });
+    expect(t[1]?.state).toMatchObject({
+      files: [],
+      vars: { x: '5', Y: 'hi' },
+      functions: { added: ['f'], removed: [] },
+      aliases: { set: { ll: 'ls -l' }, unset: [] },
+    });
     expect(t[2]?.state?.files).toEqual([
       { path: '/etc/hostname', op: 'mode', kind: 'file', mode: 0o600 },
       { path: '/root/app/main.py', op: 'deleted', kind: 'file' },

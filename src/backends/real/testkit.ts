@@ -65,5 +65,7 @@ export function sandboxRequiredBy(env: Readonly<Record<string, string | undefine
 export function ciSandboxCheck(env: Readonly<Record<string, string | undefined>>, skipReason: string | null): void {
   const by = sandboxRequiredBy(env);
   if (by === null || skipReason === null) return;
-  throw new Error(`${by} is set, so the sandbox is required, but it cannot start here, so every sandbox and security test would be skipped: ${skipReason}\nfix: run scripts/setup.sh as root on a machine with user namespaces and overlayfs (or set TW_REQUIRE_SANDBOX=0 to let those tests skip)`);
+  throw new Error(
+    `${by} is set, so the sandbox is required, but it cannot start here, so every sandbox and security test would be skipped: ${skipReason}\nfix: run scripts/setup.sh as root on a machine with user namespaces and overlayfs (or set TW_REQUIRE_SANDBOX=0 to let those tests skip)`,
+  );
 }

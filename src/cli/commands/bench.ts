@@ -26,7 +26,12 @@ export function registerBench(program: Command): void {
       process.stdout.write(formatTable(results));
       if (o.json) {
         mkdirSync(dirname(o.json), { recursive: true });
-        const doc = { format: BENCH_FORMAT, version: BENCH_VERSION, meta: runMeta('tw bench', BENCH_VERSION, 0, { suites: names, quick: o.quick ?? false }), results };
+        const doc = {
+          format: BENCH_FORMAT,
+          version: BENCH_VERSION,
+          meta: runMeta('tw bench', BENCH_VERSION, 0, { suites: names, quick: o.quick ?? false }),
+          results,
+        };
         writeFileSync(o.json, JSON.stringify(doc, null, 2) + '\n');
         process.stderr.write(`bench: wrote ${o.json}\n`);
       }

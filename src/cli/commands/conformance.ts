@@ -21,7 +21,10 @@ interface Opts {
 export const CONFORMANCE_FORMAT = 'tw-conformance-report';
 export const CONFORMANCE_VERSION = 1;
 
-export function summariseConformance(results: readonly CaseResult[]): { files: Record<string, { passed: number; total: number }>; overall: ReturnType<typeof rate> } {
+export function summariseConformance(results: readonly CaseResult[]): {
+  files: Record<string, { passed: number; total: number }>;
+  overall: ReturnType<typeof rate>;
+} {
   const files: Record<string, { passed: number; total: number }> = {};
   for (const r of results) {
     const f = (files[r.file.replace(/^spec\//, '')] ??= { passed: 0, total: 0 });
@@ -64,7 +67,8 @@ export function registerConformance(program: Command): void {
       const show = Number(o.show) || 0;
       if (bad.length && show > 0) {
         process.stdout.write(`\ndisagreements (${bad.length}; first ${Math.min(show, bad.length)}):\n`);
-        for (const r of bad.slice(0, show)) process.stdout.write(`  ${r.key} ${JSON.stringify(r.name)}: ${r.reason}${known[r.key] ? `  [documented: ${known[r.key]}]` : ''}\n`);
+        for (const r of bad.slice(0, show))
+          process.stdout.write(`  ${r.key} ${JSON.stringify(r.name)}: ${r.reason}${known[r.key] ? `  [documented: ${known[r.key]}]` : ''}\n`);
       }
       process.stdout.write(`\n${o.backend}: agreement ${formatRate(overall)} over ${results.length} cases in ${secs.toFixed(1)} s`);
       process.stdout.write(Object.keys(known).length ? `; ${documented.length} of ${bad.length} disagreements documented\n` : '\n');
@@ -76,7 +80,15 @@ export function registerConformance(program: Command): void {
           backend: o.backend,
           overall,
           files,
-          disagreements: bad.map((r) => ({ key: r.key, file: r.file, name: r.name, reason: r.reason, documented: known[r.key] ?? null, stdout: r.stdout, status: r.status })),
+          disagreements: bad.map((r) => ({
+            key: r.key,
+            file: r.file,
+            name: r.name,
+            reason: r.reason,
+            documented: known[r.key] ?? null,
+            stdout: r.stdout,
+            status: r.status,
+          })),
           meta,
         };
         writeFileSync(o.json, JSON.stringify(report, null, 1) + '\n');

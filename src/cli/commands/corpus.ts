@@ -44,22 +44,49 @@ export function registerCorpus(program: Command): void {
     .option('--timeout-ms <ms>', 'per-command timeout', '5000')
     .option('--state', 'record what each turn changed in the session state (files, variables, aliases, functions)')
     .option('--image <image>', 'real backend: "workstation" (default), an image manifest or an OCI / docker-save tarball')
-    .option('--grammar-share <x>', 'share of grammar sessions, 0..1: bash drawn from a grammar over ~100 utilities, with far-back reads (src/corpus/generate/grammar.ts)', '0')
-    .action(async (o: { sessions: string; seed: string; out: string; jobs: string; backend: string; mode: string; median: string; maxTurns: string; timeoutMs: string; state?: boolean; image?: string; grammarShare: string }) => {
-      const backend = await getBackend(backendName(o.backend));
-      const bar = new ProgressBar({ label: 'recording', plainEveryPercent: 10 });
-      const r = await generateCorpus({
-        sessions: intArg('--sessions', o.sessions), seed: intArg('--seed', o.seed), out: o.out, jobs: intArg('--jobs', o.jobs),
-        backend, mode: modeArg(o.mode), median: intArg('--median', o.median), maxTurns: intArg('--max-turns', o.maxTurns),
-        timeoutMs: intArg('--timeout-ms', o.timeoutMs),
-        recordState: o.state === true,
-        grammarShare: shareArg('--grammar-share', o.grammarShare),
-        ...(o.image !== undefined ? { image: o.image } : {}),
-        onProgress: (d, t) => bar.update(d, t),
-      });
-      process.stdout.write(`recorded ${r.recorded} sessions in ${r.seconds.toFixed(1)} s (${r.skipped} already done, ${r.retried} re-recorded after an anomaly, ${r.rejected} rejected: see raw/rejected.jsonl); splits train ${r.counts.train} / valid ${r.counts.valid} / test ${r.counts.test}; split check ${r.check.ok ? 'ok' : 'FAILED'}\n`);
-      process.stdout.write(formatStats(r.stats) + '\n');
-    });
+    .option(
+      '--grammar-share <x>',
+      'share of grammar sessions, 0..1: bash drawn from a grammar over ~100 utilities, with far-back reads (src/corpus/generate/grammar.ts)',
+      '0',
+    )
+    .action(
+      async (o: {
+        sessions: string;
+        seed: string;
+        out: string;
+        jobs: string;
+        backend: string;
+        mode: string;
+        median: string;
+        maxTurns: string;
+        timeoutMs: string;
+        state?: boolean;
+        image?: string;
+        grammarShare: string;
+      }) => {
+        const backend = await getBackend(backendName(o.backend));
+        const bar = new ProgressBar({ label: 'recording', plainEveryPercent: 10 });
+        const r = await generateCorpus({
+          sessions: intArg('--sessions', o.sessions),
+          seed: intArg('--seed', o.seed),
+          out: o.out,
+          jobs: intArg('--jobs', o.jobs),
+          backend,
+          mode: modeArg(o.mode),
+          median: intArg('--median', o.median),
+          maxTurns: intArg('--max-turns', o.maxTurns),
+          timeoutMs: intArg('--timeout-ms', o.timeoutMs),
+          recordState: o.state === true,
+          grammarShare: shareArg('--grammar-share', o.grammarShare),
+          ...(o.image !== undefined ? { image: o.image } : {}),
+          onProgress: (d, t) => bar.update(d, t),
+        });
+        process.stdout.write(
+          `recorded ${r.recorded} sessions in ${r.seconds.toFixed(1)} s (${r.skipped} already done, ${r.retried} re-recorded after an anomaly, ${r.rejected} rejected: see raw/rejected.jsonl); splits train ${r.counts.train} / valid ${r.counts.valid} / test ${r.counts.test}; split check ${r.check.ok ? 'ok' : 'FAILED'}\n`,
+        );
+        process.stdout.write(formatStats(r.stats) + '\n');
+      },
+    );
   corpus
     .command('stats')
     .description('sessions, turns, bytes and turns per family of a session file or folder')

@@ -16,17 +16,25 @@ export function registerDemo(program: Command): void {
     .option('--backends <list>', 'comma-separated; the first is the reference', 'real,learned,justbash,null')
     .option('--out <dir>', 'where to write the run folder', 'runs')
     .action(async (o: { backends: string; out: string }) => {
-      const backends = o.backends.split(',').map((s) => s.trim()).filter(Boolean).map(backendName);
+      const backends = o.backends
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map(backendName);
       if (backends.length < 2) throw new TwError('--backends needs at least two names', 'e.g. --backends real,learned');
       if (backends.includes('learned') && !process.env.TW_MODEL && !existsSync(DEFAULT_MODEL_DIR)) {
-        throw new TwError(`the shipped model is missing (${DEFAULT_MODEL_DIR})`, 'check out the full repository, or train it: see "Reproduce the shipped checkpoint" in the README');
+        throw new TwError(
+          `the shipped model is missing (${DEFAULT_MODEL_DIR})`,
+          'check out the full repository, or train it: see "Reproduce the shipped checkpoint" in the README',
+        );
       }
       const seed = 0;
       const r = await runSideBySide(DEMO_SCRIPT, backends, { seed });
       process.stdout.write(renderSideBySide(r, DEMO_SCRIPT, process.stdout.isTTY === true));
       process.stdout.write(`\nexact match with ${backends[0]} (output bytes and exit code), 95% interval:\n`);
       for (const b of backends.slice(1)) {
-        const all = r.exact[b], ne = r.exactNonEmpty[b];
+        const all = r.exact[b],
+          ne = r.exactNonEmpty[b];
         if (all && ne) process.stdout.write(`  ${b.padEnd(9)} all turns ${formatRate(all)}   non-empty outputs ${formatRate(ne)}\n`);
       }
       const id = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -40,7 +48,10 @@ export function registerDemo(program: Command): void {
             format: 'terminalworld.demo',
             version: 1,
             backends,
-            turns: r.turns.map((row, i) => ({ cmd: DEMO_SCRIPT[i], results: row.map((t) => ({ output: t.output.toString('utf8'), exit: t.exit, cwd: t.cwd })) })),
+            turns: r.turns.map((row, i) => ({
+              cmd: DEMO_SCRIPT[i],
+              results: row.map((t) => ({ output: t.output.toString('utf8'), exit: t.exit, cwd: t.cwd })),
+            })),
             exact: r.exact,
             exactNonEmpty: r.exactNonEmpty,
           },

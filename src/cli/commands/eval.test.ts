@@ -22,7 +22,8 @@ async function tw(args: string[]): Promise<{ code: number; stdout: string; stder
 
 describe('tw eval tier1', () => {
   it('writes the results JSON and the run folder (null backend, no oracle)', async () => {
-    const t = (cmd: string, out: string, exit = 0) => turnToRecord({ cmd, output: Buffer.from(out), exit, cwd: '/root', ms: 1, timedOut: false, truncated: false }, 'inspect');
+    const t = (cmd: string, out: string, exit = 0) =>
+      turnToRecord({ cmd, output: Buffer.from(out), exit, cwd: '/root', ms: 1, timedOut: false, truncated: false }, 'inspect');
     const s = newSession({ id: 'e1', backend: 'real', mode: 'pty', seed: 1, turns: [t('true', ''), t('echo a', 'a\r\n'), t('false', '', 1)] });
     writeFileSync(join(dir, 'test.jsonl'), JSON.stringify(s) + '\n');
     const json = join(dir, 'r.json');
@@ -30,7 +31,10 @@ describe('tw eval tier1', () => {
     const r = await tw(['eval', 'tier1', '--backend', 'null', '--data', dir, '--json', json, '--out', out, '--no-oracle', '--seed', '5']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Tier 1: backend null');
-    const res = JSON.parse(readFileSync(json, 'utf8')) as { exactMatchByDepth: Record<string, number | null>; meta: { seed: number; commit: string; config: { ks: unknown[] } } };
+    const res = JSON.parse(readFileSync(json, 'utf8')) as {
+      exactMatchByDepth: Record<string, number | null>;
+      meta: { seed: number; commit: string; config: { ks: unknown[] } };
+    };
     expect(res.exactMatchByDepth).toEqual({ '1': 1, '3': 0, '10': null, '25': null, '50': null });
     expect(res.meta.seed).toBe(5);
     expect(res.meta.config.ks).toEqual([1, 5, 10, 'inf']);

@@ -95,7 +95,17 @@ export function registerEval(program: Command): void {
       const { oracle, why } = f.oracle ? await loadOracle() : { oracle: null, why: '--no-oracle' };
       const log = (l: string): void => void process.stderr.write(`tier1: ${l}\n`);
       if (!oracle && data.kind === 'sessions') log(`no real oracle (${why ?? ''}): state probes and the replay check are skipped`);
-      const config = { backend: f.backend, terminal, data: data.path, limit: limit ?? null, concurrency, bins, ks: ks.map((k) => (Number.isFinite(k) ? k : 'inf')), options, oracle: oracle ? 'real' : null };
+      const config = {
+        backend: f.backend,
+        terminal,
+        data: data.path,
+        limit: limit ?? null,
+        concurrency,
+        bins,
+        ks: ks.map((k) => (Number.isFinite(k) ? k : 'inf')),
+        options,
+        oracle: oracle ? 'real' : null,
+      };
       const results = await runTier1({ target, baseline, oracle, ...(why ? { oracleUnavailable: why } : {}), data, options, concurrency, bins, ks, log });
       const meta = runMeta('tw eval tier1', TIER1_VERSION, seed, config, { format: TIER1_FORMAT });
       const dir = f.out ?? join('runs', `tier1-${f.backend}-${meta.createdAt.replace(/[:.]/g, '-')}`);

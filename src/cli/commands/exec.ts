@@ -55,9 +55,9 @@ export function addSessionOptions(c: Command): Command {
     .option('--state', 'real backend: record what each turn changed in the session state (files, variables, aliases, functions)')
     .option('--image <image>', 'real backend: "workstation" (default), an image manifest (.yaml/.json) or an OCI / docker-save tarball (built once, cached)')
     .option('--endpoint-url <url>', 'endpoint backend: the OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1 (or TW_ENDPOINT_URL)')
-    .option('--endpoint-model <name>', 'endpoint backend: the model to ask (default: the server\'s first; or TW_ENDPOINT_MODEL)')
+    .option('--endpoint-model <name>', "endpoint backend: the model to ask (default: the server's first; or TW_ENDPOINT_MODEL)")
     .option('--endpoint-key-env <NAME>', 'endpoint backend: the environment variable holding the API key (or TW_ENDPOINT_KEY_ENV)')
-    .option('--endpoint-style <style>', 'endpoint backend: worldmodel (the export\'s framing, default) or prompted (a general chat model told to act as bash)');
+    .option('--endpoint-style <style>', "endpoint backend: worldmodel (the export's framing, default) or prompted (a general chat model told to act as bash)");
 }
 
 /**
@@ -73,7 +73,9 @@ export function printTurn(t: Turn, raw = false): void {
 export const RAW_OPTION_HELP = 'write the output bytes as they are, escape sequences included (default: control characters shown as ^[, ^M, \\xHH)';
 
 export function registerExec(program: Command): void {
-  addSessionOptions(program.command('exec').description('run commands in one fresh session and print their output').argument('<cmd...>', 'commands, one per argument'))
+  addSessionOptions(
+    program.command('exec').description('run commands in one fresh session and print their output').argument('<cmd...>', 'commands, one per argument'),
+  )
     .option('--json', 'print {"turns":[{cmd,output,exit,cwd}...]}')
     .option('--raw', RAW_OPTION_HELP)
     .action(async (cmds: string[], o: SessionCliOptions & { json?: boolean; raw?: boolean }) => {

@@ -21,4 +21,25 @@ import { registerTier3 } from './tier3.js';
 import { registerTokenizer } from './tokenizer.js';
 
 /** One line per subcommand module. */
-export const COMMANDS: ((program: Command) => void)[] = [registerBackends, registerEval, registerSandbox, registerProbe, registerConformance, registerExec, registerShell, registerRecord, registerBench, registerTrain, registerTokenizer, registerSample, registerCorpus, registerDemo, registerModel, registerServe, registerReport, registerGym, registerView, registerTier3];
+export const COMMANDS: ((program: Command) => void)[] = [
+  registerBackends,
+  registerEval,
+  registerSandbox,
+  registerProbe,
+  registerConformance,
+  registerExec,
+  registerShell,
+  registerRecord,
+  registerBench,
+  registerTrain,
+  registerTokenizer,
+  registerSample,
+  registerCorpus,
+  registerDemo,
+  registerModel,
+  registerServe,
+  registerReport,
+  registerGym,
+  registerView,
+  registerTier3,
+];

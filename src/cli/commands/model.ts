@@ -5,7 +5,7 @@ export function registerModel(program: Command): void {
   const model = program.command('model').description('ship trained models');
   model
     .command('ship')
-    .description('copy a run\'s latest checkpoint into a self-contained model folder with its card and training curve')
+    .description("copy a run's latest checkpoint into a self-contained model folder with its card and training curve")
     .requiredOption('--run <dir>', 'the `tw train --out` run folder')
     .option('--out <dir>', 'model folder to write', 'models/terminal-small')
     .action(async (o: { run: string; out: string }) => {

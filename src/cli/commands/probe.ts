@@ -54,7 +54,10 @@ export function registerProbe(program: Command): void {
         try {
           await (await oracle.start({ mode: 'pipe' })).close(); // fail fast, once, when there is no sandbox
         } catch (e) {
-          throw new TwError(`cannot record: the real backend does not start (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, 'set the sandbox up first: tw sandbox setup');
+          throw new TwError(
+            `cannot record: the real backend does not start (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
+            'set the sandbox up first: tw sandbox setup',
+          );
         }
         process.stderr.write(`recording ${probes.length} probes from the real backend...\n`);
         const s = await recordFixtures(oracle, o.root, probes, { jobs, seed });
@@ -89,7 +92,9 @@ export function registerProbe(program: Command): void {
       const rows = [{ name: o.backend, summary }, ...Object.entries(bounds).map(([name, b]) => ({ name: `${name} (bound)`, ...b }))];
       if (o.failures) process.stdout.write(failureReport(results) + '\n\n');
       process.stdout.write(formatTable(rows) + '\n');
-      process.stdout.write(`\n${o.backend}: ${summary.passed}/${summary.total} probes passed in ${secs.toFixed(1)} s; aggregate ${(100 * summary.aggregate).toFixed(1)}%\n`);
+      process.stdout.write(
+        `\n${o.backend}: ${summary.passed}/${summary.total} probes passed in ${secs.toFixed(1)} s; aggregate ${(100 * summary.aggregate).toFixed(1)}%\n`,
+      );
       for (const [name, b] of Object.entries(bounds)) if (b.note) process.stdout.write(`${name} bound: ${b.note}\n`);
       if (o.backend === 'real' && summary.passed !== summary.total) {
         process.stdout.write('real must score 100%: a failing probe means a flaky probe or a stale fixture (re-record with --record)\n');

@@ -102,7 +102,10 @@ export function registerRecord(program: Command): void {
               determinism,
               setup: spec.setup ?? [],
               turns,
-              meta: { ...runMeta('tw record', 1, spec.seed ?? 0, { timeoutMs: spec.timeoutMs ?? null }), ...(term.dead && term.deadReason !== 'closed' ? { deadReason: term.deadReason } : {}) },
+              meta: {
+                ...runMeta('tw record', 1, spec.seed ?? 0, { timeoutMs: spec.timeoutMs ?? null }),
+                ...(term.dead && term.deadReason !== 'closed' ? { deadReason: term.deadReason } : {}),
+              },
             }),
           );
           n++;

@@ -7,7 +7,9 @@ import { buildReport } from '../../report/index.js';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('one self-contained HTML evaluation report (Tier 1, Tier 2, conformance, bench, model card) of run folders or results files; none named: the shipped default\'s committed results')
+    .description(
+      "one self-contained HTML evaluation report (Tier 1, Tier 2, conformance, bench, model card) of run folders or results files; none named: the shipped default's committed results",
+    )
     .argument('[runs...]', 'run folders (tw eval tier1 --out) or results JSON files (tw probe/conformance/bench --json, card.json)')
     .option('-o, --out <file>', 'HTML file to write', 'report.html')
     .option('--title <text>', 'page title')
@@ -25,6 +27,8 @@ export function registerReport(program: Command): void {
         process.stdout.write(`wrote ${charts.size} charts to ${o.charts}/\n`);
       }
       for (const n of loaded.notes) process.stderr.write(`note: ${n.part}${n.file ? ` (${n.file})` : ''}: ${n.message}\n`);
-      process.stdout.write(`wrote ${o.out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, ${loaded.parts.length} results files, ${loaded.notes.length} notes) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(
+        `wrote ${o.out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, ${loaded.parts.length} results files, ${loaded.notes.length} notes) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+      );
     });
 }

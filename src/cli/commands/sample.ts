@@ -49,27 +49,44 @@ export function registerSample(program: Command): void {
       let prompt: number[];
       if (o.raw) prompt = tok.encodeBytes(Buffer.from(o.prompt, 'utf8')).slice(-(T - 1));
       else {
-        const history = o.transcript ? sessionTurns((await readAllSessions(o.transcript))[0] ?? { turns: [] } as never) : [];
+        const history = o.transcript ? sessionTurns((await readAllSessions(o.transcript))[0] ?? ({ turns: [] } as never)) : [];
         prompt = fitContext(history, o.prompt, T, Math.min(maxTokens, T >> 1), tok.kind === 'bytes' ? undefined : tok);
       }
       const n = Math.max(1, Math.floor(num(o.n, '-n')));
-      const gens = await sampler.generate(Array.from({ length: n }, () => prompt), {
-        maxTokens,
-        temperature: num(o.temperature, '--temperature'),
-        topP: num(o.topP, '--top-p'),
-        stop: o.raw ? [] : [EOT],
-        rng: new Rng(num(o.seed, '--seed')),
-      });
+      const gens = await sampler.generate(
+        Array.from({ length: n }, () => prompt),
+        {
+          maxTokens,
+          temperature: num(o.temperature, '--temperature'),
+          topP: num(o.topP, '--top-p'),
+          stop: o.raw ? [] : [EOT],
+          rng: new Rng(num(o.seed, '--seed')),
+        },
+      );
       for (const g of gens) {
         const parsed = o.raw ? null : parseResult(tok.expand(g.tokens));
         const text = o.raw ? Buffer.from(tok.decode(g.tokens)).toString('utf8') : Buffer.from(parsed?.output ?? []).toString('utf8');
         const sumLp = g.logprobs.reduce((a, b) => a + b, 0);
         if (o.json) {
-          process.stdout.write(JSON.stringify({ output: text, exit: parsed?.exit ?? null, cwd: parsed?.cwd ?? null, complete: parsed?.complete ?? null, finish: g.finish, tokens: g.tokens, logprobs: o.logprobs ? g.logprobs : undefined, sumLogprob: sumLp }) + '\n');
+          process.stdout.write(
+            JSON.stringify({
+              output: text,
+              exit: parsed?.exit ?? null,
+              cwd: parsed?.cwd ?? null,
+              complete: parsed?.complete ?? null,
+              finish: g.finish,
+              tokens: g.tokens,
+              logprobs: o.logprobs ? g.logprobs : undefined,
+              sumLogprob: sumLp,
+            }) + '\n',
+          );
           continue;
         }
         process.stdout.write(text);
-        if (parsed) process.stdout.write(`${text.endsWith('\n') || text === '' ? '' : '\n'}[exit ${parsed.exit ?? '?'}] [cwd ${parsed.cwd ?? '?'}]${parsed.complete ? '' : ' (incomplete)'}\n`);
+        if (parsed)
+          process.stdout.write(
+            `${text.endsWith('\n') || text === '' ? '' : '\n'}[exit ${parsed.exit ?? '?'}] [cwd ${parsed.cwd ?? '?'}]${parsed.complete ? '' : ' (incomplete)'}\n`,
+          );
         if (o.logprobs) process.stdout.write(`logprobs: ${g.logprobs.map((l) => l.toFixed(3)).join(' ')}\n`);
         process.stderr.write(`(${g.tokens.length} tokens, finish: ${g.finish}, total log-prob ${sumLp.toFixed(3)})\n`);
       }

@@ -18,7 +18,6 @@ interface ServeFlags {
   maxBatch?: string;
 }
 
-
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -43,7 +42,8 @@ export function registerServe(program: Command): void {
       let token: string | undefined;
       if (f.tokenEnv !== undefined) {
         token = process.env[f.tokenEnv];
-        if (!token) throw new TwError(`--token-env ${f.tokenEnv}: that environment variable is not set or empty`, `export ${f.tokenEnv}=<a long random string>`);
+        if (!token)
+          throw new TwError(`--token-env ${f.tokenEnv}: that environment variable is not set or empty`, `export ${f.tokenEnv}=<a long random string>`);
       }
       const modelDir = typeof baseOptions.model === 'string' ? baseOptions.model : f.backend === 'learned' ? process.env.TW_MODEL : undefined;
       const modelId = f.modelName ?? (modelDir ? basename(modelDir) : f.backend === 'learned' ? 'terminal-small' : f.backend);
@@ -59,8 +59,12 @@ export function registerServe(program: Command): void {
         ...(token !== undefined ? { token } : {}),
         ...(modelDir ? { info: { model_dir: modelDir } } : {}),
       });
-      process.stdout.write(`tw serve: ${f.backend} model "${modelId}" at ${s.url} (log-probabilities: ${s.server.o.logprobs ? 'yes' : 'no'}${token ? '; bearer token required' : ''})\n`);
-      process.stdout.write(`  try: curl ${s.url}/chat/completions -H 'content-type: application/json' -d '{"model":"${modelId}","messages":[{"role":"user","content":"ls"}]}'\n`);
+      process.stdout.write(
+        `tw serve: ${f.backend} model "${modelId}" at ${s.url} (log-probabilities: ${s.server.o.logprobs ? 'yes' : 'no'}${token ? '; bearer token required' : ''})\n`,
+      );
+      process.stdout.write(
+        `  try: curl ${s.url}/chat/completions -H 'content-type: application/json' -d '{"model":"${modelId}","messages":[{"role":"user","content":"ls"}]}'\n`,
+      );
       await new Promise<void>((done) => {
         const stop = (): void => {
           process.stderr.write('tw serve: stopping\n');

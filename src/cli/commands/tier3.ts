@@ -15,7 +15,12 @@ function summaryJson(r: ResultsSummary): unknown {
   const arms: Record<string, { success: number; lo: number; hi: number; n: number }> = {};
   for (const [k, v] of Object.entries(r.arms)) arms[k] = { success: v.success, lo: v.lo, hi: v.hi, n: v.n };
   // the headline C is arm C with the mask of the better of A and B (both C rows are in the run's results.json)
-  const c = r.arms['C-action'] && r.arms['C-echo'] ? ((r.arms['B']?.success ?? 0) > (r.arms['A']?.success ?? 0) ? arms['C-echo'] : arms['C-action']) : (arms['C-action'] ?? arms['C-echo']);
+  const c =
+    r.arms['C-action'] && r.arms['C-echo']
+      ? (r.arms['B']?.success ?? 0) > (r.arms['A']?.success ?? 0)
+        ? arms['C-echo']
+        : arms['C-action']
+      : (arms['C-action'] ?? arms['C-echo']);
   if (c) arms['C'] = c;
   const eval_ = (a: string): unknown => r.bounds[a]?.['eval'];
   return { format: r.format, version: r.version, name: r.name, full: r.full, arms, expert: eval_('expert'), null: eval_('null') };
@@ -34,7 +39,7 @@ export function registerTier3(program: Command): void {
       process.stdout.write(r.markdown + `\nrun folder: ${out}\n`);
     });
   t3.command('report')
-    .description('print a run\'s table; --json writes {arms: {A, B, C, ...: {success, lo, hi, n}}, full}')
+    .description("print a run's table; --json writes {arms: {A, B, C, ...: {success, lo, hi, n}}, full}")
     .requiredOption('--run <dir>', 'a `tw tier3 run` folder')
     .option('--json <file>', 'write the summary JSON here')
     .action((f: { run: string; json?: string }) => {

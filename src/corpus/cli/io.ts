@@ -33,7 +33,11 @@ export function registerCorpusIo(corpus: Command): void {
       const lines: string[] = [];
       for (const s of res.sessions) {
         const ok = sessionSchema.safeParse(s);
-        if (!ok.success) throw new TwError(`importer produced an invalid session ${s.id}: ${ok.error.issues[0]?.message ?? ''}`, 'this is a bug in the importer; please report it with the input row');
+        if (!ok.success)
+          throw new TwError(
+            `importer produced an invalid session ${s.id}: ${ok.error.issues[0]?.message ?? ''}`,
+            'this is a bug in the importer; please report it with the input row',
+          );
         lines.push(JSON.stringify(s));
       }
       writeFileAtomic(o.out, lines.join('\n') + (lines.length ? '\n' : ''));
@@ -64,6 +68,8 @@ export function registerCorpusIo(corpus: Command): void {
         writeFileSync(`${o.out}.chat_template.jinja`, fmt.template);
         note = ` and ${o.out}.chat_template.jinja`;
       }
-      process.stdout.write(`wrote ${lines.length} rows to ${o.out}${note}${lossy && o.format !== 'session' ? `; ${lossy} sessions had non-UTF-8 output, exported with U+FFFD` : ''}\n`);
+      process.stdout.write(
+        `wrote ${lines.length} rows to ${o.out}${note}${lossy && o.format !== 'session' ? `; ${lossy} sessions had non-UTF-8 output, exported with U+FFFD` : ''}\n`,
+      );
     });
 }

@@ -19,8 +19,17 @@ describe('command families', () => {
     }
   });
 
-  it('hold the scratch sessions\' moves of the shell basics (56 in all)', () => {
-    expect(ALL_FAMILIES.filter((f) => f.scratch.length > 0).map((f) => f.name)).toEqual(['navigation', 'edit', 'inspect', 'text', 'env', 'operators', 'errors', 'python']);
+  it("hold the scratch sessions' moves of the shell basics (56 in all)", () => {
+    expect(ALL_FAMILIES.filter((f) => f.scratch.length > 0).map((f) => f.name)).toEqual([
+      'navigation',
+      'edit',
+      'inspect',
+      'text',
+      'env',
+      'operators',
+      'errors',
+      'python',
+    ]);
     expect(ALL_FAMILIES.reduce((n, f) => n + f.scratch.length, 0)).toBe(56);
   });
 });

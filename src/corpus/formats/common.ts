@@ -87,7 +87,9 @@ export function str(o: Record<string, unknown>, k: string): string | undefined {
 export function summary(r: ImportResult): string {
   const why = new Map<string, number>();
   for (const s of r.skipped) why.set(s.reason.replace(/\(.*\)/, '(...)'), (why.get(s.reason.replace(/\(.*\)/, '(...)')) ?? 0) + 1);
-  const lines = [`rows ${r.rows}: taken ${r.taken}, skipped ${r.skipped.length}; sessions ${r.sessions.length}, turns ${r.turns} (${r.uncertainTurns} uncertain)`];
+  const lines = [
+    `rows ${r.rows}: taken ${r.taken}, skipped ${r.skipped.length}; sessions ${r.sessions.length}, turns ${r.turns} (${r.uncertainTurns} uncertain)`,
+  ];
   for (const [k, n] of why) lines.push(`  skipped ${n}: ${k}`);
   for (const s of r.skipped.slice(0, 10)) lines.push(`  line ${s.line}: ${s.reason}`);
   return lines.join('\n');

@@ -36,9 +36,21 @@ export const IMPORT_FORMATS: Record<string, ImportFormat> = {
 };
 
 export const EXPORT_FORMATS: Record<string, ExportFormat> = {
-  'trl-policy': { description: 'TRL messages, assistant = commands; chat template with {% generation %} on assistant turns (assistant_only_loss=True)', row: sessionToPolicy, template: POLICY_TEMPLATE },
-  'trl-echo': { description: 'TRL messages, same rows; template puts {% generation %} on commands AND outputs (ECHO full-transcript SFT)', row: sessionToPolicy, template: ECHO_TEMPLATE },
-  worldmodel: { description: 'role-swapped world-model SFT: user = command, assistant = output + [exit N]', row: sessionToWorldModel, template: WORLDMODEL_TEMPLATE },
+  'trl-policy': {
+    description: 'TRL messages, assistant = commands; chat template with {% generation %} on assistant turns (assistant_only_loss=True)',
+    row: sessionToPolicy,
+    template: POLICY_TEMPLATE,
+  },
+  'trl-echo': {
+    description: 'TRL messages, same rows; template puts {% generation %} on commands AND outputs (ECHO full-transcript SFT)',
+    row: sessionToPolicy,
+    template: ECHO_TEMPLATE,
+  },
+  worldmodel: {
+    description: 'role-swapped world-model SFT: user = command, assistant = output + [exit N]',
+    row: sessionToWorldModel,
+    template: WORLDMODEL_TEMPLATE,
+  },
   atif: { description: 'Harbor ATIF v1.6 trajectories, one per line (exact round trip through extra.terminalworld)', row: sessionToAtif },
   session: { description: 'TerminalWorld session JSONL', row: (s) => s },
 };

@@ -101,8 +101,9 @@ export function splitScreen(screen: string, keystrokes: readonly string[]): Scre
     }
     const reasons: string[] = [];
     // match the echo against the next unused keystroke whose first line it is (or, wrapped, begins)
-    const key = keys.find((x) => !x.used && (x.lines[0] === p.echo || x.lines[0]?.trimEnd() === p.echo.trimEnd()))
-      ?? keys.find((x) => !x.used && p.echo.length >= 20 && (x.lines[0] ?? '').startsWith(p.echo));
+    const key =
+      keys.find((x) => !x.used && (x.lines[0] === p.echo || x.lines[0]?.trimEnd() === p.echo.trimEnd())) ??
+      keys.find((x) => !x.used && p.echo.length >= 20 && (x.lines[0] ?? '').startsWith(p.echo));
     let cmd = p.echo;
     let consumed = 0;
     if (key) {

@@ -21,7 +21,18 @@ export function binarySession(like: Session): Session {
   return {
     ...like,
     id: 'binary-output',
-    turns: [{ cmd: 'head -c 4 /bin/ls', output: { base64: Buffer.from([0x7f, 0x45, 0xff, 0xfe]).toString('base64') }, exit: 0, cwd: '/root', ms: 1.5, timedOut: false, truncated: false, family: 'inspect' }],
+    turns: [
+      {
+        cmd: 'head -c 4 /bin/ls',
+        output: { base64: Buffer.from([0x7f, 0x45, 0xff, 0xfe]).toString('base64') },
+        exit: 0,
+        cwd: '/root',
+        ms: 1.5,
+        timedOut: false,
+        truncated: false,
+        family: 'inspect',
+      },
+    ],
   };
 }
 

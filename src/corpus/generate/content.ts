@@ -6,27 +6,107 @@
 import type { Rng } from '../../core/rng.js';
 
 export const PROJECTS = [
-  'inventory-api', 'billing', 'webshop', 'weather-station', 'ml-pipeline', 'chat-bot', 'etl-jobs', 'blog-engine',
-  'metrics-agent', 'auth-service', 'photo-sorter', 'invoice-gen', 'scheduler', 'log-parser', 'recipe-box', 'todo-app',
-  'payroll', 'geo-tools', 'backup-scripts', 'survey-analysis',
+  'inventory-api',
+  'billing',
+  'webshop',
+  'weather-station',
+  'ml-pipeline',
+  'chat-bot',
+  'etl-jobs',
+  'blog-engine',
+  'metrics-agent',
+  'auth-service',
+  'photo-sorter',
+  'invoice-gen',
+  'scheduler',
+  'log-parser',
+  'recipe-box',
+  'todo-app',
+  'payroll',
+  'geo-tools',
+  'backup-scripts',
+  'survey-analysis',
 ] as const;
 
 export const DIRS = ['src', 'lib', 'tests', 'scripts', 'config', 'data', 'docs', 'logs', 'utils', 'app', 'build', 'notes', 'tmp', 'reports'] as const;
 
 export const MODULES = [
-  'utils', 'models', 'parser', 'config', 'cli', 'handlers', 'storage', 'report', 'metrics', 'client', 'tasks', 'helpers',
-  'validators', 'loader', 'cache', 'formatter', 'scheduler', 'auth', 'inventory', 'pricing',
+  'utils',
+  'models',
+  'parser',
+  'config',
+  'cli',
+  'handlers',
+  'storage',
+  'report',
+  'metrics',
+  'client',
+  'tasks',
+  'helpers',
+  'validators',
+  'loader',
+  'cache',
+  'formatter',
+  'scheduler',
+  'auth',
+  'inventory',
+  'pricing',
 ] as const;
 
 export const WORDS = [
-  'alpha', 'amber', 'apple', 'atlas', 'berry', 'cedar', 'cobalt', 'delta', 'ember', 'falcon', 'garnet', 'harbor', 'indigo',
-  'juniper', 'kepler', 'lemon', 'maple', 'nova', 'olive', 'pepper', 'quartz', 'raven', 'sierra', 'tango', 'umber', 'violet',
-  'walnut', 'xenon', 'yarrow', 'zephyr',
+  'alpha',
+  'amber',
+  'apple',
+  'atlas',
+  'berry',
+  'cedar',
+  'cobalt',
+  'delta',
+  'ember',
+  'falcon',
+  'garnet',
+  'harbor',
+  'indigo',
+  'juniper',
+  'kepler',
+  'lemon',
+  'maple',
+  'nova',
+  'olive',
+  'pepper',
+  'quartz',
+  'raven',
+  'sierra',
+  'tango',
+  'umber',
+  'violet',
+  'walnut',
+  'xenon',
+  'yarrow',
+  'zephyr',
 ] as const;
 
 export const FIRST_NAMES = [
-  'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'nina', 'oscar', 'peggy',
-  'rupert', 'sybil', 'trent', 'ursula', 'victor', 'wendy',
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'erin',
+  'frank',
+  'grace',
+  'heidi',
+  'ivan',
+  'judy',
+  'mallory',
+  'nina',
+  'oscar',
+  'peggy',
+  'rupert',
+  'sybil',
+  'trent',
+  'ursula',
+  'victor',
+  'wendy',
 ] as const;
 export const DEPTS = ['sales', 'eng', 'ops', 'hr', 'finance', 'support'] as const;
 export const CITIES = ['Oslo', 'Lima', 'Pune', 'Austin', 'Leeds', 'Porto', 'Kyoto', 'Quito', 'Dakar', 'Perth'] as const;
@@ -89,7 +169,15 @@ export function pythonModule(r: Rng, name: string): string[] {
     count_words: `print(count_words('${r.pick(SENTENCES).replace(/'/g, '')}'))`,
     apply_discount: `print(apply_discount(${r.int(10, 300)}, ${r.pick([5, 10, 15, 20, 25])}))`,
   };
-  return [`"""${name}: ${r.pick(['helpers for the report job', 'small numeric helpers', 'text utilities', 'pricing rules'])}."""`, '', ...(bodies[fn] ?? []), '', '', "if __name__ == '__main__':", `    ${calls[fn] ?? 'pass'}`];
+  return [
+    `"""${name}: ${r.pick(['helpers for the report job', 'small numeric helpers', 'text utilities', 'pricing rules'])}."""`,
+    '',
+    ...(bodies[fn] ?? []),
+    '',
+    '',
+    "if __name__ == '__main__':",
+    `    ${calls[fn] ?? 'pass'}`,
+  ];
 }
 
 export function csvRows(r: Rng, n: number): string[] {
@@ -109,7 +197,10 @@ export function logLines(r: Rng, n: number): string[] {
   let m = r.int(0, 59);
   for (let i = 0; i < n; i++) {
     m += r.int(0, 7);
-    if (m >= 60) { h = (h + 1) % 24; m -= 60; }
+    if (m >= 60) {
+      h = (h + 1) % 24;
+      m -= 60;
+    }
     const lvl = r.pick(LEVELS);
     out.push(`2026-03-${pad2(r.int(1, 28))} ${pad2(h)}:${pad2(m)}:${pad2(r.int(0, 59))} ${lvl} [${r.pick(SERVICES)}] ${r.pick(LOG_MSGS[lvl] ?? ['ok'])}`);
   }
@@ -118,23 +209,43 @@ export function logLines(r: Rng, n: number): string[] {
 
 export function iniLines(r: Rng): string[] {
   return [
-    '[server]', `host = ${r.pick(['0.0.0.0', '127.0.0.1', 'localhost'])}`, `port = ${r.pick([8000, 8080, 5000, 3000, 9090])}`,
-    `workers = ${r.int(1, 8)}`, '', '[database]', `name = ${r.pick(WORDS)}_db`, `user = ${r.pick(FIRST_NAMES)}`,
-    `pool_size = ${r.int(2, 20)}`, '', '[logging]', `level = ${r.pick(['info', 'debug', 'warning'])}`,
+    '[server]',
+    `host = ${r.pick(['0.0.0.0', '127.0.0.1', 'localhost'])}`,
+    `port = ${r.pick([8000, 8080, 5000, 3000, 9090])}`,
+    `workers = ${r.int(1, 8)}`,
+    '',
+    '[database]',
+    `name = ${r.pick(WORDS)}_db`,
+    `user = ${r.pick(FIRST_NAMES)}`,
+    `pool_size = ${r.int(2, 20)}`,
+    '',
+    '[logging]',
+    `level = ${r.pick(['info', 'debug', 'warning'])}`,
   ];
 }
 
 export function jsonLines(r: Rng): string[] {
   return [
-    '{', `  "name": "${r.pick(PROJECTS)}",`, `  "version": "${r.int(0, 3)}.${r.int(0, 12)}.${r.int(0, 9)}",`,
-    `  "debug": ${r.pick(['true', 'false'])},`, `  "retries": ${r.int(1, 5)},`, `  "owner": "${r.pick(FIRST_NAMES)}"`, '}',
+    '{',
+    `  "name": "${r.pick(PROJECTS)}",`,
+    `  "version": "${r.int(0, 3)}.${r.int(0, 12)}.${r.int(0, 9)}",`,
+    `  "debug": ${r.pick(['true', 'false'])},`,
+    `  "retries": ${r.int(1, 5)},`,
+    `  "owner": "${r.pick(FIRST_NAMES)}"`,
+    '}',
   ];
 }
 
 export function yamlLines(r: Rng): string[] {
   return [
-    `service: ${r.pick(SERVICES)}`, `replicas: ${r.int(1, 6)}`, 'image:', `  repo: registry.local/${r.pick(PROJECTS)}`,
-    `  tag: v${r.int(1, 9)}.${r.int(0, 20)}`, 'env:', `  - LOG_LEVEL=${r.pick(['info', 'debug'])}`, `  - REGION=${r.pick(['eu-west', 'us-east', 'ap-south'])}`,
+    `service: ${r.pick(SERVICES)}`,
+    `replicas: ${r.int(1, 6)}`,
+    'image:',
+    `  repo: registry.local/${r.pick(PROJECTS)}`,
+    `  tag: v${r.int(1, 9)}.${r.int(0, 20)}`,
+    'env:',
+    `  - LOG_LEVEL=${r.pick(['info', 'debug'])}`,
+    `  - REGION=${r.pick(['eu-west', 'us-east', 'ap-south'])}`,
   ];
 }
 
@@ -157,20 +268,51 @@ export function wordList(r: Rng, n: number): string[] {
 
 /** A new file of a random kind with a realistic name (no directory). */
 export function randomContent(r: Rng, prefer?: ContentKind): Content {
-  const kind: ContentKind = prefer ?? r.weighted<ContentKind>([
-    ['py', 3], ['csv', 2], ['log', 2], ['ini', 1], ['json', 1], ['yaml', 1], ['md', 1.5], ['txt', 2], ['sh', 1], ['env', 0.5],
-  ]);
+  const kind: ContentKind =
+    prefer ??
+    r.weighted<ContentKind>([
+      ['py', 3],
+      ['csv', 2],
+      ['log', 2],
+      ['ini', 1],
+      ['json', 1],
+      ['yaml', 1],
+      ['md', 1.5],
+      ['txt', 2],
+      ['sh', 1],
+      ['env', 0.5],
+    ]);
   switch (kind) {
-    case 'py': { const m = r.pick(MODULES); return { kind, name: `${m}.py`, lines: pythonModule(r, m) }; }
-    case 'csv': return { kind, name: `${r.pick(['employees', 'weather', 'orders', 'sales', 'stock', 'data'])}.csv`, lines: csvRows(r, r.int(3, 9)) };
-    case 'log': return { kind, name: `${r.pick(SERVICES)}${r.pick(['', '.1', '-error', '-access'])}.log`, lines: logLines(r, r.int(4, 12)) };
-    case 'ini': return { kind, name: r.pick(['settings.ini', 'app.cfg', 'config.ini']), lines: iniLines(r) };
-    case 'json': return { kind, name: r.pick(['package.json', 'config.json', 'meta.json', 'manifest.json']), lines: jsonLines(r) };
-    case 'yaml': return { kind, name: r.pick(['deploy.yaml', 'service.yml', 'values.yaml']), lines: yamlLines(r) };
-    case 'md': return { kind, name: r.pick(['README.md', 'NOTES.md', 'CHANGELOG.md', 'TODO.md']), lines: proseLines(r, r.pick(PROJECTS)) };
-    case 'txt': return { kind, name: `${r.pick(['names', 'words', 'hosts', 'todo', 'notes', 'list'])}.txt`, lines: wordList(r, r.int(4, 10)) };
-    case 'sh': return { kind, name: `${r.pick(['deploy', 'build', 'run', 'greet', 'count'])}.sh`, lines: shellScript(r) };
-    case 'env': return { kind, name: r.pick(['.env', 'env.sh', 'vars.sh']), lines: [`export APP_ENV=${r.pick(['dev', 'prod', 'test'])}`, `export APP_PORT=${r.pick([8000, 8080, 5000])}`, `export APP_OWNER=${r.pick(FIRST_NAMES)}`] };
+    case 'py': {
+      const m = r.pick(MODULES);
+      return { kind, name: `${m}.py`, lines: pythonModule(r, m) };
+    }
+    case 'csv':
+      return { kind, name: `${r.pick(['employees', 'weather', 'orders', 'sales', 'stock', 'data'])}.csv`, lines: csvRows(r, r.int(3, 9)) };
+    case 'log':
+      return { kind, name: `${r.pick(SERVICES)}${r.pick(['', '.1', '-error', '-access'])}.log`, lines: logLines(r, r.int(4, 12)) };
+    case 'ini':
+      return { kind, name: r.pick(['settings.ini', 'app.cfg', 'config.ini']), lines: iniLines(r) };
+    case 'json':
+      return { kind, name: r.pick(['package.json', 'config.json', 'meta.json', 'manifest.json']), lines: jsonLines(r) };
+    case 'yaml':
+      return { kind, name: r.pick(['deploy.yaml', 'service.yml', 'values.yaml']), lines: yamlLines(r) };
+    case 'md':
+      return { kind, name: r.pick(['README.md', 'NOTES.md', 'CHANGELOG.md', 'TODO.md']), lines: proseLines(r, r.pick(PROJECTS)) };
+    case 'txt':
+      return { kind, name: `${r.pick(['names', 'words', 'hosts', 'todo', 'notes', 'list'])}.txt`, lines: wordList(r, r.int(4, 10)) };
+    case 'sh':
+      return { kind, name: `${r.pick(['deploy', 'build', 'run', 'greet', 'count'])}.sh`, lines: shellScript(r) };
+    case 'env':
+      return {
+        kind,
+        name: r.pick(['.env', 'env.sh', 'vars.sh']),
+        lines: [
+          `export APP_ENV=${r.pick(['dev', 'prod', 'test'])}`,
+          `export APP_PORT=${r.pick([8000, 8080, 5000])}`,
+          `export APP_OWNER=${r.pick(FIRST_NAMES)}`,
+        ],
+      };
   }
 }
 

@@ -25,27 +25,62 @@ describe('grammar sessions', () => {
 
   it('tag every turn with a corpus family, and cover most of them', () => {
     const seen = new Set<string>();
-    for (const s of sessions) for (const t of s.turns) {
-      expect(FAMILIES).toContain(t.family);
-      expect(t.cmd.trim()).not.toBe('');
-      seen.add(t.family);
-    }
+    for (const s of sessions)
+      for (const t of s.turns) {
+        expect(FAMILIES).toContain(t.family);
+        expect(t.cmd.trim()).not.toBe('');
+        seen.add(t.family);
+      }
     for (const f of ['navigation', 'edit', 'inspect', 'text', 'env', 'operators', 'errors', 'python', 'archive']) expect(seen).toContain(f);
   });
 
   it('span many utilities: 60+ distinct leading utilities over 300 sessions', () => {
     const lead = new Set<string>();
     const all = new Set<string>();
-    for (const s of sessions) for (const t of s.turns) {
-      const u = utilitiesOf(t.cmd);
-      if (u[0] !== undefined) lead.add(u[0]);
-      for (const x of u) all.add(x);
-    }
+    for (const s of sessions)
+      for (const t of s.turns) {
+        const u = utilitiesOf(t.cmd);
+        if (u[0] !== undefined) lead.add(u[0]);
+        for (const x of u) all.add(x);
+      }
     expect(lead.size).toBeGreaterThanOrEqual(60);
     expect(all.size).toBeGreaterThanOrEqual(80);
     // and the constructs of the grammar
     const text = sessions.flatMap((s) => s.turns.map((t) => t.cmd)).join('\n');
-    for (const re of [/ && /, / \|\| /, /\| /, /^\( /m, /\{ .*; \}/, /\bfor \w+ in /, /for \(\(/, /\bwhile /, /\bif \[/, /\bcase .* esac/, /\(\) \{/, /<<'?\w+'?\n/, /<<< /, /2>&1/, /2>\/dev\/null/, / >> /, /\| tee /, /\$\{#\w+\}/, /\$\{\w+%/, /\$\{\w+#/, /\$\{\w+\/\/?/, /\w+=\(/, /\$\(\(/, /\[\[ /, /printf -v/, /set -- /, /\bexport /, /\bunset /, /\balias /, /\blocal /, /\bshift\b/, /\bread -r /])
+    for (const re of [
+      / && /,
+      / \|\| /,
+      /\| /,
+      /^\( /m,
+      /\{ .*; \}/,
+      /\bfor \w+ in /,
+      /for \(\(/,
+      /\bwhile /,
+      /\bif \[/,
+      /\bcase .* esac/,
+      /\(\) \{/,
+      /<<'?\w+'?\n/,
+      /<<< /,
+      /2>&1/,
+      /2>\/dev\/null/,
+      / >> /,
+      /\| tee /,
+      /\$\{#\w+\}/,
+      /\$\{\w+%/,
+      /\$\{\w+#/,
+      /\$\{\w+\/\/?/,
+      /\w+=\(/,
+      /\$\(\(/,
+      /\[\[ /,
+      /printf -v/,
+      /set -- /,
+      /\bexport /,
+      /\bunset /,
+      /\balias /,
+      /\blocal /,
+      /\bshift\b/,
+      /\bread -r /,
+    ])
       expect(text).toMatch(re);
   });
 
@@ -82,7 +117,8 @@ describe('grammar sessions', () => {
           expect(s.turns[j]?.cmd).toContain(name);
         }
         const first = Math.min(...m.readAt);
-        for (let j = m.at + 1; j < first; j++) expect(s.turns[j]?.cmd ?? '').not.toMatch(new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/\./g, '\\.')}($|[^A-Za-z0-9_])`));
+        for (let j = m.at + 1; j < first; j++)
+          expect(s.turns[j]?.cmd ?? '').not.toMatch(new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/\./g, '\\.')}($|[^A-Za-z0-9_])`));
       }
     }
     expect(withMemo / sessions.length).toBeGreaterThan(0.7);
@@ -91,18 +127,22 @@ describe('grammar sessions', () => {
   });
 
   it('stay away from what cannot replay: randomness, PIDs, clocks, /proc, sleeps, leaving the shell', () => {
-    for (const s of sessions) for (const t of s.turns) {
-      const c = t.cmd;
-      expect(c).not.toMatch(/\$RANDOM|\$SRANDOM|\$\$|\$BASHPID|\$!|\$SECONDS|EPOCH|\/proc|set -e|\/dev\/urandom/);
-      // at a command position (content words may be anything)
-      expect(c).not.toMatch(/(^|[;&|(]\s*|\{\s+|\$\(\s*|\bdo\s+|\bthen\s+|\belse\s+)(sleep|ps|top|exec|mktemp|curl|wget|shuf|less|more|vi|vim|nano|man)\b/);
-      expect(c).not.toMatch(/(^|[;&|]\s*)(exit|logout)\b/);
-      expect(c).not.toMatch(/(^|[;&|(]\s*)date\b(?! -u -d)/);
-    }
+    for (const s of sessions)
+      for (const t of s.turns) {
+        const c = t.cmd;
+        expect(c).not.toMatch(/\$RANDOM|\$SRANDOM|\$\$|\$BASHPID|\$!|\$SECONDS|EPOCH|\/proc|set -e|\/dev\/urandom/);
+        // at a command position (content words may be anything)
+        expect(c).not.toMatch(/(^|[;&|(]\s*|\{\s+|\$\(\s*|\bdo\s+|\bthen\s+|\belse\s+)(sleep|ps|top|exec|mktemp|curl|wget|shuf|less|more|vi|vim|nano|man)\b/);
+        expect(c).not.toMatch(/(^|[;&|]\s*)(exit|logout)\b/);
+        expect(c).not.toMatch(/(^|[;&|(]\s*)date\b(?! -u -d)/);
+      }
   });
 
   it('are valid bash: every command meant to succeed parses (bash -n), here-docs included', () => {
-    const script = sessions.slice(0, 120).flatMap((s) => s.turns.filter((t) => t.expect !== 'fail').map((t) => t.cmd)).join('\n');
+    const script = sessions
+      .slice(0, 120)
+      .flatMap((s) => s.turns.filter((t) => t.expect !== 'fail').map((t) => t.cmd))
+      .join('\n');
     const r = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -142,7 +182,15 @@ describe('grammarShare', () => {
         const t: Terminal = {
           info: { backend: 'fake', mode: 'pty' },
           dead: false,
-          run: async (cmd: string): Promise<Turn> => ({ cmd, output: Buffer.from(`${cmd.length}\r\n`), exit: 0, cwd: '/root', ms: 1, timedOut: false, truncated: false }),
+          run: async (cmd: string): Promise<Turn> => ({
+            cmd,
+            output: Buffer.from(`${cmd.length}\r\n`),
+            exit: 0,
+            cwd: '/root',
+            ms: 1,
+            timedOut: false,
+            truncated: false,
+          }),
           close: async () => {},
         };
         return t;
@@ -153,7 +201,9 @@ describe('grammarShare', () => {
     expect(r.recorded).toBe(6);
     expect(JSON.parse(readFileSync(join(out, 'raw', 'run.json'), 'utf8'))).toMatchObject({ grammarShare: 0.5 });
     await expect(generateCorpus({ sessions: 6, seed: 3, out, jobs: 2, backend: fake })).rejects.toThrow(/grammarShare=0\.5/);
-    await expect(generateCorpus({ sessions: 6, seed: 3, out: mkdtempSync(join(tmpdir(), 'tw-grammar-')), jobs: 2, backend: fake, grammarShare: 2 })).rejects.toThrow(/from 0 to 1/);
+    await expect(
+      generateCorpus({ sessions: 6, seed: 3, out: mkdtempSync(join(tmpdir(), 'tw-grammar-')), jobs: 2, backend: fake, grammarShare: 2 }),
+    ).rejects.toThrow(/from 0 to 1/);
   });
 });
 

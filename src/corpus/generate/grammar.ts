@@ -65,11 +65,123 @@ export const FAR_BACK = 20;
 
 // ------------------------------------------------------------------ names and contents
 
-const ROOTS = ['/tmp', '/tmp', '/srv', '/opt', '/var/tmp', '/home', '/mnt', '/root', '/root', '/data', '/work', '/usr/local/src', '/var/lib', '/scratch', '/var/opt'];
-const EXTS = ['', '', '', '.txt', '.txt', '.log', '.csv', '.tsv', '.dat', '.conf', '.cfg', '.ini', '.md', '.json', '.list', '.out', '.bak', '.tmp', '.env', '.sh', '.py', '.1', '.old', '.rc', '.yml', '.in'];
-const COMMON = ['data', 'out', 'tmp', 'test', 'notes', 'input', 'result', 'list', 'log', 'config', 'backup', 'old', 'new', 'src', 'lib', 'bin', 'docs', 'cache', 'build', 'run', 'a', 'b', 'x'];
+const ROOTS = [
+  '/tmp',
+  '/tmp',
+  '/srv',
+  '/opt',
+  '/var/tmp',
+  '/home',
+  '/mnt',
+  '/root',
+  '/root',
+  '/data',
+  '/work',
+  '/usr/local/src',
+  '/var/lib',
+  '/scratch',
+  '/var/opt',
+];
+const EXTS = [
+  '',
+  '',
+  '',
+  '.txt',
+  '.txt',
+  '.log',
+  '.csv',
+  '.tsv',
+  '.dat',
+  '.conf',
+  '.cfg',
+  '.ini',
+  '.md',
+  '.json',
+  '.list',
+  '.out',
+  '.bak',
+  '.tmp',
+  '.env',
+  '.sh',
+  '.py',
+  '.1',
+  '.old',
+  '.rc',
+  '.yml',
+  '.in',
+];
+const COMMON = [
+  'data',
+  'out',
+  'tmp',
+  'test',
+  'notes',
+  'input',
+  'result',
+  'list',
+  'log',
+  'config',
+  'backup',
+  'old',
+  'new',
+  'src',
+  'lib',
+  'bin',
+  'docs',
+  'cache',
+  'build',
+  'run',
+  'a',
+  'b',
+  'x',
+];
 const LEVELS = ['INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG'];
-const RESERVED = new Set(['HOME', 'PATH', 'PWD', 'OLDPWD', 'IFS', 'PS1', 'PS2', 'PS4', 'SHELL', 'USER', 'LANG', 'TERM', 'LINES', 'COLUMNS', 'LINENO', 'RANDOM', 'SECONDS', 'HOSTNAME', 'MAIL', 'TMOUT', 'CDPATH', 'OPTIND', 'OPTARG', 'UID', 'EUID', 'PPID', 'SHLVL', 'BASH', 'HISTFILE', 'HISTSIZE', 'PROMPT_COMMAND', 'GLOBIGNORE', 'FUNCNAME', 'GROUPS', 'REPLY', 'PIPESTATUS', 'ENV', 'TZ', 'PAGER', 'EDITOR', 'VISUAL', 'TMPDIR', 'LOGNAME', 'DIRSTACK']);
+const RESERVED = new Set([
+  'HOME',
+  'PATH',
+  'PWD',
+  'OLDPWD',
+  'IFS',
+  'PS1',
+  'PS2',
+  'PS4',
+  'SHELL',
+  'USER',
+  'LANG',
+  'TERM',
+  'LINES',
+  'COLUMNS',
+  'LINENO',
+  'RANDOM',
+  'SECONDS',
+  'HOSTNAME',
+  'MAIL',
+  'TMOUT',
+  'CDPATH',
+  'OPTIND',
+  'OPTARG',
+  'UID',
+  'EUID',
+  'PPID',
+  'SHLVL',
+  'BASH',
+  'HISTFILE',
+  'HISTSIZE',
+  'PROMPT_COMMAND',
+  'GLOBIGNORE',
+  'FUNCNAME',
+  'GROUPS',
+  'REPLY',
+  'PIPESTATUS',
+  'ENV',
+  'TZ',
+  'PAGER',
+  'EDITOR',
+  'VISUAL',
+  'TMPDIR',
+  'LOGNAME',
+  'DIRSTACK',
+]);
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
@@ -91,15 +203,27 @@ function token(r: Rng): string {
 function stem(r: Rng): string {
   const a = r.bool(0.75) ? syllableWord(r) : r.pick(COMMON);
   switch (r.int(0, 11)) {
-    case 0: case 1: case 2: case 3: return a;
-    case 4: return `${a}-${syllableWord(r)}`;
-    case 5: return `${a}_${syllableWord(r)}`;
-    case 6: return `${a}${r.int(0, 99)}`;
-    case 7: return `${a}.${syllableWord(r)}`;
-    case 8: return `${pad(r.int(1, 31))}-${a}`;
-    case 9: return `${a}-${r.int(2000, 2030)}`;
-    case 10: return `${a}.v${r.int(1, 9)}`;
-    default: return a.toUpperCase();
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return a;
+    case 4:
+      return `${a}-${syllableWord(r)}`;
+    case 5:
+      return `${a}_${syllableWord(r)}`;
+    case 6:
+      return `${a}${r.int(0, 99)}`;
+    case 7:
+      return `${a}.${syllableWord(r)}`;
+    case 8:
+      return `${pad(r.int(1, 31))}-${a}`;
+    case 9:
+      return `${a}-${r.int(2000, 2030)}`;
+    case 10:
+      return `${a}.v${r.int(1, 9)}`;
+    default:
+      return a.toUpperCase();
   }
 }
 
@@ -108,7 +232,18 @@ function varName(r: Rng): string {
   for (;;) {
     const a = syllableWord(r).slice(0, 8);
     const k = r.int(0, 5);
-    const n = k === 0 ? a : k === 1 ? `${a}_${syllableWord(r).slice(0, 5)}` : k === 2 ? a.toUpperCase() : k === 3 ? `${a}_${syllableWord(r).slice(0, 5)}`.toUpperCase() : k === 4 ? `${a}${r.int(1, 9)}` : `_${a}`;
+    const n =
+      k === 0
+        ? a
+        : k === 1
+          ? `${a}_${syllableWord(r).slice(0, 5)}`
+          : k === 2
+            ? a.toUpperCase()
+            : k === 3
+              ? `${a}_${syllableWord(r).slice(0, 5)}`.toUpperCase()
+              : k === 4
+                ? `${a}${r.int(1, 9)}`
+                : `_${a}`;
     if (!RESERVED.has(n.toUpperCase()) && n.length > 1) return n;
   }
 }
@@ -130,19 +265,41 @@ function contentLines(r: Rng, kind: Kind, lex: readonly string[], n = r.int(2, 7
   const cols = kind === 'csv' ? (out[0] ?? '').split(',').length : 0;
   for (let i = 0; i < n; i++) {
     switch (kind) {
-      case 'words': out.push(Array.from({ length: r.int(1, 5) }, w).join(' ')); break;
-      case 'kv': out.push(`${syllableWord(r).slice(0, 7)}${r.pick(['=', '=', '_' + syllableWord(r).slice(0, 3) + '='])}${w()}`); break;
-      case 'csv': out.push([r.pick(lex), ...Array.from({ length: cols - 1 }, () => String(r.int(0, r.pick([9, 99, 999]))))].join(',')); break;
-      case 'nums': out.push(String(r.int(r.pick([0, -50]), r.pick([9, 99, 999, 9999])))); break;
-      case 'log': out.push(`${r.pick(LEVELS)} ${syllableWord(r)}: ${w()} ${r.int(0, 999)}`); break;
-      case 'list': out.push(r.bool(0.6) ? r.pick(lex) : token(r)); break;
-      case 'pairs': out.push(`${r.pick(lex)} ${r.int(0, 500)}`); break;
+      case 'words':
+        out.push(Array.from({ length: r.int(1, 5) }, w).join(' '));
+        break;
+      case 'kv':
+        out.push(`${syllableWord(r).slice(0, 7)}${r.pick(['=', '=', '_' + syllableWord(r).slice(0, 3) + '='])}${w()}`);
+        break;
+      case 'csv':
+        out.push([r.pick(lex), ...Array.from({ length: cols - 1 }, () => String(r.int(0, r.pick([9, 99, 999]))))].join(','));
+        break;
+      case 'nums':
+        out.push(String(r.int(r.pick([0, -50]), r.pick([9, 99, 999, 9999]))));
+        break;
+      case 'log':
+        out.push(`${r.pick(LEVELS)} ${syllableWord(r)}: ${w()} ${r.int(0, 999)}`);
+        break;
+      case 'list':
+        out.push(r.bool(0.6) ? r.pick(lex) : token(r));
+        break;
+      case 'pairs':
+        out.push(`${r.pick(lex)} ${r.int(0, 500)}`);
+        break;
     }
   }
   return out;
 }
 
-const KINDS: readonly (readonly [Kind, number])[] = [['words', 3], ['kv', 2], ['csv', 1.5], ['nums', 1.5], ['log', 1.5], ['list', 2], ['pairs', 2]];
+const KINDS: readonly (readonly [Kind, number])[] = [
+  ['words', 3],
+  ['kv', 2],
+  ['csv', 1.5],
+  ['nums', 1.5],
+  ['log', 1.5],
+  ['list', 2],
+  ['pairs', 2],
+];
 
 /** Single-quote a shell word when it needs it (our contents never hold a single quote). */
 function q(s: string): string {
@@ -155,14 +312,18 @@ const sortC = (ls: readonly string[]): string[] => [...ls].sort((a, b) => (a < b
 const uniqAdj = (ls: readonly string[]): string[] => ls.filter((l, i) => i === 0 || ls[i - 1] !== l);
 const upper = (s: string): string => s.replace(/[a-z]/g, (c) => c.toUpperCase());
 const bytes = (ls: readonly string[]): number => ls.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-const words = (ls: readonly string[]): string[] => ls.join(' ').split(/\s+/).filter((x) => x !== '');
+const words = (ls: readonly string[]): string[] =>
+  ls
+    .join(' ')
+    .split(/\s+/)
+    .filter((x) => x !== '');
 const field = (l: string, n: number): string => l.trim().split(/\s+/)[n - 1] ?? '';
 function cutField(l: string, d: string, n: number): string {
   return l.includes(d) ? (l.split(d)[n - 1] ?? '') : l;
 }
 function uniqC(ls: readonly string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < ls.length;) {
+  for (let i = 0; i < ls.length; ) {
     let j = i;
     while (j < ls.length && ls[j] === ls[i]) j++;
     out.push(`${String(j - i).padStart(7)} ${ls[i]}`);
@@ -191,7 +352,10 @@ interface FuncInfo {
   sep: string;
 }
 
-type Snapshot = Pick<Shell, 'cwd' | 'prev' | 'dirs' | 'files' | 'links' | 'vars' | 'exported' | 'readonlyVars' | 'arrays' | 'funcs' | 'aliases' | 'keep' | 'stack' | 'lastWritten'>;
+type Snapshot = Pick<
+  Shell,
+  'cwd' | 'prev' | 'dirs' | 'files' | 'links' | 'vars' | 'exported' | 'readonlyVars' | 'arrays' | 'funcs' | 'aliases' | 'keep' | 'stack' | 'lastWritten'
+>;
 
 class Shell {
   cwd: string;
@@ -219,18 +383,62 @@ class Shell {
     this.base = base;
     this.cwd = '/root';
     this.lex = lex;
-    for (const d of ['/', '/root', '/tmp', '/srv', '/opt', '/var', '/var/tmp', '/home', '/mnt', '/usr', '/usr/local', '/usr/local/src', '/var/lib', '/var/opt', '/etc']) this.dirs.add(d);
+    for (const d of [
+      '/',
+      '/root',
+      '/tmp',
+      '/srv',
+      '/opt',
+      '/var',
+      '/var/tmp',
+      '/home',
+      '/mnt',
+      '/usr',
+      '/usr/local',
+      '/usr/local/src',
+      '/var/lib',
+      '/var/opt',
+      '/etc',
+    ])
+      this.dirs.add(d);
   }
 
   /** A deep copy of the belief, to put back when a move's command is dropped after it ran. */
   save(): Snapshot {
     return structuredClone({
-      cwd: this.cwd, prev: this.prev, dirs: this.dirs, files: this.files, links: this.links, vars: this.vars, exported: this.exported,
-      readonlyVars: this.readonlyVars, arrays: this.arrays, funcs: this.funcs, aliases: this.aliases, keep: this.keep, stack: this.stack, lastWritten: this.lastWritten,
+      cwd: this.cwd,
+      prev: this.prev,
+      dirs: this.dirs,
+      files: this.files,
+      links: this.links,
+      vars: this.vars,
+      exported: this.exported,
+      readonlyVars: this.readonlyVars,
+      arrays: this.arrays,
+      funcs: this.funcs,
+      aliases: this.aliases,
+      keep: this.keep,
+      stack: this.stack,
+      lastWritten: this.lastWritten,
     });
   }
   load(x: Snapshot): void {
-    ({ cwd: this.cwd, prev: this.prev, dirs: this.dirs, files: this.files, links: this.links, vars: this.vars, exported: this.exported, readonlyVars: this.readonlyVars, arrays: this.arrays, funcs: this.funcs, aliases: this.aliases, keep: this.keep, stack: this.stack, lastWritten: this.lastWritten } = x);
+    ({
+      cwd: this.cwd,
+      prev: this.prev,
+      dirs: this.dirs,
+      files: this.files,
+      links: this.links,
+      vars: this.vars,
+      exported: this.exported,
+      readonlyVars: this.readonlyVars,
+      arrays: this.arrays,
+      funcs: this.funcs,
+      aliases: this.aliases,
+      keep: this.keep,
+      stack: this.stack,
+      lastWritten: this.lastWritten,
+    } = x);
   }
 
   abs(p: string): string {
@@ -277,7 +485,9 @@ class Shell {
   }
   /** A known file (not a memo), near the cwd by preference; `known`: only with known contents. */
   pickFile(r: Rng, known = false, pred: (f: FileInfo, p: string) => boolean = () => true): string | null {
-    const all = [...this.files.entries()].filter(([p, f]) => !this.keep.has(p) && (!known || (f.lines !== null && f.lines.length > 0)) && pred(f, p)).map(([p]) => p);
+    const all = [...this.files.entries()]
+      .filter(([p, f]) => !this.keep.has(p) && (!known || (f.lines !== null && f.lines.length > 0)) && pred(f, p))
+      .map(([p]) => p);
     if (all.length === 0) return null;
     const near = all.filter((p) => posix.dirname(p) === this.cwd);
     return r.pick(near.length > 0 && r.bool(0.75) ? near : all);
@@ -329,17 +539,19 @@ class Shell {
       return;
     }
     const moveKeys = <V>(m: Map<string, V>): void => {
-      for (const [k, v] of [...m]) if (k === from || k.startsWith(from + '/')) {
-        m.delete(k);
-        m.set(to + k.slice(from.length), v);
-      }
+      for (const [k, v] of [...m])
+        if (k === from || k.startsWith(from + '/')) {
+          m.delete(k);
+          m.set(to + k.slice(from.length), v);
+        }
     };
     moveKeys(this.files);
     moveKeys(this.links);
-    for (const d of [...this.dirs]) if (d === from || d.startsWith(from + '/')) {
-      this.dirs.delete(d);
-      this.dirs.add(to + d.slice(from.length));
-    }
+    for (const d of [...this.dirs])
+      if (d === from || d.startsWith(from + '/')) {
+        this.dirs.delete(d);
+        this.dirs.add(to + d.slice(from.length));
+      }
   }
   cd(to: string): void {
     this.prev = this.cwd;
@@ -372,7 +584,10 @@ class Shell {
   }
   /** A search pattern for a file: a piece of one of its words (a hit), or a made-up miss. */
   pattern(r: Rng, ls: readonly string[], hit = false): string {
-    const ws = ls.join(' ').split(/[^A-Za-z0-9]+/).filter((w) => w.length >= 2);
+    const ws = ls
+      .join(' ')
+      .split(/[^A-Za-z0-9]+/)
+      .filter((w) => w.length >= 2);
     if (ws.length > 0 && (hit || r.bool(0.8))) {
       const w = r.pick(ws);
       const a = r.int(0, Math.max(0, w.length - 2));
@@ -450,7 +665,16 @@ function fileReader(s: Shell, r: Rng, p: string): Out {
     () => ({ cmd: `grep -c ${pat} ${f}`, out: [String(ls.filter(hit).length)], ok: ls.some(hit) }),
     () => ({ cmd: `grep -v ${pat} ${f}`, out: ls.filter((l) => !hit(l)), ok: ls.some((l) => !hit(l)) }),
     () => ({ cmd: `grep -i ${pat.toUpperCase()} ${f}`, ok: null }),
-    () => ({ cmd: `grep -o ${pat} ${f}`, out: ls.flatMap((l) => l.split(pat).slice(1).map(() => pat)), ok: ls.some(hit) }),
+    () => ({
+      cmd: `grep -o ${pat} ${f}`,
+      out: ls.flatMap((l) =>
+        l
+          .split(pat)
+          .slice(1)
+          .map(() => pat),
+      ),
+      ok: ls.some(hit),
+    }),
     () => ({ cmd: `grep -w ${pat} ${f}`, ok: null }),
     () => ({ cmd: `grep -E '^[a-z]+' ${f}`, ok: null }),
     () => ({ cmd: `grep -E '[0-9]{2,}' ${f}`, ok: null }),
@@ -491,7 +715,10 @@ function fileReader(s: Shell, r: Rng, p: string): Out {
       return { cmd: `mapfile -t ${a} < ${f}; echo \${#${a}[@]}`, out: [String(n)], ok: true };
     },
     () => ({ cmd: `echo "$(wc -l < ${f}) lines"`, out: [`${n} lines`], ok: true }),
-    () => ({ cmd: `cat ${f} | ${r.pick(['sort | head -n 2', 'wc -l', 'tr a-z A-Z | head -n 3', "tr ' ' '\\n' | sort | uniq -c | sort -rn | head -n 3", 'rev | sort', 'head -n 2 | tail -n 1', `grep -c ${pat}`, "awk '{print length($0)}'", 'nl -ba | tail -n 2', 'sort -u | wc -l'])}`, ok: null }),
+    () => ({
+      cmd: `cat ${f} | ${r.pick(['sort | head -n 2', 'wc -l', 'tr a-z A-Z | head -n 3', "tr ' ' '\\n' | sort | uniq -c | sort -rn | head -n 3", 'rev | sort', 'head -n 2 | tail -n 1', `grep -c ${pat}`, "awk '{print length($0)}'", 'nl -ba | tail -n 2', 'sort -u | wc -l'])}`,
+      ok: null,
+    }),
   ];
   if (ls.some((l) => /^[a-z]+ -?\d+$/.test(l)) && ls.every((l) => /^\S+ -?\d+$/.test(l))) {
     const sum = ls.reduce((t, l) => t + Number(field(l, 2)), 0);
@@ -563,7 +790,10 @@ function freeReader(s: Shell, r: Rng): Out {
     () => ({ cmd: `printf '%-${r.int(4, 10)}s|%s\\n' ${w1} ${w2}`, ok: true }),
     () => ({ cmd: `printf '%05d %x %o\\n' ${a} ${a} ${a}`, out: [`${pad(a, 5)} ${a.toString(16)} ${a.toString(8)}`], ok: true }),
     () => ({ cmd: `printf '%.${r.int(1, 4)}f\\n' ${a}.${r.int(0, 999)}`, ok: true }),
-    () => ({ cmd: `printf '%s\\n' ${ws.map(q).join(' ')} | ${r.pick(['sort', 'sort -r', 'sort -u', 'wc -l', 'head -n 2', 'tail -n 1', 'uniq -c', 'nl', 'tac', 'paste -sd,', 'tr a-z A-Z', 'rev', 'grep -v ' + syllableWord(r).slice(0, 2), 'xargs', 'column', 'sort | head -n 1', "awk '{print length}'", 'cut -c1-3'])}`, ok: null }),
+    () => ({
+      cmd: `printf '%s\\n' ${ws.map(q).join(' ')} | ${r.pick(['sort', 'sort -r', 'sort -u', 'wc -l', 'head -n 2', 'tail -n 1', 'uniq -c', 'nl', 'tac', 'paste -sd,', 'tr a-z A-Z', 'rev', 'grep -v ' + syllableWord(r).slice(0, 2), 'xargs', 'column', 'sort | head -n 1', "awk '{print length}'", 'cut -c1-3'])}`,
+      ok: null,
+    }),
     () => ({ cmd: `echo $((${a} ${r.pick(['+', '-', '*', '/', '%'])} ${b}))`, ok: true }),
     () => {
       const m = r.int(2, 9);
@@ -587,13 +817,19 @@ function freeReader(s: Shell, r: Rng): Out {
     () => ({ cmd: `seq -w ${r.int(1, 9)} ${r.int(10, 15)}`, ok: true }),
     () => ({ cmd: `seq ${r.int(5, 9)} -1 ${r.int(1, 4)}`, ok: true }),
     () => ({ cmd: `seq -f '${syllableWord(r).slice(0, 4)}-%02g' ${r.int(2, 5)}`, ok: true }),
-    () => ({ cmd: `seq ${r.int(3, 20)} | ${r.pick(['paste -sd+ | bc', 'tail -n 3', 'head -n 2', "awk '{s+=$1} END {print s}'", 'sort -rn | head -n 3', 'tac | head -n 4', 'xargs -n 3', 'grep 1', 'wc -l', 'paste - -', 'nl | tail -n 2', 'sed -n 2~3p'])}`, ok: null }),
+    () => ({
+      cmd: `seq ${r.int(3, 20)} | ${r.pick(['paste -sd+ | bc', 'tail -n 3', 'head -n 2', "awk '{s+=$1} END {print s}'", 'sort -rn | head -n 3', 'tac | head -n 4', 'xargs -n 3', 'grep 1', 'wc -l', 'paste - -', 'nl | tail -n 2', 'sed -n 2~3p'])}`,
+      ok: null,
+    }),
     () => ({ cmd: `yes ${w1} | head -n ${r.int(1, 4)}`, ok: true }),
     () => ({ cmd: `factor ${r.int(2, 99999)}`, ok: true }),
     () => ({ cmd: `numfmt --to=${r.pick(['iec', 'si'])} ${r.int(1000, 99999999)}`, ok: true }),
     () => ({ cmd: `numfmt --from=iec ${r.int(1, 99)}${r.pick(['K', 'M', 'G'])}`, ok: true }),
     () => ({ cmd: `date -u -d @${r.int(0, 2000000000)} ${r.pick(['+%F', "'+%Y-%m-%d %H:%M'", '+%s', '+%A', '+%j'])}`, ok: true }),
-    () => ({ cmd: `date -u -d '${r.int(1990, 2030)}-${pad(r.int(1, 12))}-${pad(r.int(1, 28))}' ${r.pick(['+%A', '+%j', '+%s', '+%B', "'+%d/%m/%Y'", '+%U'])}`, ok: true }),
+    () => ({
+      cmd: `date -u -d '${r.int(1990, 2030)}-${pad(r.int(1, 12))}-${pad(r.int(1, 28))}' ${r.pick(['+%A', '+%j', '+%s', '+%B', "'+%d/%m/%Y'", '+%U'])}`,
+      ok: true,
+    }),
     () => ({ cmd: `date -u -d '${r.int(2000, 2030)}-01-01 + ${r.int(1, 400)} days' +%F`, ok: true }),
     () => ({ cmd: `basename ${['', ...Array.from({ length: r.int(1, 3) }, () => stem(r))].join('/')}/${w1}${r.pick(EXTS)}`, ok: true }),
     () => ({ cmd: `basename ${s.ref(s.cwd)}/${w1}.${r.pick(['txt', 'log', 'sh'])} .${r.pick(['txt', 'log', 'sh'])}`, ok: true }),
@@ -606,7 +842,10 @@ function freeReader(s: Shell, r: Rng): Out {
     () => ({ cmd: `echo ${q(ws.join(' '))} | awk '{print $NF}'`, out: [ws[ws.length - 1] ?? ''], ok: true }),
     () => ({ cmd: `echo ${q(ws.join(' '))} | tr ' ' '\\n' | sort${r.bool(0.5) ? ' -r' : ''}`, ok: true }),
     () => ({ cmd: `echo ${q(ws.join(' '))} | sed 's/ /${r.pick(['_', ',', '-', ':'])}/g'`, ok: true }),
-    () => ({ cmd: `echo ${w1} | ${r.pick(['base64', 'md5sum', 'sha256sum | cut -c1-16', 'od -An -c', 'xxd -p', 'od -An -tx1', 'cksum', 'fold -w 2'])}`, ok: true }),
+    () => ({
+      cmd: `echo ${w1} | ${r.pick(['base64', 'md5sum', 'sha256sum | cut -c1-16', 'od -An -c', 'xxd -p', 'od -An -tx1', 'cksum', 'fold -w 2'])}`,
+      ok: true,
+    }),
     () => ({ cmd: `echo ${Buffer.from(w1 + '\n').toString('base64')} | base64 -d`, out: [w1], ok: true }),
     () => ({ cmd: `base64 <<< ${w1}`, out: [Buffer.from(w1 + '\n').toString('base64')], ok: true }),
     () => ({ cmd: `rev <<< ${w1}`, out: [[...w1].reverse().join('')], ok: true }),
@@ -614,10 +853,18 @@ function freeReader(s: Shell, r: Rng): Out {
     () => ({ cmd: `tr a-z n-za-m <<< ${w1}`, ok: true }),
     () => ({ cmd: `read -r x y z <<< ${q(ws.join(' '))}; echo "$y"`, ok: true }),
     () => ({ cmd: `IFS=${r.pick([',', ':', '-'])} read -r p1 p2 p3 <<< "${ws.join(',')}"; echo "$p1|$p3"`, ok: true }),
-    () => ({ cmd: `comm -${r.pick(['12', '23', '13', '3'])} <(printf '%s\\n' ${sortC(ws).join(' ')}) <(printf '%s\\n' ${sortC([...ws.slice(1), w2]).join(' ')})`, ok: true }),
+    () => ({
+      cmd: `comm -${r.pick(['12', '23', '13', '3'])} <(printf '%s\\n' ${sortC(ws).join(' ')}) <(printf '%s\\n' ${sortC([...ws.slice(1), w2]).join(' ')})`,
+      ok: true,
+    }),
     () => ({ cmd: `diff <(printf '%s\\n' ${ws.join(' ')}) <(printf '%s\\n' ${[...ws.slice(0, -1), w2].join(' ')})`, ok: null }),
     () => ({ cmd: `paste <(seq ${ws.length}) <(printf '%s\\n' ${ws.join(' ')})`, ok: true }),
-    () => ({ cmd: `join <(printf '%s\\n' ${sortC(ws.map((w, i) => `${w}:${i}`)).map(q).join(' ')} | tr : ' ') <(printf '%s ${a}\\n' ${sortC(ws).join(' ')})`, ok: true }),
+    () => ({
+      cmd: `join <(printf '%s\\n' ${sortC(ws.map((w, i) => `${w}:${i}`))
+        .map(q)
+        .join(' ')} | tr : ' ') <(printf '%s ${a}\\n' ${sortC(ws).join(' ')})`,
+      ok: true,
+    }),
     () => ({ cmd: `python3 -c 'print(${a} ${r.pick(['+', '-', '*', '//', '%', '**'])} ${r.int(1, 9)})'`, ok: true }),
     () => {
       const m = r.int(1, 4);
@@ -632,21 +879,89 @@ function freeReader(s: Shell, r: Rng): Out {
     () => ({ cmd: `python3 -c 'from collections import Counter; print(Counter("${ws.join('')}").most_common(${r.int(1, 3)}))'`, ok: true }),
     () => ({ cmd: `python3 -c 'print(*range(${r.int(1, 4)}, ${r.int(5, 12)}), sep="${r.pick([',', ' ', '-'])}")'`, ok: true }),
     () => ({ cmd: `python3 -c 'import os.path as p; print(p.splitext("${w1}.${r.pick(['tar.gz', 'txt', 'py'])}"))'`, ok: true }),
-    () => ({ cmd: `python3 -c 'print("${w1}".${r.pick(['upper()', 'title()', 'capitalize()', 'swapcase()', 'center(12, "*")', 'zfill(9)', 'count("a")', 'find("e")'])})'`, ok: true }),
+    () => ({
+      cmd: `python3 -c 'print("${w1}".${r.pick(['upper()', 'title()', 'capitalize()', 'swapcase()', 'center(12, "*")', 'zfill(9)', 'count("a")', 'find("e")'])})'`,
+      ok: true,
+    }),
     () => ({ cmd: `python3 -c 'print("${w1}"[::-1], "${w1}"[:2])'`, ok: true }),
     () => ({ cmd: `perl -e 'print ${a} * ${b}, "\\n"'`, out: [String(a * b)], ok: true }),
     () => ({ cmd: `perl -le 'print join ",", reverse ${ws.map((w) => `"${w}"`).join(', ')}'`, ok: true }),
     () => ({ cmd: `echo ${q(ws.join(' '))} | perl -lane 'print scalar @F'`, out: [String(ws.length)], ok: true }),
     () => {
       const key = syllableWord(r);
-      return { cmd: `echo '{"${key}": ${a}, "list": [${ws.slice(0, 3).map((w) => `"${w}"`).join(', ')}]}' | jq ${r.pick([`.${key}`, '.list[1]', "'.list | length'", '-c .list', '-r .list[0]', 'keys', "-c 'del(.list)'", '-M .'])}`, ok: true };
+      return {
+        cmd: `echo '{"${key}": ${a}, "list": [${ws
+          .slice(0, 3)
+          .map((w) => `"${w}"`)
+          .join(', ')}]}' | jq ${r.pick([`.${key}`, '.list[1]', "'.list | length'", '-c .list', '-r .list[0]', 'keys', "-c 'del(.list)'", '-M .'])}`,
+        ok: true,
+      };
     },
     () => ({ cmd: `jq -n '${a} + ${b}'`, out: [String(a + b)], ok: true }),
-    () => ({ cmd: `jq -rn '[${ws.slice(0, 4).map((w) => `"${w}"`).join(',')}] | ${r.pick(['sort | join(",")', 'length', 'map(ascii_upcase) | .[0]', 'reverse | .[0]'])}'`, ok: true }),
+    () => ({
+      cmd: `jq -rn '[${ws
+        .slice(0, 4)
+        .map((w) => `"${w}"`)
+        .join(',')}] | ${r.pick(['sort | join(",")', 'length', 'map(ascii_upcase) | .[0]', 'reverse | .[0]'])}'`,
+      ok: true,
+    }),
     () => ({ cmd: `sqlite3 :memory: 'select ${a} * ${b};'`, out: [String(a * b)], ok: true }),
     () => ({ cmd: `sqlite3 :memory: "select upper('${w1}'), length('${w1}');"`, ok: true }),
-    () => ({ cmd: r.pick(['head -n 3 /etc/passwd', 'cut -d: -f1 /etc/passwd | head -n 5', 'grep -c nologin /etc/passwd', 'wc -l /etc/shells', 'cat /etc/hostname', 'cat /etc/debian_version', 'ls /etc | head -n 6', 'ls /usr/share | wc -l', "awk -F: '$3 < 5 {print $1}' /etc/passwd", 'grep ^root /etc/group', 'sort -t: -k3 -n /etc/group | head -n 3', 'tail -n 2 /etc/shells', 'grep -v ^# /etc/host.conf', 'head -n 3 /etc/login.defs | wc -c', 'ls /usr/bin | grep ^z | head', 'head -c 40 /etc/os-release; echo']), ok: true }),
-    () => ({ cmd: r.pick(['whoami', 'id -u', 'id -un', 'hostname', 'uname -s', 'echo $HOME', 'echo $SHELL', 'pwd', 'echo $PWD', 'umask', 'echo $0', 'type cd', 'type -t echo', 'command -v ls', 'which sort', 'type -a true | head -n 2', 'command -V printf', 'echo $BASH_VERSION | cut -d. -f1', 'getconf PATH_MAX /', 'tty > /dev/null; echo $?', 'echo $-', 'true; echo $?', 'false; echo $?', '! false; echo $?', 'test 3 -gt 2; echo $?', '[ abc = abc ] && echo same', '[[ -n "" ]] || echo empty', "printf '%s\\n' \"$PWD\" | wc -c", 'hash -r; type ls']), ok: true }),
+    () => ({
+      cmd: r.pick([
+        'head -n 3 /etc/passwd',
+        'cut -d: -f1 /etc/passwd | head -n 5',
+        'grep -c nologin /etc/passwd',
+        'wc -l /etc/shells',
+        'cat /etc/hostname',
+        'cat /etc/debian_version',
+        'ls /etc | head -n 6',
+        'ls /usr/share | wc -l',
+        "awk -F: '$3 < 5 {print $1}' /etc/passwd",
+        'grep ^root /etc/group',
+        'sort -t: -k3 -n /etc/group | head -n 3',
+        'tail -n 2 /etc/shells',
+        'grep -v ^# /etc/host.conf',
+        'head -n 3 /etc/login.defs | wc -c',
+        'ls /usr/bin | grep ^z | head',
+        'head -c 40 /etc/os-release; echo',
+      ]),
+      ok: true,
+    }),
+    () => ({
+      cmd: r.pick([
+        'whoami',
+        'id -u',
+        'id -un',
+        'hostname',
+        'uname -s',
+        'echo $HOME',
+        'echo $SHELL',
+        'pwd',
+        'echo $PWD',
+        'umask',
+        'echo $0',
+        'type cd',
+        'type -t echo',
+        'command -v ls',
+        'which sort',
+        'type -a true | head -n 2',
+        'command -V printf',
+        'echo $BASH_VERSION | cut -d. -f1',
+        'getconf PATH_MAX /',
+        'tty > /dev/null; echo $?',
+        'echo $-',
+        'true; echo $?',
+        'false; echo $?',
+        '! false; echo $?',
+        'test 3 -gt 2; echo $?',
+        '[ abc = abc ] && echo same',
+        '[[ -n "" ]] || echo empty',
+        'printf \'%s\\n\' "$PWD" | wc -c',
+        'hash -r; type ls',
+      ]),
+      ok: true,
+    }),
   ];
   const o = r.pick(opts)();
   if (o.out !== undefined && o.out.length === 0) o.out = undefined;
@@ -657,7 +972,14 @@ function freeReader(s: Shell, r: Rng): Out {
 function treeReader(s: Shell, r: Rng): Out {
   const d = s.pickDir(r);
   const where = d && d !== s.cwd && r.bool(0.35) ? ' ' + s.ref(d, r) : '';
-  const exts = [...new Set([...s.files.keys()].filter((p) => posix.dirname(p) === s.cwd).map((p) => posix.extname(p)).filter((e) => e !== ''))];
+  const exts = [
+    ...new Set(
+      [...s.files.keys()]
+        .filter((p) => posix.dirname(p) === s.cwd)
+        .map((p) => posix.extname(p))
+        .filter((e) => e !== ''),
+    ),
+  ];
   const own = s.inOwnTree();
   const opts: (() => Out)[] = [
     () => ({ cmd: `ls${where}`, ok: true }),
@@ -694,7 +1016,10 @@ function treeReader(s: Shell, r: Rng): Out {
       () => ({ cmd: `find . -type f | wc -l`, ok: true }),
       () => ({ cmd: `find . -type f -name '${r.pick('abcdfghjklmnprstvwz'.split(''))}*' | sort`, ok: true }),
       () => ({ cmd: `find . -type f -size ${r.pick(['-1k', '+0', '-100c', '+20c'])} | sort | head -n 10`, ok: true }),
-      () => ({ cmd: `find . -type f | sort | xargs ${r.pick(['wc -l', 'ls -1', 'basename -a', 'head -n 1 -q', 'grep -c ' + syllableWord(r).slice(0, 2)])} | tail -n 12`, ok: null }),
+      () => ({
+        cmd: `find . -type f | sort | xargs ${r.pick(['wc -l', 'ls -1', 'basename -a', 'head -n 1 -q', 'grep -c ' + syllableWord(r).slice(0, 2)])} | tail -n 12`,
+        ok: null,
+      }),
       () => ({ cmd: `find . -type f -exec ${r.pick(['basename {} \\;', 'wc -c {} +', 'grep -l ' + r.pick(s.lex) + ' {} +'])} | sort | head -n 10`, ok: null }),
       () => ({ cmd: `tree${r.pick(['', ' -L 1', ' -a', ' -d', ' --noreport', ' -F'])} | head -n 25`, ok: true }),
       () => ({ cmd: `grep -rn ${r.pick(s.lex)} . | sort | head -n 8`, ok: true }),
@@ -720,11 +1045,14 @@ function compose(s: Shell, r: Rng, o: Out): { cmd: string; family: FamilyName; e
     [() => `{ echo '--- ${w}'; ${o.cmd}; } | head -n ${r.int(3, 8)}`, 'ok'],
     [() => `( ${o.cmd} ) | ${r.pick(['tail -n 2', 'wc -c', 'sort', 'head -n 1', 'nl', 'cat -n'])}`, 'ok'],
     [() => `echo "${w}: $(${o.cmd} | head -n 1)"`, 'ok'],
-    [() => {
-      const v = s.freshVar(r);
-      s.vars.set(v, o.out && o.out.length === 1 && o.ok === true ? (o.out[0] ?? '') : null);
-      return `${v}=$(${o.cmd}); echo "${w} $${v}"`;
-    }, 'any'],
+    [
+      () => {
+        const v = s.freshVar(r);
+        s.vars.set(v, o.out && o.out.length === 1 && o.ok === true ? (o.out[0] ?? '') : null);
+        return `${v}=$(${o.cmd}); echo "${w} $${v}"`;
+      },
+      'any',
+    ],
   ];
   const [form, expect] = r.pick(forms);
   return { cmd: form(), family: 'operators', expect };
@@ -740,7 +1068,8 @@ function writeMove(s: Shell, r: Rng): GrammarTurn | null {
   const existing = s.pickFile(r, false, (_, x) => s.writable(x));
   const k = r.int(0, 16);
   switch (k) {
-    case 0: case 1: {
+    case 0:
+    case 1: {
       const l = ls[0] ?? '';
       if (existing && r.bool(0.5)) {
         s.append(existing, [l]);
@@ -755,7 +1084,8 @@ function writeMove(s: Shell, r: Rng): GrammarTurn | null {
     case 3:
       s.addFile(p, ls, kind);
       return T(`printf ${(ls[0] ?? '').startsWith('-') ? '-- ' : ''}'${ls.join('\\n')}\\n' > ${f}`, 'edit');
-    case 4: case 5: {
+    case 4:
+    case 5: {
       // tags start with a vowel or have none, so no generated line can end the here-doc early
       const tag = r.pick(['EOF', 'EOF', 'END', 'TXT', 'EOT', 'X']);
       const quoted = r.bool(0.5) ? `'${tag}'` : tag;
@@ -792,7 +1122,11 @@ function writeMove(s: Shell, r: Rng): GrammarTurn | null {
     case 9: {
       const n = r.int(2, 12);
       const lo = r.int(0, 5);
-      s.addFile(p, Array.from({ length: n }, (_, i) => String(lo + i)), 'nums');
+      s.addFile(
+        p,
+        Array.from({ length: n }, (_, i) => String(lo + i)),
+        'nums',
+      );
       return T(`seq ${lo} ${lo + n - 1} > ${f}`, 'edit');
     }
     case 10: {
@@ -856,7 +1190,8 @@ function writeMove(s: Shell, r: Rng): GrammarTurn | null {
 function fsMove(s: Shell, r: Rng): GrammarTurn | null {
   const k = r.int(0, 15);
   switch (k) {
-    case 0: case 1: {
+    case 0:
+    case 1: {
       const n = s.freshName(r, s.cwd, false);
       if (r.bool(0.5)) {
         const parts = [n, ...Array.from({ length: r.int(1, 3) }, () => stem(r))];
@@ -961,7 +1296,17 @@ function fsMove(s: Shell, r: Rng): GrammarTurn | null {
       if (!f) return null;
       const info = s.files.get(f);
       if (!info) return null;
-      const m = r.pick([['+x', info.mode | 0o111], ['755', 0o755], ['644', 0o644], ['600', 0o600], ['u+x', info.mode | 0o100], ['go-r', info.mode & ~0o044], ['a-w', info.mode & ~0o222], ['700', 0o700], ['440', 0o440]] as const);
+      const m = r.pick([
+        ['+x', info.mode | 0o111],
+        ['755', 0o755],
+        ['644', 0o644],
+        ['600', 0o600],
+        ['u+x', info.mode | 0o100],
+        ['go-r', info.mode & ~0o044],
+        ['a-w', info.mode & ~0o222],
+        ['700', 0o700],
+        ['440', 0o440],
+      ] as const);
       info.mode = m[1];
       return T(`chmod ${m[0]} ${s.ref(f, r)}${r.bool(0.4) ? ` && stat -c '%a %n' ${s.ref(f)}` : ''}`, 'edit');
     }
@@ -975,12 +1320,20 @@ function fsMove(s: Shell, r: Rng): GrammarTurn | null {
       const ref = s.ref(f, r);
       const k2 = r.int(0, 4);
       if (k2 === 0) {
-        s.addFile(f, ls.map((l) => (g ? l.split(from).join(to) : l.replace(from, to))), s.files.get(f)?.kind ?? null);
+        s.addFile(
+          f,
+          ls.map((l) => (g ? l.split(from).join(to) : l.replace(from, to))),
+          s.files.get(f)?.kind ?? null,
+        );
         return T(`sed -i 's/${from}/${to}/${g ? 'g' : ''}' ${ref}`, 'edit');
       }
       if (k2 === 1) {
         const n = r.int(1, ls.length);
-        s.addFile(f, ls.filter((_, i) => i !== n - 1), s.files.get(f)?.kind ?? null);
+        s.addFile(
+          f,
+          ls.filter((_, i) => i !== n - 1),
+          s.files.get(f)?.kind ?? null,
+        );
         return T(`sed -i '${n}d' ${ref}`, 'edit');
       }
       if (k2 === 2) {
@@ -1023,7 +1376,10 @@ function fsMove(s: Shell, r: Rng): GrammarTurn | null {
         const gz = f + '.gz';
         if (s.exists(gz)) return null;
         s.files.set(gz, { lines: null, kind: null, mode: info.mode });
-        return T(`gzip -k${r.bool(0.5) ? 'n' : ''} ${s.ref(f, r)} && ${r.pick([`gzip -l ${s.ref(gz)} | tail -n 1`, `zcat ${s.ref(gz)} | head -n 3`, `ls ${s.ref(gz)}`, `gunzip -c ${s.ref(gz)} | wc -l`])}`, 'archive');
+        return T(
+          `gzip -k${r.bool(0.5) ? 'n' : ''} ${s.ref(f, r)} && ${r.pick([`gzip -l ${s.ref(gz)} | tail -n 1`, `zcat ${s.ref(gz)} | head -n 3`, `ls ${s.ref(gz)}`, `gunzip -c ${s.ref(gz)} | wc -l`])}`,
+          'archive',
+        );
       }
       const d = s.pickDir(r, (x) => x !== s.cwd && !s.cwd.startsWith(x + '/'));
       if (!d) return null;
@@ -1099,7 +1455,8 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
   const k = r.int(0, 27);
   const v0 = s.pickVar(r);
   switch (k) {
-    case 0: case 1: {
+    case 0:
+    case 1: {
       const v = s.freshVar(r);
       const val = r.bool(0.5) ? s.word(r) : Array.from({ length: r.int(2, 4) }, () => s.word(r)).join(' ');
       s.vars.set(v, val);
@@ -1119,11 +1476,20 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
       const v = s.freshVar(r);
       if (!f) return null;
       const ls = s.lines(f);
-      const o = r.pick([[`$(wc -l < ${s.ref(f, r)})`, String(ls.length)], [`$(head -n 1 ${s.ref(f, r)})`, ls[0] ?? ''], [`$(tail -n 1 ${s.ref(f, r)})`, ls[ls.length - 1] ?? ''], [`$(basename ${s.ref(f, r)})`, posix.basename(f)], [`\`wc -w < ${s.ref(f, r)}\``, String(words(ls).length)]] as const);
+      const o = r.pick([
+        [`$(wc -l < ${s.ref(f, r)})`, String(ls.length)],
+        [`$(head -n 1 ${s.ref(f, r)})`, ls[0] ?? ''],
+        [`$(tail -n 1 ${s.ref(f, r)})`, ls[ls.length - 1] ?? ''],
+        [`$(basename ${s.ref(f, r)})`, posix.basename(f)],
+        [`\`wc -w < ${s.ref(f, r)}\``, String(words(ls).length)],
+      ] as const);
       s.vars.set(v, o[1]);
       return T(`${v}=${o[0].startsWith('`') ? o[0] : `"${o[0]}"`}${r.bool(0.5) ? `; echo "${v}=$${v}"` : ''}`, 'env');
     }
-    case 4: case 25: case 26: case 27: {
+    case 4:
+    case 25:
+    case 26:
+    case 27: {
       if (!v0) return null;
       const forms = [
         `echo $${v0}`,
@@ -1155,11 +1521,19 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
       const val = s.word(r);
       s.vars.set(v, val);
       s.exported.add(v);
-      return T(`export ${v}=${q(val)}${r.bool(0.4) ? ` && ${r.pick([`bash -c 'echo "$${v}"'`, `printenv ${v}`, `env | grep ^${v}=`, `sh -c 'echo \${${v}}'`])}` : ''}`, 'env');
+      return T(
+        `export ${v}=${q(val)}${r.bool(0.4) ? ` && ${r.pick([`bash -c 'echo "$${v}"'`, `printenv ${v}`, `env | grep ^${v}=`, `sh -c 'echo \${${v}}'`])}` : ''}`,
+        'env',
+      );
     }
     case 6: {
       if (!v0) return null;
-      const sub = r.pick([`bash -c 'echo "\${${v0}:-unset}"'`, `printenv ${v0} || echo "not exported"`, `env | grep -c ^${v0}=`, `export ${v0}; bash -c 'echo $${v0}'`]);
+      const sub = r.pick([
+        `bash -c 'echo "\${${v0}:-unset}"'`,
+        `printenv ${v0} || echo "not exported"`,
+        `env | grep -c ^${v0}=`,
+        `export ${v0}; bash -c 'echo $${v0}'`,
+      ]);
       if (sub.startsWith('export')) s.exported.add(v0);
       return T(sub, 'env', 'any');
     }
@@ -1169,14 +1543,16 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
       s.exported.delete(v0);
       return T(`unset ${v0}${r.bool(0.5) ? `; echo "\${${v0}-gone}"` : ''}`, 'env');
     }
-    case 8: case 9: {
+    case 8:
+    case 9: {
       const name = s.freshFunc(r);
       const kind = r.pick<FuncKind>(['join', 'times', 'each', 'count', 'sum', 'ret', 'upper', 'shift', 'grep', 'mkcd', 'first']);
       const info: FuncInfo = { kind, k: r.int(2, 12), sep: r.pick(['-', ':', '/', '_', ' + ', '.']) };
       s.funcs.set(name, info);
       return T(funcDef(name, info, r), 'env');
     }
-    case 10: case 11: {
+    case 10:
+    case 11: {
       const fs = [...s.funcs.keys()].filter((f) => !s.keep.has(f));
       if (fs.length === 0) return null;
       return funcCall(s, r, r.pick(fs));
@@ -1198,16 +1574,26 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
       s.arrays.set(v, items);
       return T(`${v}=(${items.map(q).join(' ')})${r.bool(0.4) ? `; echo \${#${v}[@]}` : ''}`, 'env');
     }
-    case 15: case 16: {
+    case 15:
+    case 16: {
       const v = s.pickArray(r);
       if (!v) return null;
       const xs = s.arrays.get(v) ?? [];
       const i = r.int(0, Math.max(0, xs.length - 1));
       const add = s.word(r);
       const forms = [
-        `echo \${${v}[${i}]}`, `echo \${#${v}[@]}`, `echo "\${${v}[@]}"`, `echo \${${v}[-1]}`, `echo "\${${v}[@]:1:2}"`,
-        `for x in "\${${v}[@]}"; do echo "- $x"; done`, `printf '%s\\n' "\${${v}[@]}" | sort`, `echo \${!${v}[@]}`,
-        `${v}+=(${q(add)}); echo \${#${v}[@]}`, `echo "\${${v}[*]}" | tr ' ' ,`, `declare -p ${v}`, `unset '${v}[0]'; echo "\${${v}[@]}"`,
+        `echo \${${v}[${i}]}`,
+        `echo \${#${v}[@]}`,
+        `echo "\${${v}[@]}"`,
+        `echo \${${v}[-1]}`,
+        `echo "\${${v}[@]:1:2}"`,
+        `for x in "\${${v}[@]}"; do echo "- $x"; done`,
+        `printf '%s\\n' "\${${v}[@]}" | sort`,
+        `echo \${!${v}[@]}`,
+        `${v}+=(${q(add)}); echo \${#${v}[@]}`,
+        `echo "\${${v}[*]}" | tr ' ' ,`,
+        `declare -p ${v}`,
+        `unset '${v}[0]'; echo "\${${v}[@]}"`,
       ];
       const cmd = r.pick(forms);
       if (cmd.startsWith(`${v}+=`)) xs.push(add);
@@ -1230,13 +1616,16 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
     }
     case 19: {
       const ws = Array.from({ length: r.int(2, 5) }, () => s.word(r));
-      return T(r.pick([
-        `set -- ${ws.map(q).join(' ')}; echo "$# $1"`,
-        `set -- ${ws.map(q).join(' ')}; shift; echo "$@"`,
-        `set -- ${ws.map(q).join(' ')}; echo "\${@: -1}"`,
-        `set -- ${ws.map(q).join(' ')}; for a; do echo "<$a>"; done`,
-        `set -- ${ws.map(q).join(' ')}; shift 2; echo $#`,
-      ]), 'env');
+      return T(
+        r.pick([
+          `set -- ${ws.map(q).join(' ')}; echo "$# $1"`,
+          `set -- ${ws.map(q).join(' ')}; shift; echo "$@"`,
+          `set -- ${ws.map(q).join(' ')}; echo "\${@: -1}"`,
+          `set -- ${ws.map(q).join(' ')}; for a; do echo "<$a>"; done`,
+          `set -- ${ws.map(q).join(' ')}; shift 2; echo $#`,
+        ]),
+        'env',
+      );
     }
     case 20: {
       const v = s.freshVar(r);
@@ -1265,24 +1654,51 @@ function envMove(s: Shell, r: Rng): GrammarTurn | null {
       return T(`declare -A ${m}=([${k1}]=${r.int(1, 99)} [${k2}]=${q(s.word(r))}); echo "\${${m}[${r.pick([k1, k2])}]}"`, 'env');
     }
     default:
-      return T(r.pick(['echo $HOME', 'echo $OLDPWD', 'echo $SHLVL', 'env | grep -c =', 'declare -F | head -n 5', 'alias | head -n 5', 'set -o | grep -c on', 'shopt -q extglob && echo on || echo off', 'type -t cd', `type ${[...s.funcs.keys()][0] ?? 'ls'}`, 'compgen -A function | head -n 5', 'echo "${BASH_VERSINFO[0]}"']), 'env');
+      return T(
+        r.pick([
+          'echo $HOME',
+          'echo $OLDPWD',
+          'echo $SHLVL',
+          'env | grep -c =',
+          'declare -F | head -n 5',
+          'alias | head -n 5',
+          'set -o | grep -c on',
+          'shopt -q extglob && echo on || echo off',
+          'type -t cd',
+          `type ${[...s.funcs.keys()][0] ?? 'ls'}`,
+          'compgen -A function | head -n 5',
+          'echo "${BASH_VERSINFO[0]}"',
+        ]),
+        'env',
+      );
   }
 }
 
 function funcDef(name: string, f: FuncInfo, r: Rng): string {
   const kw = r.bool(0.2) ? `function ${name}` : `${name}()`;
   switch (f.kind) {
-    case 'join': return `${kw} { echo "$1${f.sep}$2"; }`;
-    case 'times': return `${kw} { local n=$1; echo $(( n * ${f.k} )); }`;
-    case 'each': return `${kw} { for x in "$@"; do echo "[$x]"; done; }`;
-    case 'count': return `${kw} { [ -f "$1" ] && wc -l < "$1" || echo "no such file: $1"; }`;
-    case 'sum': return `${kw} {\n  local s=0\n  for n in "$@"; do s=$((s + n)); done\n  echo "$s"\n}`;
-    case 'ret': return `${kw} { [ "$1" -gt ${f.k} ] && return 0; return 1; }`;
-    case 'upper': return `${kw} { printf '%s\\n' "\${1^^}"; }`;
-    case 'shift': return `${kw} { local first=$1; shift; echo "$first then $# more: $*"; }`;
-    case 'grep': return `${kw} { grep -c "$1" "$2" 2>/dev/null || echo 0; }`;
-    case 'mkcd': return `${kw} { mkdir -p "$1" && cd "$1"; }`;
-    case 'first': return `${kw} { head -n "\${2:-1}" "$1"; }`;
+    case 'join':
+      return `${kw} { echo "$1${f.sep}$2"; }`;
+    case 'times':
+      return `${kw} { local n=$1; echo $(( n * ${f.k} )); }`;
+    case 'each':
+      return `${kw} { for x in "$@"; do echo "[$x]"; done; }`;
+    case 'count':
+      return `${kw} { [ -f "$1" ] && wc -l < "$1" || echo "no such file: $1"; }`;
+    case 'sum':
+      return `${kw} {\n  local s=0\n  for n in "$@"; do s=$((s + n)); done\n  echo "$s"\n}`;
+    case 'ret':
+      return `${kw} { [ "$1" -gt ${f.k} ] && return 0; return 1; }`;
+    case 'upper':
+      return `${kw} { printf '%s\\n' "\${1^^}"; }`;
+    case 'shift':
+      return `${kw} { local first=$1; shift; echo "$first then $# more: $*"; }`;
+    case 'grep':
+      return `${kw} { grep -c "$1" "$2" 2>/dev/null || echo 0; }`;
+    case 'mkcd':
+      return `${kw} { mkdir -p "$1" && cd "$1"; }`;
+    case 'first':
+      return `${kw} { head -n "\${2:-1}" "$1"; }`;
   }
 }
 
@@ -1291,17 +1707,24 @@ function funcCall(s: Shell, r: Rng, name: string): GrammarTurn | null {
   if (!f) return null;
   const w = (): string => q(s.word(r));
   switch (f.kind) {
-    case 'join': return T(`${name} ${w()} ${w()}`, 'env');
-    case 'times': return T(r.bool(0.7) ? `${name} ${r.int(0, 99)}` : `echo "result: $(${name} ${r.int(0, 99)})"`, 'env');
-    case 'each': return T(`${name} ${Array.from({ length: r.int(1, 4) }, w).join(' ')}`, 'env');
+    case 'join':
+      return T(`${name} ${w()} ${w()}`, 'env');
+    case 'times':
+      return T(r.bool(0.7) ? `${name} ${r.int(0, 99)}` : `echo "result: $(${name} ${r.int(0, 99)})"`, 'env');
+    case 'each':
+      return T(`${name} ${Array.from({ length: r.int(1, 4) }, w).join(' ')}`, 'env');
     case 'count': {
       const p = r.bool(0.75) ? s.pickFile(r) : null;
       return T(`${name} ${p ? s.ref(p, r) : s.freshName(r, s.cwd)}`, 'env', 'any');
     }
-    case 'sum': return T(`${name} ${Array.from({ length: r.int(2, 5) }, () => r.int(0, 200)).join(' ')}`, 'env');
-    case 'ret': return T(`${name} ${r.int(0, 20)}; echo $?`, 'env');
-    case 'upper': return T(`${name} ${w()}`, 'env');
-    case 'shift': return T(`${name} ${Array.from({ length: r.int(1, 4) }, w).join(' ')}`, 'env');
+    case 'sum':
+      return T(`${name} ${Array.from({ length: r.int(2, 5) }, () => r.int(0, 200)).join(' ')}`, 'env');
+    case 'ret':
+      return T(`${name} ${r.int(0, 20)}; echo $?`, 'env');
+    case 'upper':
+      return T(`${name} ${w()}`, 'env');
+    case 'shift':
+      return T(`${name} ${Array.from({ length: r.int(1, 4) }, w).join(' ')}`, 'env');
     case 'grep': {
       const p = s.pickFile(r, true);
       if (!p) return null;
@@ -1340,9 +1763,12 @@ function controlMove(s: Shell, r: Rng): GrammarTurn | null {
   const v = s.pickVar(r);
   const n = r.int(2, 6);
   switch (k) {
-    case 0: return T(`for w in ${ws.map(q).join(' ')}; do echo "${r.pick(['item', '>', '-', 'got'])} $w"; done`, 'operators');
-    case 1: return T(`for i in $(seq ${n}); do echo $((i * ${r.int(2, 12)})); done`, 'operators');
-    case 2: return T(`for ((i = ${r.int(0, 2)}; i < ${n + 2}; i${r.pick(['++', ' += 2'])})); do printf '%d ' $i; done; echo`, 'operators');
+    case 0:
+      return T(`for w in ${ws.map(q).join(' ')}; do echo "${r.pick(['item', '>', '-', 'got'])} $w"; done`, 'operators');
+    case 1:
+      return T(`for i in $(seq ${n}); do echo $((i * ${r.int(2, 12)})); done`, 'operators');
+    case 2:
+      return T(`for ((i = ${r.int(0, 2)}; i < ${n + 2}; i${r.pick(['++', ' += 2'])})); do printf '%d ' $i; done; echo`, 'operators');
     case 3: {
       s.vars.set('i', String(n));
       return T(`i=0; while [ $i -lt ${n} ]; do i=$((i + 1)); echo "round $i"; done`, 'operators');
@@ -1363,7 +1789,10 @@ function controlMove(s: Shell, r: Rng): GrammarTurn | null {
     }
     case 7: {
       if (!v) return null;
-      return T(`case $${v} in ${r.pick(['*[0-9]*) echo digits ;;', '[a-m]*) echo low ;;', '*-*) echo dashed ;;'])} ${r.pick(['"") echo empty ;;', '[A-Z]*) echo upper ;;'])} *) echo ${q(ws[0] ?? 'other')} ;; esac`, 'operators');
+      return T(
+        `case $${v} in ${r.pick(['*[0-9]*) echo digits ;;', '[a-m]*) echo low ;;', '*-*) echo dashed ;;'])} ${r.pick(['"") echo empty ;;', '[A-Z]*) echo upper ;;'])} *) echo ${q(ws[0] ?? 'other')} ;; esac`,
+        'operators',
+      );
     }
     case 8: {
       const w = ws[0] ?? 'x';
@@ -1377,9 +1806,27 @@ function controlMove(s: Shell, r: Rng): GrammarTurn | null {
       if (!f) return null;
       return T(`n=0; while read -r _; do n=$((n + 1)); done < ${s.ref(f, r)}; echo "$n lines"`, 'operators');
     }
-    case 11: return T(`{ ${ws.map((w) => `echo ${q(w)}`).join('; ')}; } | ${r.pick(['sort', 'sort -r', 'wc -l', 'tac', 'nl', 'paste -sd,', 'tail -n 1'])}`, 'operators');
-    case 12: return T(`(${r.pick(['exit', 'exit', 'return'])} ${r.int(0, 9)}) 2>/dev/null; echo $?`, 'operators');
-    case 13: return T(r.pick([`true && echo ${ws[0]}`, `false || echo ${ws[0]}`, `false && echo ${ws[0]} || echo ${ws[1]}`, `echo ${ws[0]}; false; echo $?`, `! true; echo $?`, `true | false; echo $? "\${PIPESTATUS[@]}"`, `echo ${ws[0]} && false; echo $?`, `test ${r.int(0, 9)} -${r.pick(['lt', 'gt', 'eq', 'ne', 'le', 'ge'])} ${r.int(0, 9)} && echo true || echo false`]), 'operators');
+    case 11:
+      return T(
+        `{ ${ws.map((w) => `echo ${q(w)}`).join('; ')}; } | ${r.pick(['sort', 'sort -r', 'wc -l', 'tac', 'nl', 'paste -sd,', 'tail -n 1'])}`,
+        'operators',
+      );
+    case 12:
+      return T(`(${r.pick(['exit', 'exit', 'return'])} ${r.int(0, 9)}) 2>/dev/null; echo $?`, 'operators');
+    case 13:
+      return T(
+        r.pick([
+          `true && echo ${ws[0]}`,
+          `false || echo ${ws[0]}`,
+          `false && echo ${ws[0]} || echo ${ws[1]}`,
+          `echo ${ws[0]}; false; echo $?`,
+          `! true; echo $?`,
+          `true | false; echo $? "\${PIPESTATUS[@]}"`,
+          `echo ${ws[0]} && false; echo $?`,
+          `test ${r.int(0, 9)} -${r.pick(['lt', 'gt', 'eq', 'ne', 'le', 'ge'])} ${r.int(0, 9)} && echo true || echo false`,
+        ]),
+        'operators',
+      );
     case 14: {
       if (!f) return null;
       const pat = s.pattern(r, s.lines(f));
@@ -1411,20 +1858,76 @@ function errorMove(s: Shell, r: Rng): GrammarTurn | null {
   const d = s.pickDir(r, (x) => x !== s.cwd);
   const k = r.int(0, 11);
   switch (k) {
-    case 0: case 1: return T(`${r.pick(['cat', 'head -n 2', 'tail -n 1', 'wc -l', 'sort', 'grep x', 'stat', 'rm', 'cp', 'mv', 'ls', 'cd', 'source', 'python3', 'md5sum', 'diff ' + fr, 'cmp ' + fr, 'du -b', 'base64', 'tac', 'nl', 'readlink -e', 'realpath -e'])} ${missing}`.replace(/^(cp|mv) (\S+)$/, `$1 $2 ${stem(r)}`), 'errors', 'fail');
-    case 2: return T(r.pick([
-      `ls --${syllableWord(r)}`, `sort -Z ${fr}`, `head -n ${syllableWord(r)} ${fr}`, `wc --${syllableWord(r)} ${fr}`, `grep --${syllableWord(r)} x ${fr}`,
-      `cut ${fr}`, `cut -f0 ${fr}`, `seq ${syllableWord(r)}`, 'tr', `tr ${syllableWord(r)}`, `sed 's/a/' ${fr}`, `awk '{print $1' ${fr}`, `expr 1 +`,
-      `date -u -d ${syllableWord(r)}`, `chmod ${r.pick(['999', 'q+x', '8'])} ${fr}`, 'mkdir', 'ln', `cp ${fr}`, `printf '%d\\n' ${syllableWord(r)}`,
-      `jq . <<< '${syllableWord(r)}'`, `factor ${syllableWord(r)}`, `numfmt ${syllableWord(r)}`, `uniq -${r.pick(['q', 'j', 'k'])} ${fr}`,
-      `touch -d ${syllableWord(r)} ${fr}`, `head -c -${syllableWord(r)} ${fr}`, `tail --lines=${syllableWord(r)} ${fr}`, `split -l 0 ${fr}`, `find . -maxdepth`,
-    ]), 'errors', 'fail');
-    case 3: return T(r.pick([
-      'echo )', 'fi', 'done', 'then echo x', `echo $((${r.int(1, 9)} + ))`, `echo $((${r.int(1, 99)} / 0))`, `let ${r.int(1, 9)}/0`, `: \${${varName(r)}?not set}`,
-      `echo \${${varName(r)}:}`, `[ ${r.int(1, 9)} -eq ${syllableWord(r)} ]`, 'if then fi', `${funcName(r)}() { }`, 'for; do echo; done', `echo ${syllableWord(r)} | | wc`,
-      `(( ${r.int(1, 9)} +* 2 ))`, `echo \${${syllableWord(r)}[}`,
-    ]), 'errors', 'fail');
-    case 4: return T(`${syllableWord(r)}${r.pick(['-', '_', ''])}${r.int(0, 99)}${r.bool(0.4) ? ' ' + s.word(r) : ''}`, 'errors', 'fail');
+    case 0:
+    case 1:
+      return T(
+        `${r.pick(['cat', 'head -n 2', 'tail -n 1', 'wc -l', 'sort', 'grep x', 'stat', 'rm', 'cp', 'mv', 'ls', 'cd', 'source', 'python3', 'md5sum', 'diff ' + fr, 'cmp ' + fr, 'du -b', 'base64', 'tac', 'nl', 'readlink -e', 'realpath -e'])} ${missing}`.replace(
+          /^(cp|mv) (\S+)$/,
+          `$1 $2 ${stem(r)}`,
+        ),
+        'errors',
+        'fail',
+      );
+    case 2:
+      return T(
+        r.pick([
+          `ls --${syllableWord(r)}`,
+          `sort -Z ${fr}`,
+          `head -n ${syllableWord(r)} ${fr}`,
+          `wc --${syllableWord(r)} ${fr}`,
+          `grep --${syllableWord(r)} x ${fr}`,
+          `cut ${fr}`,
+          `cut -f0 ${fr}`,
+          `seq ${syllableWord(r)}`,
+          'tr',
+          `tr ${syllableWord(r)}`,
+          `sed 's/a/' ${fr}`,
+          `awk '{print $1' ${fr}`,
+          `expr 1 +`,
+          `date -u -d ${syllableWord(r)}`,
+          `chmod ${r.pick(['999', 'q+x', '8'])} ${fr}`,
+          'mkdir',
+          'ln',
+          `cp ${fr}`,
+          `printf '%d\\n' ${syllableWord(r)}`,
+          `jq . <<< '${syllableWord(r)}'`,
+          `factor ${syllableWord(r)}`,
+          `numfmt ${syllableWord(r)}`,
+          `uniq -${r.pick(['q', 'j', 'k'])} ${fr}`,
+          `touch -d ${syllableWord(r)} ${fr}`,
+          `head -c -${syllableWord(r)} ${fr}`,
+          `tail --lines=${syllableWord(r)} ${fr}`,
+          `split -l 0 ${fr}`,
+          `find . -maxdepth`,
+        ]),
+        'errors',
+        'fail',
+      );
+    case 3:
+      return T(
+        r.pick([
+          'echo )',
+          'fi',
+          'done',
+          'then echo x',
+          `echo $((${r.int(1, 9)} + ))`,
+          `echo $((${r.int(1, 99)} / 0))`,
+          `let ${r.int(1, 9)}/0`,
+          `: \${${varName(r)}?not set}`,
+          `echo \${${varName(r)}:}`,
+          `[ ${r.int(1, 9)} -eq ${syllableWord(r)} ]`,
+          'if then fi',
+          `${funcName(r)}() { }`,
+          'for; do echo; done',
+          `echo ${syllableWord(r)} | | wc`,
+          `(( ${r.int(1, 9)} +* 2 ))`,
+          `echo \${${syllableWord(r)}[}`,
+        ]),
+        'errors',
+        'fail',
+      );
+    case 4:
+      return T(`${syllableWord(r)}${r.pick(['-', '_', ''])}${r.int(0, 99)}${r.bool(0.4) ? ' ' + s.word(r) : ''}`, 'errors', 'fail');
     case 5: {
       if (!f) return null;
       const info = s.files.get(f);
@@ -1445,16 +1948,61 @@ function errorMove(s: Shell, r: Rng): GrammarTurn | null {
       if (!f) return null;
       return T(r.pick([`cd ${fr}`, `mkdir ${fr}`, `ls ${fr}/`, `cat ${fr}/x`, `touch ${fr}/${stem(r)}`, `mkdir ${fr}/${stem(r)}`]), 'errors', 'fail');
     }
-    case 9: return T(r.pick([
-      `python3 -c 'print(${r.int(1, 99)} / 0)'`, `python3 -c 'import ${syllableWord(r)}_${r.int(0, 9)}'`, `python3 -c 'print(${syllableWord(r)})'`, `python3 -c 'raise SystemExit(${r.int(1, 9)})'`,
-      `python3 -c 'int("${syllableWord(r)}")'`, `python3 -c '[1, 2][${r.int(2, 9)}]'`, `python3 -c 'print("a" + ${r.int(1, 9)})'`, `python3 -c 'open("${missing}")'`,
-      `python3 -c 'def f(:'`, `python3 -c '{}["${syllableWord(r)}"]'`,
-    ]), 'python', 'fail');
+    case 9:
+      return T(
+        r.pick([
+          `python3 -c 'print(${r.int(1, 99)} / 0)'`,
+          `python3 -c 'import ${syllableWord(r)}_${r.int(0, 9)}'`,
+          `python3 -c 'print(${syllableWord(r)})'`,
+          `python3 -c 'raise SystemExit(${r.int(1, 9)})'`,
+          `python3 -c 'int("${syllableWord(r)}")'`,
+          `python3 -c '[1, 2][${r.int(2, 9)}]'`,
+          `python3 -c 'print("a" + ${r.int(1, 9)})'`,
+          `python3 -c 'open("${missing}")'`,
+          `python3 -c 'def f(:'`,
+          `python3 -c '{}["${syllableWord(r)}"]'`,
+        ]),
+        'python',
+        'fail',
+      );
     case 10: {
       const pat = syllableWord(r) + r.int(0, 9);
-      return T(r.pick([`grep ${pat} ${fr}`, `grep -q ${pat} ${fr}; echo $?`, `cmp ${fr} ${f && s.pickFile(r) !== f ? s.ref(s.pickFile(r) ?? f, r) : '/etc/hostname'}`, `diff ${fr} /etc/hostname`, `test -d ${fr}; echo $?`, `false`, `[ -z "${s.word(r)}" ]`, `expr 0 \\* ${r.int(1, 9)}`, `ls ${missing} 2>/dev/null || echo "no ${posix.basename(missing)}"`, `command -v ${syllableWord(r)}${r.int(0, 9)} || echo none`]), 'errors', 'any');
+      return T(
+        r.pick([
+          `grep ${pat} ${fr}`,
+          `grep -q ${pat} ${fr}; echo $?`,
+          `cmp ${fr} ${f && s.pickFile(r) !== f ? s.ref(s.pickFile(r) ?? f, r) : '/etc/hostname'}`,
+          `diff ${fr} /etc/hostname`,
+          `test -d ${fr}; echo $?`,
+          `false`,
+          `[ -z "${s.word(r)}" ]`,
+          `expr 0 \\* ${r.int(1, 9)}`,
+          `ls ${missing} 2>/dev/null || echo "no ${posix.basename(missing)}"`,
+          `command -v ${syllableWord(r)}${r.int(0, 9)} || echo none`,
+        ]),
+        'errors',
+        'any',
+      );
     }
-    default: return T(r.pick([`touch ${posix.join(stem(r), stem(r), stem(r))}`, `mv ${fr} ${missing}/${stem(r)}/`, ...(f ? [`ln -s ${fr} ${fr}`] : []), `cd ${missing}`, `pushd ${missing}`, ...(s.stack.length === 0 ? ['popd'] : []), `unalias ${funcName(r)}`, `unset -f ${funcName(r)}; ${funcName(r)}`, `kill %${r.int(1, 9)}`, `fg`, `wait %1`, `shift 5`]), 'errors', 'fail');
+    default:
+      return T(
+        r.pick([
+          `touch ${posix.join(stem(r), stem(r), stem(r))}`,
+          `mv ${fr} ${missing}/${stem(r)}/`,
+          ...(f ? [`ln -s ${fr} ${fr}`] : []),
+          `cd ${missing}`,
+          `pushd ${missing}`,
+          ...(s.stack.length === 0 ? ['popd'] : []),
+          `unalias ${funcName(r)}`,
+          `unset -f ${funcName(r)}; ${funcName(r)}`,
+          `kill %${r.int(1, 9)}`,
+          `fg`,
+          `wait %1`,
+          `shift 5`,
+        ]),
+        'errors',
+        'fail',
+      );
   }
 }
 
@@ -1470,19 +2018,38 @@ interface MemoPlan {
 }
 
 function planMemo(s: Shell, r: Rng): MemoPlan {
-  const kind = r.weighted<Memo['kind']>([['file', 5], ['var', 4], ['array', 1.5], ['func', 1.5], ['alias', 0.7]]);
+  const kind = r.weighted<Memo['kind']>([
+    ['file', 5],
+    ['var', 4],
+    ['array', 1.5],
+    ['func', 1.5],
+    ['alias', 0.7],
+  ]);
   let name = '';
   if (kind === 'file') {
     const where = r.pick(['base', 'base', 'home', 'etc', 'varlog', 'tmp']);
     // two syllable words at least: distinctive, so no other move mentions it by chance
     const fname = `${syllableWord(r)}${r.pick(['', '-', '_', '.'])}${syllableWord(r)}${r.pick(['.conf', '.env', '.txt', '.dat', '.list', '.ini', '.log', '.csv', '', String(r.int(1, 99))])}`;
     const mkdir = where === 'varlog';
-    const abs = where === 'home' ? `/root/.${fname.replace(/^\./, '')}` : where === 'etc' ? `/etc/${fname}` : where === 'varlog' ? `/var/log/${syllableWord(r)}/${fname}` : where === 'tmp' ? `/tmp/${fname}` : posix.join(s.base, fname);
+    const abs =
+      where === 'home'
+        ? `/root/.${fname.replace(/^\./, '')}`
+        : where === 'etc'
+          ? `/etc/${fname}`
+          : where === 'varlog'
+            ? `/var/log/${syllableWord(r)}/${fname}`
+            : where === 'tmp'
+              ? `/tmp/${fname}`
+              : posix.join(s.base, fname);
     name = abs;
     const shape = r.pick(['kv', 'kv', 'nums', 'pairs', 'csv', 'words'] as const);
-    const ls = shape === 'kv'
-      ? Array.from({ length: r.int(3, 7) }, (_, i) => `${syllableWord(r).slice(0, 6)}${i}=${r.pick([token(r), String(r.int(0, 99999)), `${syllableWord(r)}-${r.int(0, 999)}`])}`)
-      : contentLines(r, shape, s.lex, r.int(3, 8));
+    const ls =
+      shape === 'kv'
+        ? Array.from(
+            { length: r.int(3, 7) },
+            (_, i) => `${syllableWord(r).slice(0, 6)}${i}=${r.pick([token(r), String(r.int(0, 99999)), `${syllableWord(r)}-${r.int(0, 999)}`])}`,
+          )
+        : contentLines(r, shape, s.lex, r.int(3, 8));
     return {
       kind,
       name: () => name,
@@ -1500,12 +2067,29 @@ function planMemo(s: Shell, r: Rng): MemoPlan {
       },
       read: () => {
         const shown = s.ref(abs, r);
-        const opts: string[] = [`cat ${shown}`, `wc -l < ${shown}`, `tail -n ${r.int(1, 2)} ${shown}`, `sed -n ${r.int(1, ls.length)}p ${shown}`, `head -n ${r.int(1, 3)} ${shown}`, `grep -n ${s.pattern(r, ls, true)} ${shown}`, `nl ${shown} | tail -n 2`, `awk 'NR == ${r.int(1, ls.length)}' ${shown}`];
+        const opts: string[] = [
+          `cat ${shown}`,
+          `wc -l < ${shown}`,
+          `tail -n ${r.int(1, 2)} ${shown}`,
+          `sed -n ${r.int(1, ls.length)}p ${shown}`,
+          `head -n ${r.int(1, 3)} ${shown}`,
+          `grep -n ${s.pattern(r, ls, true)} ${shown}`,
+          `nl ${shown} | tail -n 2`,
+          `awk 'NR == ${r.int(1, ls.length)}' ${shown}`,
+        ];
         if (shape === 'kv') {
-          const key = (r.pick(ls).split('=')[0] ?? '');
-          opts.push(`grep ^${key}= ${shown} | cut -d= -f2`, `awk -F= '$1 == "${key}" {print $2}' ${shown}`, `sed -n 's/^${key}=//p' ${shown}`, `. ${shown} 2>/dev/null; echo "$${key}"`, `cut -d= -f1 ${shown} | paste -sd,`, `grep -c = ${shown}`);
+          const key = r.pick(ls).split('=')[0] ?? '';
+          opts.push(
+            `grep ^${key}= ${shown} | cut -d= -f2`,
+            `awk -F= '$1 == "${key}" {print $2}' ${shown}`,
+            `sed -n 's/^${key}=//p' ${shown}`,
+            `. ${shown} 2>/dev/null; echo "$${key}"`,
+            `cut -d= -f1 ${shown} | paste -sd,`,
+            `grep -c = ${shown}`,
+          );
         }
-        if (shape === 'nums') opts.push(`awk '{s += $1} END {print s}' ${shown}`, `sort -n ${shown} | tail -n 1`, `paste -sd+ ${shown} | bc`, `sort -n ${shown} | head -n 1`);
+        if (shape === 'nums')
+          opts.push(`awk '{s += $1} END {print s}' ${shown}`, `sort -n ${shown} | tail -n 1`, `paste -sd+ ${shown} | bc`, `sort -n ${shown} | head -n 1`);
         if (shape === 'pairs') opts.push(`awk '{s += $2} END {print s}' ${shown}`, `sort -k2 -n ${shown} | tail -n 1`, `cut -d' ' -f1 ${shown} | sort -u`);
         if (shape === 'csv') opts.push(`cut -d, -f1 ${shown}`, `head -n 1 ${shown} | tr , '\\n'`, `awk -F, 'NR > 1 {print $2}' ${shown}`);
         if (shape === 'words') opts.push(`tr ' ' '\\n' < ${shown} | sort | uniq -c | sort -rn | head -n 3`, `awk '{print $1}' ${shown}`, `wc -w < ${shown}`);
@@ -1516,7 +2100,14 @@ function planMemo(s: Shell, r: Rng): MemoPlan {
   if (kind === 'var') {
     const v = `${syllableWord(r).slice(0, 6)}_${r.pick(['id', 'port', 'key', 'dir', 'tag', 'count', 'name', 'host', 'mode', 'ver'])}`.toUpperCase();
     name = v;
-    const val = r.pick([`${syllableWord(r)}-${r.int(100, 9999)}`, String(r.int(1024, 65535)), `${syllableWord(r)}.${syllableWord(r)}`, `v${r.int(1, 9)}.${r.int(0, 30)}.${r.int(0, 9)}`, syllableWord(r), `/srv/${syllableWord(r)}`]);
+    const val = r.pick([
+      `${syllableWord(r)}-${r.int(100, 9999)}`,
+      String(r.int(1024, 65535)),
+      `${syllableWord(r)}.${syllableWord(r)}`,
+      `v${r.int(1, 9)}.${r.int(0, 30)}.${r.int(0, 9)}`,
+      syllableWord(r),
+      `/srv/${syllableWord(r)}`,
+    ]);
     const exp = r.bool(0.5);
     return {
       kind,
@@ -1528,7 +2119,19 @@ function planMemo(s: Shell, r: Rng): MemoPlan {
         return T(`${exp ? 'export ' : ''}${v}=${val}`, 'env');
       },
       read: () => {
-        const opts = [`echo $${v}`, `echo "${syllableWord(r)}: $${v}"`, `echo \${#${v}}`, `echo \${${v}:-unset}`, `echo "\${${v}%%[.-]*}"`, `echo "\${${v}##*[.-]}"`, `echo "$${v}" | rev`, `echo \${${v}^^}`, `printf '[%s]\\n' "$${v}"`, `[ "$${v}" = "${val}" ] && echo same || echo changed`, `echo "\${${v}:0:3}"`];
+        const opts = [
+          `echo $${v}`,
+          `echo "${syllableWord(r)}: $${v}"`,
+          `echo \${#${v}}`,
+          `echo \${${v}:-unset}`,
+          `echo "\${${v}%%[.-]*}"`,
+          `echo "\${${v}##*[.-]}"`,
+          `echo "$${v}" | rev`,
+          `echo \${${v}^^}`,
+          `printf '[%s]\\n' "$${v}"`,
+          `[ "$${v}" = "${val}" ] && echo same || echo changed`,
+          `echo "\${${v}:0:3}"`,
+        ];
         if (/^\d+$/.test(val)) opts.push(`echo $((${v} + ${r.int(1, 100)}))`, `echo $((${v} % ${r.int(2, 9)}))`);
         if (exp) opts.push(`bash -c 'echo $${v}'`, `printenv ${v}`, `env | grep ^${v}=`);
         return T(r.pick(opts), 'env');
@@ -1547,13 +2150,29 @@ function planMemo(s: Shell, r: Rng): MemoPlan {
         s.arrays.set(v, items);
         return T(`${v}=(${items.map(q).join(' ')})`, 'env');
       },
-      read: () => T(r.pick([`echo \${${v}[${r.int(0, items.length - 1)}]}`, `echo \${#${v}[@]}`, `echo \${${v}[-1]}`, `echo "\${${v}[@]:1:2}"`, `printf '%s\\n' "\${${v}[@]}" | sort`, `for x in "\${${v}[@]}"; do echo "\${#x} $x"; done`, `echo "\${${v}[*]}" | tr ' ' ,`]), 'env'),
+      read: () =>
+        T(
+          r.pick([
+            `echo \${${v}[${r.int(0, items.length - 1)}]}`,
+            `echo \${#${v}[@]}`,
+            `echo \${${v}[-1]}`,
+            `echo "\${${v}[@]:1:2}"`,
+            `printf '%s\\n' "\${${v}[@]}" | sort`,
+            `for x in "\${${v}[@]}"; do echo "\${#x} $x"; done`,
+            `echo "\${${v}[*]}" | tr ' ' ,`,
+          ]),
+          'env',
+        ),
     };
   }
   if (kind === 'func') {
     const fname = funcName(r);
     name = fname;
-    const info: FuncInfo = { kind: r.pick<FuncKind>(['join', 'times', 'each', 'sum', 'upper', 'shift']), k: r.int(2, 12), sep: r.pick(['-', ':', '/', '_', ' + ', '.']) };
+    const info: FuncInfo = {
+      kind: r.pick<FuncKind>(['join', 'times', 'each', 'sum', 'upper', 'shift']),
+      k: r.int(2, 12),
+      sep: r.pick(['-', ':', '/', '_', ' + ', '.']),
+    };
     return {
       kind,
       name: () => name,
@@ -1604,16 +2223,32 @@ function opening(s: Shell, r: Rng, push: (t: GrammarTurn) => void): void {
 }
 
 type Cat = 'nav' | 'write' | 'fs' | 'file' | 'free' | 'tree' | 'env' | 'control' | 'error';
-const CATS: readonly (readonly [Cat, number])[] = [['nav', 7], ['write', 14], ['fs', 8], ['file', 17], ['free', 12], ['tree', 6], ['env', 13], ['control', 9], ['error', 15]];
+const CATS: readonly (readonly [Cat, number])[] = [
+  ['nav', 7],
+  ['write', 14],
+  ['fs', 8],
+  ['file', 17],
+  ['free', 12],
+  ['tree', 6],
+  ['env', 13],
+  ['control', 9],
+  ['error', 15],
+];
 
 function step(s: Shell, r: Rng, cat: Cat): GrammarTurn | null {
   switch (cat) {
-    case 'nav': return navMove(s, r);
-    case 'write': return writeMove(s, r);
-    case 'fs': return fsMove(s, r);
-    case 'env': return envMove(s, r);
-    case 'control': return controlMove(s, r);
-    case 'error': return errorMove(s, r);
+    case 'nav':
+      return navMove(s, r);
+    case 'write':
+      return writeMove(s, r);
+    case 'fs':
+      return fsMove(s, r);
+    case 'env':
+      return envMove(s, r);
+    case 'control':
+      return controlMove(s, r);
+    case 'error':
+      return errorMove(s, r);
     case 'tree': {
       const o = treeReader(s, r);
       const c = compose(s, r, o);
@@ -1624,12 +2259,34 @@ function step(s: Shell, r: Rng, cat: Cat): GrammarTurn | null {
       if (!f) return null;
       const o = fileReader(s, r, f);
       const c = compose(s, r, o);
-      return T(c.cmd, c.family === 'text' ? (/^(cat|head|tail|wc|stat|file|ls|du|od|xxd|md5sum|sha\w*sum|cksum|sum|b2sum|base64)\b/.test(c.cmd) ? 'inspect' : /^python3/.test(c.cmd) ? 'python' : 'text') : c.family, c.expect);
+      return T(
+        c.cmd,
+        c.family === 'text'
+          ? /^(cat|head|tail|wc|stat|file|ls|du|od|xxd|md5sum|sha\w*sum|cksum|sum|b2sum|base64)\b/.test(c.cmd)
+            ? 'inspect'
+            : /^python3/.test(c.cmd)
+              ? 'python'
+              : 'text'
+          : c.family,
+        c.expect,
+      );
     }
     case 'free': {
       const o = freeReader(s, r);
       const c = compose(s, r, o);
-      return T(c.cmd, c.family === 'text' ? (/^python3/.test(c.cmd) ? 'python' : /^(echo|printf|read|IFS)/.test(c.cmd) && c.cmd.includes('$') ? 'env' : /\$\(\(|^expr|^bc|^seq/.test(c.cmd) ? 'operators' : 'text') : c.family, c.expect);
+      return T(
+        c.cmd,
+        c.family === 'text'
+          ? /^python3/.test(c.cmd)
+            ? 'python'
+            : /^(echo|printf|read|IFS)/.test(c.cmd) && c.cmd.includes('$')
+              ? 'env'
+              : /\$\(\(|^expr|^bc|^seq/.test(c.cmd)
+                ? 'operators'
+                : 'text'
+          : c.family,
+        c.expect,
+      );
     }
   }
 }
@@ -1694,7 +2351,14 @@ export function grammarSession(r: Rng, n: number): GrammarSession {
     const t = step(s, r, cat);
     const lastCmd = turns[turns.length - 1];
     // a dropped move must not leave its effects in the belief (moves update it as they draw)
-    if (t === null || (lastCmd && lastCmd.cmd === t.cmd) || mentionsMemo(t.cmd, plans.filter((p) => p.at < i).map((p) => p.p.name()))) {
+    if (
+      t === null ||
+      (lastCmd && lastCmd.cmd === t.cmd) ||
+      mentionsMemo(
+        t.cmd,
+        plans.filter((p) => p.at < i).map((p) => p.p.name()),
+      )
+    ) {
       s.load(before);
       continue;
     }
@@ -1715,18 +2379,150 @@ export function grammarTurns(r: Rng, n: number): ScratchTurn[] {
 
 // ---------------------------------------------------------------- utilities (for tests and stats)
 
-const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'in', 'function', '!', 'time', '{', '}', '[[', ']]', '((', '))']);
+const KEYWORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'for',
+  'while',
+  'until',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'in',
+  'function',
+  '!',
+  'time',
+  '{',
+  '}',
+  '[[',
+  ']]',
+  '((',
+  '))',
+]);
 
 /** Utilities and builtins the generator knows about (what `utilitiesOf` reports). */
 export const KNOWN_UTILITIES: ReadonlySet<string> = new Set([
-  'echo', 'printf', 'cat', 'ls', 'wc', 'head', 'tail', 'sort', 'uniq', 'cut', 'tr', 'sed', 'grep', 'awk', 'seq', 'basename', 'dirname',
-  'expr', 'test', '[', 'touch', 'mkdir', 'cp', 'mv', 'rm', 'rmdir', 'ln', 'readlink', 'realpath', 'stat', 'chmod', 'find', 'xargs', 'rev',
-  'nl', 'paste', 'comm', 'diff', 'cmp', 'base64', 'md5sum', 'sha256sum', 'sha1sum', 'b2sum', 'cksum', 'sum', 'fold', 'fmt', 'column', 'tac',
-  'od', 'xxd', 'split', 'join', 'tee', 'true', 'false', 'type', 'command', 'which', 'read', 'mapfile', 'declare', 'local', 'shift', 'set',
-  'export', 'unset', 'alias', 'unalias', 'readonly', 'source', '.', ':', 'cd', 'pwd', 'pushd', 'popd', 'dirs', 'let', 'python3', 'perl',
-  'jq', 'bc', 'sqlite3', 'tree', 'file', 'du', 'numfmt', 'factor', 'date', 'yes', 'expand', 'pr', 'tsort', 'truncate', 'gzip', 'gunzip',
-  'zcat', 'tar', 'printenv', 'env', 'bash', 'sh', 'whoami', 'id', 'hostname', 'uname', 'umask', 'hash', 'getconf', 'tty', 'shopt',
-  'compgen', 'kill', 'fg', 'wait',
+  'echo',
+  'printf',
+  'cat',
+  'ls',
+  'wc',
+  'head',
+  'tail',
+  'sort',
+  'uniq',
+  'cut',
+  'tr',
+  'sed',
+  'grep',
+  'awk',
+  'seq',
+  'basename',
+  'dirname',
+  'expr',
+  'test',
+  '[',
+  'touch',
+  'mkdir',
+  'cp',
+  'mv',
+  'rm',
+  'rmdir',
+  'ln',
+  'readlink',
+  'realpath',
+  'stat',
+  'chmod',
+  'find',
+  'xargs',
+  'rev',
+  'nl',
+  'paste',
+  'comm',
+  'diff',
+  'cmp',
+  'base64',
+  'md5sum',
+  'sha256sum',
+  'sha1sum',
+  'b2sum',
+  'cksum',
+  'sum',
+  'fold',
+  'fmt',
+  'column',
+  'tac',
+  'od',
+  'xxd',
+  'split',
+  'join',
+  'tee',
+  'true',
+  'false',
+  'type',
+  'command',
+  'which',
+  'read',
+  'mapfile',
+  'declare',
+  'local',
+  'shift',
+  'set',
+  'export',
+  'unset',
+  'alias',
+  'unalias',
+  'readonly',
+  'source',
+  '.',
+  ':',
+  'cd',
+  'pwd',
+  'pushd',
+  'popd',
+  'dirs',
+  'let',
+  'python3',
+  'perl',
+  'jq',
+  'bc',
+  'sqlite3',
+  'tree',
+  'file',
+  'du',
+  'numfmt',
+  'factor',
+  'date',
+  'yes',
+  'expand',
+  'pr',
+  'tsort',
+  'truncate',
+  'gzip',
+  'gunzip',
+  'zcat',
+  'tar',
+  'printenv',
+  'env',
+  'bash',
+  'sh',
+  'whoami',
+  'id',
+  'hostname',
+  'uname',
+  'umask',
+  'hash',
+  'getconf',
+  'tty',
+  'shopt',
+  'compgen',
+  'kill',
+  'fg',
+  'wait',
 ]);
 
 /** The known utilities a command runs (command positions: after |, ;, &&, ||, (, {, $(, keywords). */
@@ -1735,7 +2531,10 @@ export function utilitiesOf(cmd: string): string[] {
   const bare = first.replace(/'[^']*'/g, "''").replace(/"([^"\\]|\\.)*"/g, (m) => (m.includes('$(') ? m.replace(/^"|"$/g, ' ') : '""'));
   const out: string[] = [];
   for (const seg of bare.split(/\|\||&&|[|;(){}`]|\$\(|\bdo\b|\bthen\b|\belse\b/)) {
-    const ws = seg.trim().split(/\s+/).filter((x) => x !== '');
+    const ws = seg
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '');
     let i = 0;
     while (i < ws.length && (KEYWORDS.has(ws[i] ?? '') || /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/.test(ws[i] ?? '') || /^\d*[<>]/.test(ws[i] ?? ''))) i++;
     const w = ws[i];

@@ -15,19 +15,21 @@ describe('scratch sessions', () => {
 
   it('tag every turn with a corpus family', () => {
     const seen = new Set<string>();
-    for (const s of sessions) for (const t of s) {
-      expect(FAMILIES).toContain(t.family);
-      seen.add(t.family);
-    }
+    for (const s of sessions)
+      for (const t of s) {
+        expect(FAMILIES).toContain(t.family);
+        seen.add(t.family);
+      }
     for (const f of ['navigation', 'edit', 'inspect', 'text', 'env', 'operators', 'errors', 'python']) expect(seen).toContain(f);
   });
 
   it('draw names from an open vocabulary: few repeat across sessions', () => {
     const names = new Map<string, number>();
-    for (const s of sessions) for (const t of s) {
-      const m = /^(?:touch|mkdir) (\S+)$/.exec(t.cmd);
-      if (m?.[1]) names.set(m[1], (names.get(m[1]) ?? 0) + 1);
-    }
+    for (const s of sessions)
+      for (const t of s) {
+        const m = /^(?:touch|mkdir) (\S+)$/.exec(t.cmd);
+        if (m?.[1]) names.set(m[1], (names.get(m[1]) ?? 0) + 1);
+      }
     expect(names.size).toBeGreaterThan(300);
     const words = new Set(Array.from({ length: 2000 }, (_, i) => syllableWord(new Rng(i))));
     expect(words.size).toBeGreaterThan(1500);
@@ -36,12 +38,13 @@ describe('scratch sessions', () => {
   it('read back what they wrote: most written files are read later in the session', () => {
     let written = 0;
     let readBack = 0;
-    for (const s of sessions) s.forEach((t, i) => {
-      const m = /> (\S+)$/.exec(t.cmd.split('\n')[0] ?? '');
-      if (!m?.[1] || t.family !== 'edit') return;
-      written++;
-      if (s.slice(i + 1).some((u) => u.cmd.includes(m[1] as string))) readBack++;
-    });
+    for (const s of sessions)
+      s.forEach((t, i) => {
+        const m = /> (\S+)$/.exec(t.cmd.split('\n')[0] ?? '');
+        if (!m?.[1] || t.family !== 'edit') return;
+        written++;
+        if (s.slice(i + 1).some((u) => u.cmd.includes(m[1] as string))) readBack++;
+      });
     expect(written).toBeGreaterThan(500);
     expect(readBack / written).toBeGreaterThan(0.5);
   });

@@ -10,7 +10,33 @@ import { Tree } from './tree.js';
 
 const C = 'bcdfghjklmnprstvwz';
 const V = 'aeiou';
-export const PLACEHOLDER = ['foo', 'bar', 'baz', 'qux', 'data', 'out', 'tmp', 'test', 'notes', 'a', 'b', 'c', 'x', 'y', 'demo', 'work', 'old', 'new', 'src', 'docs', 'backup', 'input', 'result', 'list', 'log'];
+export const PLACEHOLDER = [
+  'foo',
+  'bar',
+  'baz',
+  'qux',
+  'data',
+  'out',
+  'tmp',
+  'test',
+  'notes',
+  'a',
+  'b',
+  'c',
+  'x',
+  'y',
+  'demo',
+  'work',
+  'old',
+  'new',
+  'src',
+  'docs',
+  'backup',
+  'input',
+  'result',
+  'list',
+  'log',
+];
 export const EXTS = ['', '', '', '.txt', '.txt', '.log', '.md', '.csv', '.dat', '.conf', '.sh', '.py', '.json', '.out'];
 
 /** A pronounceable made-up word of 1-3 syllables (open-ended vocabulary). */
@@ -109,14 +135,16 @@ export class Scratch extends Tree<string[]> {
       return;
     }
     if (!this.dirs.has(from)) return;
-    for (const [k, v] of [...this.files]) if (k.startsWith(from + '/')) {
-      this.files.delete(k);
-      this.files.set(to + k.slice(from.length), v);
-    }
-    for (const d of [...this.dirs]) if (d === from || d.startsWith(from + '/')) {
-      this.dirs.delete(d);
-      this.dirs.add(to + d.slice(from.length));
-    }
+    for (const [k, v] of [...this.files])
+      if (k.startsWith(from + '/')) {
+        this.files.delete(k);
+        this.files.set(to + k.slice(from.length), v);
+      }
+    for (const d of [...this.dirs])
+      if (d === from || d.startsWith(from + '/')) {
+        this.dirs.delete(d);
+        this.dirs.add(to + d.slice(from.length));
+      }
   }
   varName(r: Rng): string {
     const n = syllableWord(r).slice(0, 8);

@@ -31,11 +31,12 @@ describe('session generator', () => {
 
   it('covers every family and tags every turn with one', () => {
     const seen = new Set<string>();
-    for (const s of scripts) for (const t of s.turns) {
-      expect(FAMILIES).toContain(t.family);
-      expect(t.cmd.trim()).not.toBe('');
-      seen.add(t.family);
-    }
+    for (const s of scripts)
+      for (const t of s.turns) {
+        expect(FAMILIES).toContain(t.family);
+        expect(t.cmd.trim()).not.toBe('');
+        seen.add(t.family);
+      }
     expect([...seen].sort()).toEqual([...FAMILIES].sort());
   });
 

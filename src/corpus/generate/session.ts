@@ -88,7 +88,20 @@ export function generateScript(seed: number, id: string, o: GenerateOptions = {}
   }
   if (r.bool(o.scratchShare ?? SCRATCH_SHARE)) return { id, seed, setup: [], turns: scratchTurns(r.fork('scratch'), n) };
   const themes = new Set<FamilyName>();
-  for (let i = r.int(1, 2); i > 0; i--) themes.add(r.weighted<FamilyName>([['git', 3], ['archive', 2], ['python', 3], ['text', 3], ['env', 2], ['inspect', 2], ['operators', 2], ['errors', 1.5], ['navigation', 1]]));
+  for (let i = r.int(1, 2); i > 0; i--)
+    themes.add(
+      r.weighted<FamilyName>([
+        ['git', 3],
+        ['archive', 2],
+        ['python', 3],
+        ['text', 3],
+        ['env', 2],
+        ['inspect', 2],
+        ['operators', 2],
+        ['errors', 1.5],
+        ['navigation', 1],
+      ]),
+    );
   const turns: ScriptTurn[] = [];
   const push = (cmd: string, family: FamilyName): void => {
     if (turns.length < n) turns.push({ cmd, family });

@@ -20,7 +20,15 @@ function fakeBackend(log: string[], glitch: (cmd: string, n: number) => boolean 
         run: async (cmd: string): Promise<Turn> => {
           log.push(cmd);
           const bad = glitch(cmd, n++);
-          return { cmd, output: Buffer.from([...cmd].reverse().join('') + '\r\n'), exit: bad ? 130 : cmd.startsWith('cat missing') ? 1 : 0, cwd: '/root', ms: 1, timedOut: false, truncated: false };
+          return {
+            cmd,
+            output: Buffer.from([...cmd].reverse().join('') + '\r\n'),
+            exit: bad ? 130 : cmd.startsWith('cat missing') ? 1 : 0,
+            cwd: '/root',
+            ms: 1,
+            timedOut: false,
+            truncated: false,
+          };
         },
         close: async () => {},
       };
@@ -45,7 +53,11 @@ describe('generateCorpus', () => {
     const r2 = await generateCorpus({ sessions: 34, seed: 5, out, jobs: 4, backend: fakeBackend(log) });
     expect(r2.skipped).toBe(30);
     expect(r2.recorded).toBe(4);
-    const all = [...(await readAllSessions(join(out, 'train.jsonl'))), ...(await readAllSessions(join(out, 'valid.jsonl'))), ...(await readAllSessions(join(out, 'test.jsonl')))];
+    const all = [
+      ...(await readAllSessions(join(out, 'train.jsonl'))),
+      ...(await readAllSessions(join(out, 'valid.jsonl'))),
+      ...(await readAllSessions(join(out, 'test.jsonl'))),
+    ];
     expect(new Set(all.map((s) => s.id)).size).toBe(34);
     expect(all.every((s) => s.turns.every((t) => typeof t.family === 'string'))).toBe(true);
 
@@ -66,8 +78,10 @@ describe('anomalous recordings', () => {
     const out = mkdtempSync(join(tmpdir(), 'tw-corpus-'));
     // the very first command recorded glitches once; every `pwd` always glitches
     const r = await generateCorpus({ sessions: 12, seed: 8, out, jobs: 1, backend: fakeBackend([], (cmd, n) => n === 0 || cmd === 'pwd') });
-    const withPwd = (await import('../generate/session.js'));
-    const pwdSessions = Array.from({ length: 12 }, (_, i) => withPwd.generateScript(withPwd.sessionSeed(8, i), 'x')).filter((s) => s.turns.some((t) => t.cmd === 'pwd')).length;
+    const withPwd = await import('../generate/session.js');
+    const pwdSessions = Array.from({ length: 12 }, (_, i) => withPwd.generateScript(withPwd.sessionSeed(8, i), 'x')).filter((s) =>
+      s.turns.some((t) => t.cmd === 'pwd'),
+    ).length;
     expect(pwdSessions).toBeGreaterThan(0);
     expect(r.rejected).toBe(pwdSessions);
     expect(r.recorded).toBe(12 - pwdSessions);

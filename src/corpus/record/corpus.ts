@@ -102,25 +102,50 @@ const runFileSchema = z.looseObject({
 export async function generateCorpus(o: GenerateCorpusOptions): Promise<GenerateCorpusResult> {
   if (!Number.isInteger(o.sessions) || o.sessions < 1) throw new TwError(`--sessions must be a positive integer, got ${o.sessions}`, 'e.g. --sessions 2000');
   const grammarShare = o.grammarShare ?? 0;
-  if (!Number.isFinite(grammarShare) || grammarShare < 0 || grammarShare > 1) throw new TwError(`--grammar-share must be a number from 0 to 1, got ${grammarShare}`, 'e.g. --grammar-share 0.3');
+  if (!Number.isFinite(grammarShare) || grammarShare < 0 || grammarShare > 1)
+    throw new TwError(`--grammar-share must be a number from 0 to 1, got ${grammarShare}`, 'e.g. --grammar-share 0.3');
   const rawDir = join(o.out, 'raw');
   mkdirSync(rawDir, { recursive: true });
   const runFile = join(rawDir, 'run.json');
-  const run = { format: RUN_FORMAT, version: MANIFEST_VERSION, seed: o.seed, generatorVersion: GENERATOR_VERSION, backend: o.backend.name, mode: o.mode ?? 'pty', median: o.median ?? 12, maxTurns: o.maxTurns ?? 60, recordState: o.recordState ?? false, image: o.image ?? 'workstation', grammarShare };
+  const run = {
+    format: RUN_FORMAT,
+    version: MANIFEST_VERSION,
+    seed: o.seed,
+    generatorVersion: GENERATOR_VERSION,
+    backend: o.backend.name,
+    mode: o.mode ?? 'pty',
+    median: o.median ?? 12,
+    maxTurns: o.maxTurns ?? 60,
+    recordState: o.recordState ?? false,
+    image: o.image ?? 'workstation',
+    grammarShare,
+  };
   if (existsSync(runFile)) {
     const prev = readJsonFile(runFile, runFileSchema, `restore it from the settings this run was started with, or choose a new --out folder`);
     if ((prev['image'] ?? 'workstation') !== run.image) {
-      throw new TwError(`${o.out} holds a run on image ${String(prev['image'] ?? 'workstation')}, this one asks for ${run.image}`, 'resume with the same --image, or choose a new --out folder');
+      throw new TwError(
+        `${o.out} holds a run on image ${String(prev['image'] ?? 'workstation')}, this one asks for ${run.image}`,
+        'resume with the same --image, or choose a new --out folder',
+      );
     }
     if ((prev['grammarShare'] ?? 0) !== run.grammarShare) {
-      throw new TwError(`${o.out} holds a run with grammarShare=${String(prev['grammarShare'] ?? 0)}, this one has grammarShare=${String(run.grammarShare)}`, 'resume with the same --grammar-share, or choose a new --out folder');
+      throw new TwError(
+        `${o.out} holds a run with grammarShare=${String(prev['grammarShare'] ?? 0)}, this one has grammarShare=${String(run.grammarShare)}`,
+        'resume with the same --grammar-share, or choose a new --out folder',
+      );
     }
     if ((prev['recordState'] ?? false) !== run.recordState) {
-      throw new TwError(`${o.out} holds a run with recordState=${String(prev['recordState'] ?? false)}, this one has recordState=${String(run.recordState)}`, 'resume with the same --state setting, or choose a new --out folder');
+      throw new TwError(
+        `${o.out} holds a run with recordState=${String(prev['recordState'] ?? false)}, this one has recordState=${String(run.recordState)}`,
+        'resume with the same --state setting, or choose a new --out folder',
+      );
     }
     for (const k of ['seed', 'generatorVersion', 'backend', 'mode', 'median', 'maxTurns'] as const) {
       if (prev[k] !== run[k]) {
-        throw new TwError(`${o.out} holds a run with ${k}=${String(prev[k])}, this one has ${k}=${String(run[k])}`, `resume with the same settings, or choose a new --out folder`);
+        throw new TwError(
+          `${o.out} holds a run with ${k}=${String(prev[k])}, this one has ${k}=${String(run[k])}`,
+          `resume with the same settings, or choose a new --out folder`,
+        );
       }
     }
   } else writeFileAtomic(runFile, JSON.stringify(run, null, 2) + '\n');
@@ -175,7 +200,13 @@ export async function generateCorpus(o: GenerateCorpusOptions): Promise<Generate
 }
 
 /** Write the split files and manifest from the raw sessions (the first `n` of this seed). */
-export function finalizeSplits(out: string, n: number, seed: number, run: unknown, rejected = 0): { stats: CorpusStats; check: SplitCheck; counts: Record<Split, number> } {
+export function finalizeSplits(
+  out: string,
+  n: number,
+  seed: number,
+  run: unknown,
+  rejected = 0,
+): { stats: CorpusStats; check: SplitCheck; counts: Record<Split, number> } {
   const wanted = new Set(Array.from({ length: n }, (_, i) => sessionId(seed, i)));
   const seen = new Set<string>();
   const sessions = readRaw(join(out, 'raw', 'sessions.jsonl')).filter((s) => wanted.has(s.id) && !seen.has(s.id) && seen.add(s.id));
@@ -194,9 +225,22 @@ export function finalizeSplits(out: string, n: number, seed: number, run: unknow
   }
   const stats = acc.result();
   const manifest = {
-    format: MANIFEST_FORMAT, version: MANIFEST_VERSION, run, counts, rejected,
-    rule: { fractions: [0.9, 0.05, 0.05], minPairBytes: MIN_PAIR_BYTES, commonSessions: COMMON_SESSIONS, moved: a.moved, commonPairs: a.commonPairs, linkedGroups: a.linkedGroups },
-    check, stats, meta: runMeta('corpus generate', MANIFEST_VERSION, seed, run),
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    run,
+    counts,
+    rejected,
+    rule: {
+      fractions: [0.9, 0.05, 0.05],
+      minPairBytes: MIN_PAIR_BYTES,
+      commonSessions: COMMON_SESSIONS,
+      moved: a.moved,
+      commonPairs: a.commonPairs,
+      linkedGroups: a.linkedGroups,
+    },
+    check,
+    stats,
+    meta: runMeta('corpus generate', MANIFEST_VERSION, seed, run),
   };
   writeFileAtomic(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return { stats, check, counts };

@@ -3,7 +3,13 @@ import { newSession, type Session } from '../../session/format.js';
 import { assignSplits, checkSplits, COMMON_SESSIONS, hashSplit, type Split } from './splits.js';
 
 function sess(id: string, turns: [string, string][]): Session {
-  return newSession({ id, backend: 'test', mode: 'pty', seed: 0, turns: turns.map(([cmd, output]) => ({ cmd, output, exit: 0, cwd: '/root', ms: 0, timedOut: false, truncated: false })) });
+  return newSession({
+    id,
+    backend: 'test',
+    mode: 'pty',
+    seed: 0,
+    turns: turns.map(([cmd, output]) => ({ cmd, output, exit: 0, cwd: '/root', ms: 0, timedOut: false, truncated: false })),
+  });
 }
 const LONG = 'a distinctive output line that is long enough to count\n';
 
@@ -27,15 +33,35 @@ describe('splits', () => {
     const a = assignSplits(ss);
     for (let i = 0; i < 40; i++) expect(a.split.get(`t${String(i).padStart(3, '0')}`)).toBe(a.split.get(`s${String(i).padStart(3, '0')}`));
     expect(a.split.get('dup-a')).toBe(a.split.get('dup-b'));
-    const by = new Map<Split, Session[]>([['train', []], ['valid', []], ['test', []]]);
+    const by = new Map<Split, Session[]>([
+      ['train', []],
+      ['valid', []],
+      ['test', []],
+    ]);
     for (const s of ss) by.get(a.split.get(s.id) ?? 'train')?.push(s);
     expect(checkSplits(by).ok).toBe(true);
   });
 
   it('exempts short and common pairs, and the check catches a real leak', () => {
-    const common = Array.from({ length: COMMON_SESSIONS }, (_, i) => sess(`c${i}`, [['python3 --version', 'Python 3.11.2 and a long enough tail here\r\n'], ['pwd', '/root\r\n'], [`echo ${i}`, `${i}`]]));
-    const leak = [sess('x1', [['cat secret', LONG]]), sess('x2', [['cat secret', LONG], ['ls', 'a']])];
-    const by = new Map<Split, Session[]>([['train', [...common.slice(0, 2), leak[0] as Session]], ['valid', common.slice(2)], ['test', [leak[1] as Session]]]);
+    const common = Array.from({ length: COMMON_SESSIONS }, (_, i) =>
+      sess(`c${i}`, [
+        ['python3 --version', 'Python 3.11.2 and a long enough tail here\r\n'],
+        ['pwd', '/root\r\n'],
+        [`echo ${i}`, `${i}`],
+      ]),
+    );
+    const leak = [
+      sess('x1', [['cat secret', LONG]]),
+      sess('x2', [
+        ['cat secret', LONG],
+        ['ls', 'a'],
+      ]),
+    ];
+    const by = new Map<Split, Session[]>([
+      ['train', [...common.slice(0, 2), leak[0] as Session]],
+      ['valid', common.slice(2)],
+      ['test', [leak[1] as Session]],
+    ]);
     const c = checkSplits(by);
     expect(c.ok).toBe(false);
     expect(c.pairCollisions).toBe(1);

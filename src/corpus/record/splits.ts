@@ -56,7 +56,8 @@ class UnionFind {
     return p;
   }
   union(a: string, b: string): void {
-    const ra = this.find(a), rb = this.find(b);
+    const ra = this.find(a),
+      rb = this.find(b);
     if (ra === rb) return;
     // keep the smaller id as the root, so a group's split is its first member's
     if (ra < rb) this.parent.set(rb, ra);

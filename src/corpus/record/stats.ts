@@ -39,8 +39,20 @@ const COMPUTE_RE = /\b(sort|uniq|wc|awk|cut|tr|seq|du|expr|bc)\b|\$\(\(|python3?
 export class StatsAccumulator {
   private lens: number[] = [];
   private s: CorpusStats = {
-    format: STATS_FORMAT, version: STATS_VERSION, sessions: 0, turns: 0, bytes: 0, outputBytes: 0, families: {}, familyDetail: {},
-    emptyOutputTurns: 0, nonzeroExitTurns: 0, copyTurns: 0, computeTurns: 0, turnsPerSession: { min: 0, median: 0, mean: 0, max: 0 }, files: {},
+    format: STATS_FORMAT,
+    version: STATS_VERSION,
+    sessions: 0,
+    turns: 0,
+    bytes: 0,
+    outputBytes: 0,
+    families: {},
+    familyDetail: {},
+    emptyOutputTurns: 0,
+    nonzeroExitTurns: 0,
+    copyTurns: 0,
+    computeTurns: 0,
+    turnsPerSession: { min: 0, median: 0, mean: 0, max: 0 },
+    files: {},
   };
 
   add(sess: Session, file = '(input)'): void {
@@ -52,7 +64,10 @@ export class StatsAccumulator {
     const famsHere = new Set<string>();
     for (const t of sess.turns) {
       const outText = decodeBytes(t.output).toString('utf8');
-      const outLines = outText.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+      const outLines = outText
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
       if (outLines.length > 0) {
         if (COMPUTE_RE.test(t.cmd)) this.s.computeTurns++;
         else if (outLines.every((l) => seen.has(l))) this.s.copyTurns++;
@@ -83,9 +98,15 @@ export class StatsAccumulator {
   result(): CorpusStats {
     const l = [...this.lens].sort((a, b) => a - b);
     const n = l.length;
-    this.s.turnsPerSession = n === 0 ? { min: 0, median: 0, mean: 0, max: 0 } : {
-      min: l[0] ?? 0, median: l[Math.floor(n / 2)] ?? 0, mean: Math.round((this.s.turns / n) * 100) / 100, max: l[n - 1] ?? 0,
-    };
+    this.s.turnsPerSession =
+      n === 0
+        ? { min: 0, median: 0, mean: 0, max: 0 }
+        : {
+            min: l[0] ?? 0,
+            median: l[Math.floor(n / 2)] ?? 0,
+            mean: Math.round((this.s.turns / n) * 100) / 100,
+            max: l[n - 1] ?? 0,
+          };
     return this.s;
   }
 }
@@ -106,10 +127,12 @@ export function formatStats(s: CorpusStats): string {
     `turns per session: min ${s.turnsPerSession.min}, median ${s.turnsPerSession.median}, mean ${s.turnsPerSession.mean}, max ${s.turnsPerSession.max}`,
     `empty outputs ${pct(s.emptyOutputTurns, s.turns)}  nonzero exits ${pct(s.nonzeroExitTurns, s.turns)}  copy-from-history ${pct(s.copyTurns, s.turns)}  computed ${pct(s.computeTurns, s.turns)}`,
     `  ${'family'.padEnd(12)} ${'turns'.padStart(7)} ${'share'.padStart(6)} ${'bytes'.padStart(9)} ${'sessions'.padStart(8)}`,
-    ...Object.entries(s.families).sort((a, b) => b[1] - a[1]).map(([k, v]) => {
-      const d = s.familyDetail[k] ?? { sessions: 0, turns: 0, bytes: 0 };
-      return `  ${k.padEnd(12)} ${String(v).padStart(7)} ${pct(v, s.turns).padStart(6)} ${String(d.bytes).padStart(9)} ${String(d.sessions).padStart(8)}`;
-    }),
+    ...Object.entries(s.families)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => {
+        const d = s.familyDetail[k] ?? { sessions: 0, turns: 0, bytes: 0 };
+        return `  ${k.padEnd(12)} ${String(v).padStart(7)} ${pct(v, s.turns).padStart(6)} ${String(d.bytes).padStart(9)} ${String(d.sessions).padStart(8)}`;
+      }),
   ];
   if (Object.keys(s.files).length > 1) {
     lines.push('files:');

@@ -35,19 +35,29 @@ export type Task = z.infer<typeof taskSchema>;
 export function readTasks(file: string): Task[] {
   if (!existsSync(file)) throw new TwError(`task file not found: ${file}`, 'generate one with `tw corpus tasks --n 100 --out tasks.jsonl`');
   const out: Task[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (e) {
-      throw new TwError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`, 'fix or remove that line');
-    }
-    const v = (raw as { version?: unknown } | null)?.version;
-    if (v !== undefined && v !== TASK_VERSION) throw new TwError(`${file}:${i + 1}: task format version ${String(v)}, this build reads ${TASK_VERSION}`, 'regenerate with `tw corpus tasks --out FILE`');
-    const p = taskSchema.safeParse(raw);
-    if (!p.success) throw new TwError(`${file}:${i + 1}: invalid task at \`${p.error.issues[0]?.path.join('.') ?? ''}\`: ${p.error.issues[0]?.message ?? ''}`, 'fix or remove that line');
-    out.push(p.data);
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line.trim() === '') return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (e) {
+        throw new TwError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`, 'fix or remove that line');
+      }
+      const v = (raw as { version?: unknown } | null)?.version;
+      if (v !== undefined && v !== TASK_VERSION)
+        throw new TwError(
+          `${file}:${i + 1}: task format version ${String(v)}, this build reads ${TASK_VERSION}`,
+          'regenerate with `tw corpus tasks --out FILE`',
+        );
+      const p = taskSchema.safeParse(raw);
+      if (!p.success)
+        throw new TwError(
+          `${file}:${i + 1}: invalid task at \`${p.error.issues[0]?.path.join('.') ?? ''}\`: ${p.error.issues[0]?.message ?? ''}`,
+          'fix or remove that line',
+        );
+      out.push(p.data);
+    });
   return out;
 }

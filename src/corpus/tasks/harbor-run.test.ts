@@ -17,7 +17,10 @@ function taskDir(root: string): string {
   for (const sub of ['environment', 'tests', 'solution']) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, 'instruction.md'), 'Write "hello" to /root/out.txt.\n');
   writeFileSync(join(dir, 'environment/Dockerfile'), 'FROM debian:bookworm-slim\nWORKDIR /root\n');
-  writeFileSync(join(dir, 'tests/test.sh'), '#!/bin/bash\nif [ "$(cat /root/out.txt 2>/dev/null)" = hello ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n');
+  writeFileSync(
+    join(dir, 'tests/test.sh'),
+    '#!/bin/bash\nif [ "$(cat /root/out.txt 2>/dev/null)" = hello ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n',
+  );
   writeFileSync(join(dir, 'solution/solve.sh'), '#!/bin/bash\necho hello > /root/out.txt\n');
   return dir;
 }

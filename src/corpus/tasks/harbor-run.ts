@@ -43,7 +43,11 @@ export interface HarborRunResult {
 
 function requireFile(dir: string, rel: string): string {
   const p = join(dir, rel);
-  if (!existsSync(p)) throw new TwError(`${dir} is not a Harbor task: ${rel} is missing`, 'a task directory holds instruction.md, environment/Dockerfile, tests/test.sh and (for the oracle) solution/solve.sh');
+  if (!existsSync(p))
+    throw new TwError(
+      `${dir} is not a Harbor task: ${rel} is missing`,
+      'a task directory holds instruction.md, environment/Dockerfile, tests/test.sh and (for the oracle) solution/solve.sh',
+    );
   return p;
 }
 
@@ -52,7 +56,11 @@ export async function runHarborTask(taskDir: string, o: HarborRunOptions): Promi
   requireFile(dir, 'instruction.md');
   requireFile(dir, 'tests/test.sh');
   if (o.agent === 'oracle') requireFile(dir, 'solution/solve.sh');
-  const id = basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'task';
+  const id =
+    basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '') || 'task';
   let image = o.image;
   const warnings: string[] = [];
   if (image === undefined) {
@@ -93,7 +101,10 @@ export async function runHarborTask(taskDir: string, o: HarborRunOptions): Promi
     await term.close();
   }
   const info = term.info.image;
-  const img = typeof info === 'object' && info !== null && 'id' in info && 'version' in info ? { id: String(info.id), version: String(info.version) } : { id: '?', version: '?' };
+  const img =
+    typeof info === 'object' && info !== null && 'id' in info && 'version' in info
+      ? { id: String(info.id), version: String(info.version) }
+      : { id: '?', version: '?' };
   const r: HarborRunResult = { task: id, agent: o.agent, reward, image: img, warnings, turns };
   if (error !== undefined) r.error = error;
   return r;

@@ -30,18 +30,29 @@ describe('Harbor task directories', () => {
     const tasks = generateTasks(TASK_FAMILIES.length, 99).filter((t) => FAMS.includes(t.family));
     expect(tasks.length).toBe(FAMS.length);
     const root = mkdtempSync(join(tmpdir(), 'tw-harbor-'));
-    const rewards = await Promise.all(tasks.map(async (t) => {
-      const r = await checkTask(t, realBackend);
-      expect(r.success).toBe(true);
-      const dir = writeHarborTask(root, t, r.session);
-      const f = (p: string): string => readFileSync(join(dir, p), 'utf8');
-      const install = [writeFileCmd('/tmp/setup.sh', f('environment/setup.sh')), writeFileCmd('/tests/test.sh', f('tests/test.sh')), writeFileCmd('/tests/verify.sh', f('tests/verify.sh')), 'bash /tmp/setup.sh'];
-      const solved = await runAll([...install, writeFileCmd('/tmp/solve.sh', f('solution/solve.sh')), 'bash /tmp/solve.sh >/dev/null 2>&1; bash /tests/test.sh; cat /logs/verifier/reward.txt']);
-      const unsolved = await runAll([...install, 'bash /tests/test.sh; cat /logs/verifier/reward.txt']);
-      // the reward is the last line (a failing verifier may print its own errors first)
-      const reward = (o: Buffer | undefined): string | undefined => o?.toString().trim().split(/\r?\n/).at(-1);
-      return [t.family, reward(solved.at(-1)?.output), reward(unsolved.at(-1)?.output)];
-    }));
+    const rewards = await Promise.all(
+      tasks.map(async (t) => {
+        const r = await checkTask(t, realBackend);
+        expect(r.success).toBe(true);
+        const dir = writeHarborTask(root, t, r.session);
+        const f = (p: string): string => readFileSync(join(dir, p), 'utf8');
+        const install = [
+          writeFileCmd('/tmp/setup.sh', f('environment/setup.sh')),
+          writeFileCmd('/tests/test.sh', f('tests/test.sh')),
+          writeFileCmd('/tests/verify.sh', f('tests/verify.sh')),
+          'bash /tmp/setup.sh',
+        ];
+        const solved = await runAll([
+          ...install,
+          writeFileCmd('/tmp/solve.sh', f('solution/solve.sh')),
+          'bash /tmp/solve.sh >/dev/null 2>&1; bash /tests/test.sh; cat /logs/verifier/reward.txt',
+        ]);
+        const unsolved = await runAll([...install, 'bash /tests/test.sh; cat /logs/verifier/reward.txt']);
+        // the reward is the last line (a failing verifier may print its own errors first)
+        const reward = (o: Buffer | undefined): string | undefined => o?.toString().trim().split(/\r?\n/).at(-1);
+        return [t.family, reward(solved.at(-1)?.output), reward(unsolved.at(-1)?.output)];
+      }),
+    );
     expect(rewards).toEqual(tasks.map((t) => [t.family, '1', '0']));
   });
 });

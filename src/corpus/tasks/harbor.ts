@@ -32,9 +32,27 @@ if bash /tests/verify.sh; then echo 1 > /logs/verifier/reward.txt; else echo 0 >
 
 export function taskToml(t: Task): string {
   return [
-    'version = "1.0"', '', '[metadata]', 'author_name = "TerminalWorld"', 'difficulty = "easy"', `category = "${t.family}"`,
-    `tags = ["terminalworld", "${t.family}"]`, '', '[verifier]', 'timeout_sec = 60.0', '', '[agent]', 'timeout_sec = 600.0', '',
-    '[environment]', 'build_timeout_sec = 600.0', 'cpus = 1', 'memory_mb = 2048', 'storage_mb = 4096', 'allow_internet = false', '',
+    'version = "1.0"',
+    '',
+    '[metadata]',
+    'author_name = "TerminalWorld"',
+    'difficulty = "easy"',
+    `category = "${t.family}"`,
+    `tags = ["terminalworld", "${t.family}"]`,
+    '',
+    '[verifier]',
+    'timeout_sec = 60.0',
+    '',
+    '[agent]',
+    'timeout_sec = 600.0',
+    '',
+    '[environment]',
+    'build_timeout_sec = 600.0',
+    'cpus = 1',
+    'memory_mb = 2048',
+    'storage_mb = 4096',
+    'allow_internet = false',
+    '',
   ].join('\n');
 }
 

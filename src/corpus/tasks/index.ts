@@ -17,4 +17,21 @@ import { rankNames } from './rank-names/index.js';
 import { replaceText } from './replace-text/index.js';
 import type { TaskFamily } from './types.js';
 
-export const TASK_FAMILIES: readonly TaskFamily[] = [findCopy, fixPython, countMatches, renameExt, csvSum, configEdit, logUnique, makeExecutable, archiveExtract, gitCommit, cleanupTmp, largestFile, jsonField, replaceText, rankNames, fixSymlink];
+export const TASK_FAMILIES: readonly TaskFamily[] = [
+  findCopy,
+  fixPython,
+  countMatches,
+  renameExt,
+  csvSum,
+  configEdit,
+  logUnique,
+  makeExecutable,
+  archiveExtract,
+  gitCommit,
+  cleanupTmp,
+  largestFile,
+  jsonField,
+  replaceText,
+  rankNames,
+  fixSymlink,
+];

@@ -20,8 +20,16 @@ export function generateTask(seed: number, i: number, families: readonly TaskFam
   const s = new Rng(seed).fork(`task-${i}`).u32();
   const d = fam.generate(new Rng(s));
   return {
-    format: TASK_FORMAT, version: TASK_VERSION, id: `${fam.name}-${seed}-${String(i).padStart(6, '0')}`, family: fam.name, seed: s,
-    instruction: d.instruction, setup: d.setup, verifier: d.verifier, params: d.params, maxTurns: d.maxTurns ?? 30,
+    format: TASK_FORMAT,
+    version: TASK_VERSION,
+    id: `${fam.name}-${seed}-${String(i).padStart(6, '0')}`,
+    family: fam.name,
+    seed: s,
+    instruction: d.instruction,
+    setup: d.setup,
+    verifier: d.verifier,
+    params: d.params,
+    maxTurns: d.maxTurns ?? 30,
   };
 }
 
@@ -40,7 +48,11 @@ async function lookAround(task: Task, sh: Shell): Promise<void> {
   if (inputs.length === 0 || r.bool(0.4)) return;
   const p = r.pick(inputs);
   const isDir = task.params['root'] === p || task.params['dir'] === p;
-  const cmd = isDir ? r.pick([`ls ${p}`, `ls -la ${p}`, `find ${p} -type f | head -n 20`]) : p.endsWith('.tar.gz') ? `ls -l ${p}` : r.pick([`head -n 5 ${p}`, `wc -l ${p}`, `ls -l ${p}`]);
+  const cmd = isDir
+    ? r.pick([`ls ${p}`, `ls -la ${p}`, `find ${p} -type f | head -n 20`])
+    : p.endsWith('.tar.gz')
+      ? `ls -l ${p}`
+      : r.pick([`head -n 5 ${p}`, `wc -l ${p}`, `ls -l ${p}`]);
   await sh.run(cmd);
 }
 
@@ -82,7 +94,11 @@ export async function runTask(task: Task, backend: Backend, mode: Mode = 'pty', 
     await term.close();
   }
   const session = newSession({
-    id: `rollout-${task.id}`, backend: backend.name, mode, seed: task.seed, setup: task.setup,
+    id: `rollout-${task.id}`,
+    backend: backend.name,
+    mode,
+    seed: task.seed,
+    setup: task.setup,
     turns: sh.turns.map((t) => turnToRecord(t, 'task')),
     meta: { task: { id: task.id, family: task.family, instruction: task.instruction, success: verifierExit === 0 } },
   });

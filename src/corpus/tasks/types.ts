@@ -37,7 +37,10 @@ export class Shell {
 
 /** Non-empty lines of an output. */
 export function lines(out: string): string[] {
-  return out.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+  return out
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
 }
 
 /** Base64 longer than this goes on several lines (`\` continuations): a terminal line holds at

@@ -41,7 +41,10 @@ export function loadCases(path = DEFAULT_CASES): ConformanceCase[] {
       const r = CaseSchema.safeParse(data);
       if (!r.success) {
         const iss = r.error.issues[0];
-        throw new TwError(`${path}:${i + 1}: field "${iss?.path.join('.') ?? ''}": ${iss?.message ?? 'invalid'}`, 'restore the file from /work/shared/external');
+        throw new TwError(
+          `${path}:${i + 1}: field "${iss?.path.join('.') ?? ''}": ${iss?.message ?? 'invalid'}`,
+          'restore the file from /work/shared/external',
+        );
       }
       if (r.data.code.includes('\0')) throw new TwError(`${path}:${i + 1}: code contains a NUL byte`, 'a shell command cannot carry NUL bytes');
       out.push({ ...r.data, key: caseKey(r.data) });

@@ -10,14 +10,24 @@ import { caseCommand, type ConformanceCase, loadCases, shQuote } from './cases.j
 import { runConformance } from './run.js';
 
 const mk = (code: string, expect_stdout: string | null, expect_status = 0, notes = '', line = 1): ConformanceCase => ({
-  file: 'spec/toy.test.sh', name: code, line, code, expect_stdout, expect_status, notes, key: `toy.test.sh:${line}`,
+  file: 'spec/toy.test.sh',
+  name: code,
+  line,
+  code,
+  expect_stdout,
+  expect_status,
+  notes,
+  key: `toy.test.sh:${line}`,
 });
 
 describe('conformance cases', () => {
   it('validates every line and names the line of a bad one', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'conf-'));
     const f = path.join(dir, 'c.jsonl');
-    writeFileSync(f, JSON.stringify({ file: 'spec/a.test.sh', name: 'n', line: 3, code: 'echo hi', expect_stdout: 'hi\n', expect_status: 0 }) + '\n{"file": 1}\n');
+    writeFileSync(
+      f,
+      JSON.stringify({ file: 'spec/a.test.sh', name: 'n', line: 3, code: 'echo hi', expect_stdout: 'hi\n', expect_status: 0 }) + '\n{"file": 1}\n',
+    );
     expect(() => loadCases(f)).toThrow(/c.jsonl:2: field "file"/);
   });
 
@@ -28,14 +38,19 @@ describe('conformance cases', () => {
 
   it('the case command runs bash -c in a fresh directory with HOME unset and stdin from /dev/null', () => {
     const cmd = caseCommand(mk('echo hi', 'hi\n'), 7);
-    expect(cmd).toContain("mkdir -p /tmp/oils/7 && cd /tmp/oils/7 && unset HOME OLDPWD");
+    expect(cmd).toContain('mkdir -p /tmp/oils/7 && cd /tmp/oils/7 && unset HOME OLDPWD');
     expect(cmd).toContain("bash -c 'echo hi' </dev/null | cat; exit ${PIPESTATUS[0]}");
   });
 });
 
 describe('running cases', () => {
   it('grades stdout and status on just-bash, per file and overall', async () => {
-    const cases = [mk('echo hi', 'hi\n', 0, '', 1), mk('exit 3', null, 3, '', 2), mk('echo no', 'yes\n', 0, '', 3), mk("printf '%s\\n' a b", 'a\nb\n', 0, '', 4)];
+    const cases = [
+      mk('echo hi', 'hi\n', 0, '', 1),
+      mk('exit 3', null, 3, '', 2),
+      mk('echo no', 'yes\n', 0, '', 3),
+      mk("printf '%s\\n' a b", 'a\nb\n', 0, '', 4),
+    ];
     const res = await runConformance(justbashBackend, cases, { jobs: 2 });
     expect(res.map((r) => r.agree)).toEqual([true, true, false, true]);
     expect(res[2]?.reason).toBe('stdout differs');

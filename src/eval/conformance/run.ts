@@ -33,7 +33,9 @@ const GRACE_MS = 5_000;
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: no answer after ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: no answer after ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
 }
 
 /** Cases flagged as timing-dependent (sleeps racing each other) run one at a time after the rest,
@@ -44,7 +46,13 @@ export function isTimingCase(c: ConformanceCase): boolean {
 
 export async function runConformance(backend: Backend, cases: readonly ConformanceCase[], opts: ConformanceOptions = {}): Promise<CaseResult[]> {
   const idx = cases.map((_, i) => i);
-  const first = await runBatch(backend, cases, idx.filter((i) => !isTimingCase(cases[i] as ConformanceCase)), opts, opts.jobs ?? 8);
+  const first = await runBatch(
+    backend,
+    cases,
+    idx.filter((i) => !isTimingCase(cases[i] as ConformanceCase)),
+    opts,
+    opts.jobs ?? 8,
+  );
   // A case that ran out of time while `jobs` sessions shared the machine runs again alone (its
   // second answer counts): for fork-heavy cases a 5 s limit measures the host's load, not the shell.
   const retry = first.filter(([, r]) => r.reason?.startsWith('timed out') ?? false).map(([i]) => i);
@@ -54,7 +62,13 @@ export async function runConformance(backend: Backend, cases: readonly Conforman
   return results;
 }
 
-async function runBatch(backend: Backend, cases: readonly ConformanceCase[], order: readonly number[], opts: ConformanceOptions, jobs: number): Promise<[number, CaseResult][]> {
+async function runBatch(
+  backend: Backend,
+  cases: readonly ConformanceCase[],
+  order: readonly number[],
+  opts: ConformanceOptions,
+  jobs: number,
+): Promise<[number, CaseResult][]> {
   const timeoutMs = opts.timeoutMs ?? CASE_TIMEOUT_MS;
   const results: [number, CaseResult][] = [];
   let next = 0;

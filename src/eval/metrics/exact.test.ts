@@ -8,7 +8,10 @@ const t = (output: string, exit: number | null = 0, cwd: string | null = '/root'
 describe('exact match', () => {
   it('identical sessions give 100%', () => {
     const s = [t('a\r\n'), t('', 1), t('x y\r\n', 0, '/tmp')];
-    const r = exactMatchRate(s, s.map((x) => ({ ...x })));
+    const r = exactMatchRate(
+      s,
+      s.map((x) => ({ ...x })),
+    );
     expect(r.rate).toBe(1);
     expect(r.passed).toBe(3);
   });
@@ -28,7 +31,10 @@ describe('exact match', () => {
 
   it('a null-backend-style prediction matches only empty, exit-0 truths (2 of 4)', () => {
     const truth = [t(''), t('out\r\n'), t('', 1), t('')];
-    const r = exactMatchRate(truth.map(() => t('')), truth);
+    const r = exactMatchRate(
+      truth.map(() => t('')),
+      truth,
+    );
     expect(r.passed).toBe(2);
     expect(r.rate).toBe(0.5);
     expect(r.lo).toBeGreaterThan(0);
@@ -74,7 +80,13 @@ describe('cross-entropy', () => {
 
   it('a sure-and-right model scores 0 bits', () => {
     const a = new CrossEntropyAccumulator();
-    a.add({ logp: new Float64Array(5), pMax: new Float64Array(5).fill(1), argmaxCorrect: new Uint8Array(5).fill(1), sumSq: new Float64Array(5).fill(1), outputTokens: 5 });
+    a.add({
+      logp: new Float64Array(5),
+      pMax: new Float64Array(5).fill(1),
+      argmaxCorrect: new Uint8Array(5).fill(1),
+      sumSq: new Float64Array(5).fill(1),
+      outputTokens: 5,
+    });
     expect(a.result().bitsPerByte).toBe(0);
   });
 });

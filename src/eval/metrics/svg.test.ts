@@ -17,7 +17,14 @@ describe('run-folder charts (vega-lite)', () => {
   it('draws one line per series with data, skipping missing points, with its intervals', async () => {
     const svg = await curvesSvg(
       [
-        { name: 'learned', points: [{ x: 1, y: 0.9, lo: 0.8, hi: 0.95 }, { x: 3, y: null }, { x: 10, y: 0.5 }] },
+        {
+          name: 'learned',
+          points: [
+            { x: 1, y: 0.9, lo: 0.8, hi: 0.95 },
+            { x: 3, y: null },
+            { x: 10, y: 0.5 },
+          ],
+        },
         { name: 'null', points: [{ x: 1, y: NaN }], dashed: true },
       ],
       [1, 3, 10, 25, 50],

@@ -33,7 +33,9 @@ export async function curvesSvg(series: readonly CurveSeries[], _xs: readonly nu
   const ok = (p: CurvePoint): p is CurvePoint & { y: number } => p.y !== null && Number.isFinite(p.y);
   const withIntervals = series.some((s) => s.points.some((p) => p.lo !== undefined));
   if (withIntervals) {
-    const pts: RatePoint[] = series.flatMap((s) => s.points.filter(ok).map((p) => ({ series: s.name, x: p.x, rate: p.y, lo: p.lo ?? p.y, hi: p.hi ?? p.y, ...(s.dashed ? { dashed: true } : {}) })));
+    const pts: RatePoint[] = series.flatMap((s) =>
+      s.points.filter(ok).map((p) => ({ series: s.name, x: p.x, rate: p.y, lo: p.lo ?? p.y, hi: p.hi ?? p.y, ...(s.dashed ? { dashed: true } : {}) })),
+    );
     return renderSvg(ratesByDepthSpec(pts, title, yLabel));
   }
   const pts: ValuePoint[] = series.flatMap((s) => s.points.filter(ok).map((p) => ({ series: s.name, x: p.x, y: p.y })));

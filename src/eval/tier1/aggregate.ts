@@ -78,7 +78,8 @@ export function exactSection(target: PassResult, baseline: PassResult, data: Eva
     return [{ ok: t.cmp.exact, nonEmpty: t.cmp.nonEmpty }, b ? { ok: b.cmp.exact, nonEmpty: b.cmp.nonEmpty } : undefined];
   };
   const detTurns = target.turns.filter((t) => det.has(key(t.session, t.depth)));
-  const byDepth = (ts: PassTurn[]): Record<string, Cell> => Object.fromEntries(DEPTHS.map((d) => [String(d), toCell(ts.filter((t) => t.depth === d).map(pair))]));
+  const byDepth = (ts: PassTurn[]): Record<string, Cell> =>
+    Object.fromEntries(DEPTHS.map((d) => [String(d), toCell(ts.filter((t) => t.depth === d).map(pair))]));
   const families = new Map<string, PassTurn[]>();
   for (const t of detTurns) {
     const fam = data.sessions[t.session]?.turns[t.depth - 1]?.family ?? 'untagged';
@@ -141,7 +142,10 @@ export function scoreSection(pass: PassResult, data: EvalData, bins: number): Sc
   };
   return {
     crossEntropy: { overall: ce.result(), byDepth: Object.fromEntries(DEPTHS.map((d) => [String(d), (ceD.get(d) ?? new CrossEntropyAccumulator()).result()])) },
-    calibration: { overall: cal.result(), byDepth: Object.fromEntries(DEPTHS.map((d) => [String(d), depthCal(calD.get(d) ?? new CalibrationAccumulator(bins))])) },
+    calibration: {
+      overall: cal.result(),
+      byDepth: Object.fromEntries(DEPTHS.map((d) => [String(d), depthCal(calD.get(d) ?? new CalibrationAccumulator(bins))])),
+    },
   };
 }
 
@@ -209,9 +213,21 @@ export function functionalSection(points: readonly StateProbePoint[]): Functiona
       const b = probeOk(p.baseline?.[i], want);
       allT &&= t;
       allB &&= b;
-      kinds.set(pr.kind, [...(kinds.get(pr.kind) ?? []), [{ ok: t, nonEmpty }, { ok: b, nonEmpty }]]);
+      kinds.set(pr.kind, [
+        ...(kinds.get(pr.kind) ?? []),
+        [
+          { ok: t, nonEmpty },
+          { ok: b, nonEmpty },
+        ],
+      ]);
     });
-    pointPairs.push({ depth: p.depth, pair: [{ ok: allT, nonEmpty: nonEmptyAll }, { ok: allB, nonEmpty: nonEmptyAll }] });
+    pointPairs.push({
+      depth: p.depth,
+      pair: [
+        { ok: allT, nonEmpty: nonEmptyAll },
+        { ok: allB, nonEmpty: nonEmptyAll },
+      ],
+    });
   }
   return {
     overall: toCell(pointPairs.map((x) => x.pair)),

@@ -13,8 +13,25 @@ import { staticNondeterminism } from './determinism.js';
 import { runTier1 } from './index.js';
 
 const SCRIPTS: [string, string][][] = [
-  [['mkdir -p app/src && cd app', 'navigation'], ["printf 'alpha\\nbeta\\ngamma\\n' > words.txt", 'edit'], ['sort -r words.txt | head -n 2', 'text'], ['wc -l words.txt', 'inspect'], ['export MODE=prod', 'env'], ['echo "$MODE"', 'env'], ['cat nope.txt', 'errors'], ['echo $?', 'operators'], ['cd src && pwd', 'navigation'], ['ls -la', 'navigation']],
-  [["cat > notes.md <<'EOF'\n# Notes\nline two\nEOF", 'edit'], ['grep -n two notes.md', 'inspect'], ['python3 -c "print(6*7)"', 'python'], ['nosuchcmd', 'errors'], ['date', 'inspect']],
+  [
+    ['mkdir -p app/src && cd app', 'navigation'],
+    ["printf 'alpha\\nbeta\\ngamma\\n' > words.txt", 'edit'],
+    ['sort -r words.txt | head -n 2', 'text'],
+    ['wc -l words.txt', 'inspect'],
+    ['export MODE=prod', 'env'],
+    ['echo "$MODE"', 'env'],
+    ['cat nope.txt', 'errors'],
+    ['echo $?', 'operators'],
+    ['cd src && pwd', 'navigation'],
+    ['ls -la', 'navigation'],
+  ],
+  [
+    ["cat > notes.md <<'EOF'\n# Notes\nline two\nEOF", 'edit'],
+    ['grep -n two notes.md', 'inspect'],
+    ['python3 -c "print(6*7)"', 'python'],
+    ['nosuchcmd', 'errors'],
+    ['date', 'inspect'],
+  ],
 ];
 
 let real: Backend | null = null;

@@ -123,7 +123,8 @@ function sessionToEval(text: string, file: string, line: number): EvalSession {
 
 /** Read DIR/test.jsonl, or a .jsonl file of either format (detected from its first line). */
 export function loadEvalData(pathOrDir: string, limit?: number): EvalData {
-  if (!existsSync(pathOrDir)) throw new TwError(`no such file or directory: ${pathOrDir}`, 'pass --data with a corpus folder (its test.jsonl is used) or a .jsonl file');
+  if (!existsSync(pathOrDir))
+    throw new TwError(`no such file or directory: ${pathOrDir}`, 'pass --data with a corpus folder (its test.jsonl is used) or a .jsonl file');
   let file = pathOrDir;
   if (statSync(pathOrDir).isDirectory()) {
     file = join(pathOrDir, 'test.jsonl');

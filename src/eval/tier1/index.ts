@@ -75,10 +75,12 @@ export interface Tier1Results {
 }
 
 const depthNumbers = (e: ExactSection): Record<string, number | null> =>
-  Object.fromEntries(DEPTHS.map((d) => {
-    const c = e.byDepth[String(d)];
-    return [String(d), c && c.target.total > 0 ? c.target.rate : null];
-  }));
+  Object.fromEntries(
+    DEPTHS.map((d) => {
+      const c = e.byDepth[String(d)];
+      return [String(d), c && c.target.total > 0 ? c.target.rate : null];
+    }),
+  );
 
 export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
   const t0 = performance.now();
@@ -87,9 +89,18 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
   const errors: Tier1Results['errors'] = [];
   const pass = async (b: Backend, k: number, score: boolean, label: string, options?: Record<string, unknown>, reuse?: PassResult): Promise<PassResult> => {
     const t = performance.now();
-    const r = await runPass(b, data, { k, score, concurrency: o.concurrency, ...(options ? { options } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(reuse ? { reuse } : {}) });
+    const r = await runPass(b, data, {
+      k,
+      score,
+      concurrency: o.concurrency,
+      ...(options ? { options } : {}),
+      ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+      ...(reuse ? { reuse } : {}),
+    });
     for (const e of r.errors) errors.push({ pass: label, ...e });
-    log(`${label}: ${r.turns.length} turns in ${((performance.now() - t) / 1000).toFixed(1)} s${r.errors.length ? `, ${r.errors.length} sessions failed` : ''}`);
+    log(
+      `${label}: ${r.turns.length} turns in ${((performance.now() - t) / 1000).toFixed(1)} s${r.errors.length ? `, ${r.errors.length} sessions failed` : ''}`,
+    );
     return r;
   };
 
@@ -129,7 +140,11 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
       const tt = supported ? await stateProbesByHistory(o.target, s, DEPTHS, 'real', o.options) : await stateProbesByReplay(o.target, s, DEPTHS, o.options);
       const own: Turn[] = free.own[si] ?? [];
       const tf = supported ? await stateProbesByHistory(o.target, s, DEPTHS, own, o.options) : tt;
-      for (const [label, r] of [['oracle state probes', want], ['target state probes (teacher)', tt], ['target state probes (free)', tf]] as const) {
+      for (const [label, r] of [
+        ['oracle state probes', want],
+        ['target state probes (teacher)', tt],
+        ['target state probes (free)', tf],
+      ] as const) {
         if (r.error) errors.push({ pass: label, session: s.id, depth: 0, error: r.error });
       }
       const points = (answers: typeof tt): StateProbePoint[] =>
@@ -165,8 +180,21 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
     version: TIER1_VERSION,
     backend: o.target.name,
     baseline: o.baseline.name,
-    data: { path: data.path, kind: data.kind, sessions: data.sessions.length, turns: data.sessions.reduce((n, s) => n + s.turns.length, 0), scoredTurns, deterministicTurns: det.size, excluded },
-    oracle: useOracle ? { used: true, ...(replayAgreement ? { replayAgreement } : {}) } : { used: false, reason: o.oracleUnavailable ?? (data.kind !== 'sessions' ? 'the data cannot be replayed on the oracle (no initial state)' : 'no oracle') },
+    data: {
+      path: data.path,
+      kind: data.kind,
+      sessions: data.sessions.length,
+      turns: data.sessions.reduce((n, s) => n + s.turns.length, 0),
+      scoredTurns,
+      deterministicTurns: det.size,
+      excluded,
+    },
+    oracle: useOracle
+      ? { used: true, ...(replayAgreement ? { replayAgreement } : {}) }
+      : {
+          used: false,
+          reason: o.oracleUnavailable ?? (data.kind !== 'sessions' ? 'the data cannot be replayed on the oracle (no initial state)' : 'no oracle'),
+        },
     reseedSupported: supported,
     exactMatchByDepth: depthNumbers(freeExact),
     exactMatchByDepthTeacherForced: depthNumbers(teacherExact),
@@ -178,4 +206,3 @@ export async function runTier1(o: Tier1Options): Promise<Tier1Results> {
     seconds: (performance.now() - t0) / 1000,
   };
 }
-

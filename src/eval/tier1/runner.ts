@@ -90,7 +90,13 @@ async function runSession(backend: Backend, s: EvalSession, si: number, o: PassO
   // Turns before the first reseed, copied from the free-running pass (see PassOptions.reuse).
   let start = 0;
   const prev = o.reuse;
-  if (prev && Number.isFinite(o.k) && prev.reseedSupported && !prev.errors.some((e) => e.session === s.id) && (!o.score || prev.turns.every((t) => t.session !== si || t.scores))) {
+  if (
+    prev &&
+    Number.isFinite(o.k) &&
+    prev.reseedSupported &&
+    !prev.errors.some((e) => e.session === s.id) &&
+    (!o.score || prev.turns.every((t) => t.session !== si || t.scores))
+  ) {
     start = Math.min(o.k, s.turns.length);
     own.push(...(prev.own[si] ?? []).slice(0, start));
     for (const t of prev.turns) {

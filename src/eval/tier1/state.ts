@@ -28,7 +28,12 @@ export interface StateSection {
 
 function view(s: SessionState): { cwd: string; files: string; shell: string } {
   const recs = s.records();
-  const pick = (p: (k: string) => boolean): string => recs.filter((r) => p(r.key)).map((r) => `${r.key}\u0000${r.text}`).sort().join('\u0001');
+  const pick = (p: (k: string) => boolean): string =>
+    recs
+      .filter((r) => p(r.key))
+      .map((r) => `${r.key}\u0000${r.text}`)
+      .sort()
+      .join('\u0001');
   return { cwd: s.cwd, files: pick((k) => k.startsWith('p:')), shell: pick((k) => !k.startsWith('p:')) };
 }
 

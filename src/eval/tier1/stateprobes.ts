@@ -44,7 +44,13 @@ export function writtenPaths(cmd: string): string[] {
   const out: string[] = [];
   for (const m of bare.matchAll(/(?<![0-9&<>])>>?\s*([^\s;&|<>()]+)/g)) out.push(m[1] ?? '');
   for (const m of bare.matchAll(/\btee\s+(?:-a\s+)?([^\s;&|<>()]+)/g)) out.push(m[1] ?? '');
-  for (const m of bare.matchAll(/\btouch\s+([^;&|<>()]+)/g)) out.push(...(m[1] ?? '').trim().split(/\s+/).filter((w) => !w.startsWith('-')));
+  for (const m of bare.matchAll(/\btouch\s+([^;&|<>()]+)/g))
+    out.push(
+      ...(m[1] ?? '')
+        .trim()
+        .split(/\s+/)
+        .filter((w) => !w.startsWith('-')),
+    );
   for (const m of bare.matchAll(/\bsed\s+-i\b[^;&|<>()]*?\s([^\s;&|<>()]+)\s*(?:$|[;&|])/g)) out.push(m[1] ?? '');
   return out.map(unquote).filter((p) => p !== '' && !p.startsWith('/dev/') && !/[$~`*?{]/.test(p) && p !== "''" && p !== '""');
 }
@@ -89,7 +95,12 @@ async function runStateProbes(term: Terminal, probes: readonly StateProbe[]): Pr
 }
 
 /** Replay the real commands in one fresh session and run the state probes after each depth in `depths`. */
-export async function stateProbesByReplay(backend: Backend, s: EvalSession, depths: readonly number[], options?: Record<string, unknown>): Promise<{ answers: StateProbeAnswers; error?: string }> {
+export async function stateProbesByReplay(
+  backend: Backend,
+  s: EvalSession,
+  depths: readonly number[],
+  options?: Record<string, unknown>,
+): Promise<{ answers: StateProbeAnswers; error?: string }> {
   const answers: StateProbeAnswers = new Map();
   const want = depths.filter((T) => T <= s.turns.length);
   if (want.length === 0) return { answers };

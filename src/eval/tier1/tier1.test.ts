@@ -50,7 +50,15 @@ function oracleDouble(data: EvalData, errAt: number | null, withHistory: boolean
       const idx = this.i++;
       if (idx + 1 === errAt) this.clean = false;
       const ok = this.clean && truth !== undefined && truth.cmd === cmd;
-      return { cmd, output: ok ? truth.output : Buffer.from('garbage\r\n'), exit: ok ? (truth.exit ?? 0) : 0, cwd: '/root', ms: 0, timedOut: false, truncated: false };
+      return {
+        cmd,
+        output: ok ? truth.output : Buffer.from('garbage\r\n'),
+        exit: ok ? (truth.exit ?? 0) : 0,
+        cwd: '/root',
+        ms: 0,
+        timedOut: false,
+        truncated: false,
+      };
     }
     async close(): Promise<void> {}
     setHistory?: (turns: readonly Turn[]) => Promise<void>;
@@ -70,7 +78,13 @@ function oracleDouble(data: EvalData, errAt: number | null, withHistory: boolean
         };
         t.score = async (_cmd, truth) => {
           const n = truth.output.length + 3;
-          return { logp: new Float64Array(n).fill(Math.log(0.9)), pMax: new Float64Array(n).fill(0.9), argmaxCorrect: new Uint8Array(n).fill(1), sumSq: new Float64Array(n).fill(0.81 + 0.01), outputTokens: truth.output.length };
+          return {
+            logp: new Float64Array(n).fill(Math.log(0.9)),
+            pMax: new Float64Array(n).fill(0.9),
+            argmaxCorrect: new Uint8Array(n).fill(1),
+            sumSq: new Float64Array(n).fill(0.81 + 0.01),
+            outputTokens: truth.output.length,
+          };
         };
       }
       return t;
@@ -120,7 +134,8 @@ describe('tier1 runner', () => {
     expect(text).toContain('k=5');
     const dir = mkdtempSync(join(tmpdir(), 'tw-tier1-'));
     await writeRunFolder(dir, runMeta('test', 1, 0, {}), r);
-    for (const f of ['meta.json', 'results.json', 'reliability-teacher.svg', 'exact-by-depth.svg', 'recovery.svg', 'bits-by-depth.svg']) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of ['meta.json', 'results.json', 'reliability-teacher.svg', 'exact-by-depth.svg', 'recovery.svg', 'bits-by-depth.svg'])
+      expect(existsSync(join(dir, f))).toBe(true);
     expect(toJson({ x: NaN, y: Infinity })).toBe('{\n  "x": null,\n  "y": null\n}\n');
   });
 
@@ -152,8 +167,15 @@ describe('tier1 runner', () => {
 describe('tier1 data', () => {
   it('reads our session JSONL and applies the static determinism rule', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-tier1-data-'));
-    const mk = (cmd: string, out: string, family: string) => turnToRecord({ cmd, output: Buffer.from(out), exit: 0, cwd: '/root', ms: 1, timedOut: false, truncated: false }, family);
-    const s = newSession({ id: 'a', backend: 'real', mode: 'pty', seed: 3, turns: [mk('ls', 'x\r\n', 'navigation'), mk('date', 'Thu Jan  1\r\n', 'inspect'), mk('ls -la', 'total 0\r\n', 'navigation')] });
+    const mk = (cmd: string, out: string, family: string) =>
+      turnToRecord({ cmd, output: Buffer.from(out), exit: 0, cwd: '/root', ms: 1, timedOut: false, truncated: false }, family);
+    const s = newSession({
+      id: 'a',
+      backend: 'real',
+      mode: 'pty',
+      seed: 3,
+      turns: [mk('ls', 'x\r\n', 'navigation'), mk('date', 'Thu Jan  1\r\n', 'inspect'), mk('ls -la', 'total 0\r\n', 'navigation')],
+    });
     writeFileSync(join(dir, 'test.jsonl'), JSON.stringify(s) + '\n');
     const d = loadEvalData(dir);
     expect(d.kind).toBe('sessions');
@@ -163,7 +185,14 @@ describe('tier1 data', () => {
 
   it('reads SWE-agent sessions: no exit codes, tool turns unscored, pty rendering', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-tier1-swe-'));
-    const line = { source: 'swe-agent-trajectory', path: 'x.traj', turns: [{ cmd: 'ls\n', output: 'a\nb', kind: 'shell', state: { working_dir: '/repo' } }, { cmd: 'open a\n', output: '[File: a]', kind: 'agent-tool' }] };
+    const line = {
+      source: 'swe-agent-trajectory',
+      path: 'x.traj',
+      turns: [
+        { cmd: 'ls\n', output: 'a\nb', kind: 'shell', state: { working_dir: '/repo' } },
+        { cmd: 'open a\n', output: '[File: a]', kind: 'agent-tool' },
+      ],
+    };
     const f = join(dir, 'swe.jsonl');
     writeFileSync(f, JSON.stringify(line) + '\n');
     const d = loadEvalData(f);
@@ -177,11 +206,24 @@ describe('tier1 data', () => {
 
   it('reads `tw corpus import --format swe-agent` output the same way', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-tier1-imp-'));
-    const [s] = parseSweAgentRow({ source: 'x', path: 'y.traj', turns: [{ cmd: 'ls\n', output: 'a', kind: 'shell' }, { cmd: 'submit\n', output: '', kind: 'agent-tool' }] }, 1);
+    const [s] = parseSweAgentRow(
+      {
+        source: 'x',
+        path: 'y.traj',
+        turns: [
+          { cmd: 'ls\n', output: 'a', kind: 'shell' },
+          { cmd: 'submit\n', output: '', kind: 'agent-tool' },
+        ],
+      },
+      1,
+    );
     writeFileSync(join(dir, 'test.jsonl'), JSON.stringify(s) + '\n');
     const d = loadEvalData(dir);
     expect(d.sessions[0]?.kind).toBe('swe-agent');
-    expect(d.sessions[0]?.turns.map((t) => [t.exit, t.scored, t.output.toString()])).toEqual([[null, true, 'a\r\n'], [null, false, '']]);
+    expect(d.sessions[0]?.turns.map((t) => [t.exit, t.scored, t.output.toString()])).toEqual([
+      [null, true, 'a\r\n'],
+      [null, false, ''],
+    ]);
   });
 
   it.skipIf(!existsSync('/work/shared/external/swe-agent-sessions.jsonl'))('parses the external SWE-agent set (format only; evaluation data)', () => {
@@ -207,7 +249,12 @@ describe('state probes', () => {
       id: 'p',
       kind: 'sessions',
       spec: {},
-      turns: [turn('echo a > a.txt', ''), turn('cd proj', '', 0, '/root/proj'), turn('echo b > b.txt', '', 0, '/root/proj'), turn('echo c >> ../a.txt', '', 0, '/root/proj')],
+      turns: [
+        turn('echo a > a.txt', ''),
+        turn('cd proj', '', 0, '/root/proj'),
+        turn('echo b > b.txt', '', 0, '/root/proj'),
+        turn('echo c >> ../a.txt', '', 0, '/root/proj'),
+      ],
     };
     expect(filesWrittenBefore(s, 4)).toEqual(['/root/a.txt', '/root/proj/b.txt']);
     expect(stateProbesAt(s, 1).map((p) => p.cmd)).toEqual(['pwd', 'ls -A', 'env', "cat '/root/a.txt'"]);

@@ -54,7 +54,13 @@ describe('running a probe session', () => {
   });
 
   it('a backend that hangs is abandoned after its timeout plus grace', async () => {
-    const hung = { ...probe, turns: [{ cmd: 'first', grade: 'exact' as const }, { cmd: 'second', grade: 'exact' as const, timeoutMs: 50 }] };
+    const hung = {
+      ...probe,
+      turns: [
+        { cmd: 'first', grade: 'exact' as const },
+        { cmd: 'second', grade: 'exact' as const, timeoutMs: 50 },
+      ],
+    };
     const t0 = Date.now();
     const r = await runProbeSession(fake('hang'), hung, 1, 100);
     expect(r.error).toMatch(/`second`: no answer after 150 ms \(backend hung\)/);

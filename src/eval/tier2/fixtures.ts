@@ -82,7 +82,10 @@ export function readFixtures(root: string, category: Category): FixtureFile {
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new TwError(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, 'fix it or re-record: tw probe --record --category ' + category);
+    throw new TwError(
+      `${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+      'fix it or re-record: tw probe --record --category ' + category,
+    );
   }
   const r = FileSchema.safeParse(data);
   if (!r.success) {
@@ -91,7 +94,10 @@ export function readFixtures(root: string, category: Category): FixtureFile {
     throw new TwError(`${file}: field "${where}": ${i?.message ?? 'invalid'}`, `re-record it: tw probe --record --category ${category}`);
   }
   if (r.data.version !== FIXTURE_VERSION)
-    throw new TwError(`${file}: fixture version ${r.data.version}, this tw reads version ${FIXTURE_VERSION}`, `re-record: tw probe --record --category ${category}`);
+    throw new TwError(
+      `${file}: fixture version ${r.data.version}, this tw reads version ${FIXTURE_VERSION}`,
+      `re-record: tw probe --record --category ${category}`,
+    );
   return r.data;
 }
 

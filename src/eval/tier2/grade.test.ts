@@ -10,11 +10,23 @@ const probe = (yaml: string): Probe => {
   if (!p) throw new Error('no probe');
   return p;
 };
-const obs = (output: string, exit = 0, state?: { output: Buffer; exit: number; timedOut: boolean }[]) => ({ output: Buffer.from(output), exit, timedOut: false, ...(state ? { state } : {}) });
-const entry = (turns: FixtureEntry['turns'], samples?: FixtureEntry['samples']): FixtureEntry => ({ hash: 'h', recordedAt: 'now', turns, ...(samples ? { samples } : {}) });
+const obs = (output: string, exit = 0, state?: { output: Buffer; exit: number; timedOut: boolean }[]) => ({
+  output: Buffer.from(output),
+  exit,
+  timedOut: false,
+  ...(state ? { state } : {}),
+});
+const entry = (turns: FixtureEntry['turns'], samples?: FixtureEntry['samples']): FixtureEntry => ({
+  hash: 'h',
+  recordedAt: 'now',
+  turns,
+  ...(samples ? { samples } : {}),
+});
 
 describe('grading one session', () => {
-  const p = probe('- id: p\n  description: d\n  turns:\n    - { cmd: a, grade: exact }\n    - { cmd: b, grade: exit }\n    - { cmd: c, grade: state, state: [ls] }\n    - { cmd: d, grade: none }\n');
+  const p = probe(
+    '- id: p\n  description: d\n  turns:\n    - { cmd: a, grade: exact }\n    - { cmd: b, grade: exit }\n    - { cmd: c, grade: state, state: [ls] }\n    - { cmd: d, grade: none }\n',
+  );
   const fx = entry([
     { output: 'x\r\n', exit: 0 },
     { output: 'anything', exit: 2 },
@@ -51,7 +63,9 @@ describe('grading one session', () => {
 });
 
 describe('grading a distribution', () => {
-  const p = probe("- id: r\n  description: d\n  samples: 4\n  turns:\n    - { cmd: 'echo $RANDOM', grade: distribution, distribution: { pattern: '\\d+', range: [0, 32767] } }\n");
+  const p = probe(
+    "- id: r\n  description: d\n  samples: 4\n  turns:\n    - { cmd: 'echo $RANDOM', grade: distribution, distribution: { pattern: '\\d+', range: [0, 32767] } }\n",
+  );
   const oracle = ['1\r\n', '2\r\n', '3\r\n', '4\r\n'].map((o) => [{ output: o, exit: 0 }]);
   const fx = entry(oracle[0] ?? [], oracle);
   const sessions = (vals: string[]): SessionResult[] => vals.map((v) => ({ turns: [obs(v)] }));

@@ -84,23 +84,36 @@ export function gradeDistribution(probe: Probe, fixture: FixtureEntry, sessions:
     const bad = texts.findIndex((x) => !re.test(x));
     if (bad >= 0) {
       const exp = oracle[bad]?.[i];
-      failures.push({ turn: i, cmd: t.cmd, what: `distribution format (sample ${bad + 1} does not match /${t.distribution.pattern}/)`, expected: exp ? decodeBytes(exp.output) : undefined, actual: got[bad]?.output });
+      failures.push({
+        turn: i,
+        cmd: t.cmd,
+        what: `distribution format (sample ${bad + 1} does not match /${t.distribution.pattern}/)`,
+        expected: exp ? decodeBytes(exp.output) : undefined,
+        actual: got[bad]?.output,
+      });
       return;
     }
     const expExit = oracle[0]?.[i]?.exit;
     const badExit = got.findIndex((o) => expExit !== undefined && o.exit !== expExit);
-    if (badExit >= 0) failures.push({ turn: i, cmd: t.cmd, what: 'distribution exit', message: `sample ${badExit + 1} exit ${got[badExit]?.exit}, expected ${expExit}` });
+    if (badExit >= 0)
+      failures.push({ turn: i, cmd: t.cmd, what: 'distribution exit', message: `sample ${badExit + 1} exit ${got[badExit]?.exit}, expected ${expExit}` });
     const range = t.distribution.range;
     if (range) {
       const vals = texts.map((x) => numericValue(t, x));
       const out = vals.findIndex((v) => v === undefined || Number.isNaN(v) || v < range[0] || v > range[1]);
-      if (out >= 0) failures.push({ turn: i, cmd: t.cmd, what: 'distribution range', message: `sample ${out + 1} = ${texts[out]} is outside [${range[0]}, ${range[1]}]` });
+      if (out >= 0)
+        failures.push({ turn: i, cmd: t.cmd, what: 'distribution range', message: `sample ${out + 1} = ${texts[out]} is outside [${range[0]}, ${range[1]}]` });
     }
     const oracleDistinct = new Set(oracle.map((s) => (s[i] ? sampleText(decodeBytes(s[i].output)) : ''))).size;
     const distinct = new Set(texts).size;
     const need = Math.ceil(oracleDistinct / 2);
     if (distinct < need)
-      failures.push({ turn: i, cmd: t.cmd, what: 'distribution spread', message: `${distinct} distinct value(s) in ${texts.length} samples (e.g. ${JSON.stringify(texts[0])}); the oracle showed ${oracleDistinct}, at least ${need} needed` });
+      failures.push({
+        turn: i,
+        cmd: t.cmd,
+        what: 'distribution spread',
+        message: `${distinct} distinct value(s) in ${texts.length} samples (e.g. ${JSON.stringify(texts[0])}); the oracle showed ${oracleDistinct}, at least ${need} needed`,
+      });
   });
   sessions.forEach((s, k) => {
     if (s.error) failures.push({ turn: s.turns.length, cmd: probe.turns[s.turns.length]?.cmd ?? '', what: 'error', message: `sample ${k + 1}: ${s.error}` });

@@ -6,7 +6,6 @@ import { twErrorOf } from '../../core/testkit.js';
 import { checkCategory, loadProbes, parseProbeFile } from './loader.js';
 import { CATEGORIES } from './schema.js';
 
-
 describe('probe loader', () => {
   it('loads the repository probes: 150+ in all, 15+ per category, unique ids', () => {
     const ps = loadProbes();
@@ -35,9 +34,13 @@ describe('probe loader', () => {
   });
 
   it('unknown keys, bad ids and ungraded probes are rejected', () => {
-    expect(twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  colour: red\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toMatch(/colour/);
+    expect(twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  colour: red\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toMatch(
+      /colour/,
+    );
     expect(twErrorOf(() => parseProbeFile('- id: Bad_Id\n  description: d\n  turns: [{cmd: ls}]\n', 'f.yaml', 'filesystem')).message).toContain('field "id"');
-    expect(twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  turns: [{cmd: ls, grade: none}]\n', 'f.yaml', 'filesystem')).message).toMatch(/at least one turn must be graded/);
+    expect(twErrorOf(() => parseProbeFile('- id: s\n  description: d\n  turns: [{cmd: ls, grade: none}]\n', 'f.yaml', 'filesystem')).message).toMatch(
+      /at least one turn must be graded/,
+    );
   });
 
   it('bad YAML and a non-list file are errors that name the file', () => {

@@ -56,7 +56,9 @@ export function loadProbes(opts: LoadOptions = {}): Probe[] {
   for (const category of opts.categories ?? CATEGORIES) {
     const dir = path.join(root, category);
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
       const rel = `${category}/${name}`;
       for (const p of parseProbeFile(readFileSync(path.join(dir, name), 'utf8'), rel, category)) {
         const prev = seen.get(p.id);

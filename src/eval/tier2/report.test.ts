@@ -25,7 +25,10 @@ describe('probe report', () => {
   });
 
   it('the table has a row per category and the aggregate', () => {
-    const t = formatTable([{ name: 'b', summary: summarise('b', [res('errors', true)]) }, { name: 'real (bound)', note: 'unavailable' }]);
+    const t = formatTable([
+      { name: 'b', summary: summarise('b', [res('errors', true)]) },
+      { name: 'real (bound)', note: 'unavailable' },
+    ]);
     expect(t).toMatch(/errors\s+\(\s+2\)\s+100.0% \[20.7–100.0\] \(1\/1\)\s+unavailable/);
     expect(t).toMatch(/aggregate\s+100.0% \(1\/1\)/);
   });

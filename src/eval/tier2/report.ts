@@ -117,11 +117,17 @@ export function reportJson(summary: ProbeSummary, results: readonly ProbeResult[
     passed: summary.passed,
     total: summary.total,
     weights: CATEGORY_WEIGHTS,
-    bounds: Object.fromEntries(Object.entries(bounds).map(([k, v]) => [k, v.summary ? { categories: v.summary.categories, aggregate: v.summary.aggregate } : { note: v.note }])),
+    bounds: Object.fromEntries(
+      Object.entries(bounds).map(([k, v]) => [k, v.summary ? { categories: v.summary.categories, aggregate: v.summary.aggregate } : { note: v.note }]),
+    ),
     probes: results.map((r) => ({ id: r.id, category: r.category, passed: r.passed, ms: Math.round(r.ms) })),
     failures: results
       .filter((r) => !r.passed)
-      .map((r) => ({ id: r.id, category: r.category, failures: r.failures.map((f) => ({ turn: f.turn, cmd: f.cmd, what: f.what, message: f.message, expected: b64(f.expected), actual: b64(f.actual) })) })),
+      .map((r) => ({
+        id: r.id,
+        category: r.category,
+        failures: r.failures.map((f) => ({ turn: f.turn, cmd: f.cmd, what: f.what, message: f.message, expected: b64(f.expected), actual: b64(f.actual) })),
+      })),
     meta,
   };
 }

@@ -69,10 +69,22 @@ describe('recording and running probes', () => {
     const f = readFixtures(root, 'errors');
     expect(f.probes.seeds?.samples?.map((x) => x[0]?.output)).toEqual(['10\n', '11\n', '12\n', '13\n']);
     // hand-made fixture for the crashing probe, so the run can grade it
-    f.probes.crash = { hash: 'x', locked: true, recordedAt: 'by hand', turns: [{ output: 'a\n', exit: 0 }, { output: '', exit: 127 }] };
+    f.probes.crash = {
+      hash: 'x',
+      locked: true,
+      recordedAt: 'by hand',
+      turns: [
+        { output: 'a\n', exit: 0 },
+        { output: '', exit: 127 },
+      ],
+    };
     writeFileSync(path.join(root, 'errors', 'fixtures.json'), JSON.stringify(f));
     const results = await runProbes(toy, probes, loadFixtureSet(root, probes), { jobs: 2, seed: 10 });
-    expect(results.map((r) => [r.id, r.passed])).toEqual([['ok', true], ['crash', false], ['seeds', true]]);
+    expect(results.map((r) => [r.id, r.passed])).toEqual([
+      ['ok', true],
+      ['crash', false],
+      ['seeds', true],
+    ]);
     expect(results[1]?.failures[0]?.message).toBe('backend crashed');
   });
 
@@ -98,7 +110,13 @@ describe('recording and running probes', () => {
     const root = tree();
     const probes = loadProbes({ root }).filter((p) => p.id === 'ok');
     let n = 0;
-    const flaky: Backend = { ...toy, start: async (spec) => ({ ...(await toy.start(spec)), run: async (cmd: string) => ({ cmd, output: Buffer.from(`${n++}\n`), exit: 0, cwd: '/', ms: 0, timedOut: false, truncated: false }) }) };
+    const flaky: Backend = {
+      ...toy,
+      start: async (spec) => ({
+        ...(await toy.start(spec)),
+        run: async (cmd: string) => ({ cmd, output: Buffer.from(`${n++}\n`), exit: 0, cwd: '/', ms: 0, timedOut: false, truncated: false }),
+      }),
+    };
     const s = await recordFixtures(flaky, root, probes);
     expect(s.recorded).toEqual([]);
     expect(s.failed[0]?.error).toMatch(/two different answers/);

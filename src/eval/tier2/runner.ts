@@ -48,7 +48,12 @@ export function loadFixtureSet(root: string, probes: readonly Probe[]): Map<Cate
   return files;
 }
 
-export async function runProbes(backend: Backend, probes: readonly Probe[], fixtures: Map<Category, FixtureFile>, opts: RunOptions = {}): Promise<ProbeResult[]> {
+export async function runProbes(
+  backend: Backend,
+  probes: readonly Probe[],
+  fixtures: Map<Category, FixtureFile>,
+  opts: RunOptions = {},
+): Promise<ProbeResult[]> {
   const limit = limiter(opts.jobs ?? DEFAULT_JOBS);
   const seed = opts.seed ?? DEFAULT_SEED;
   return Promise.all(
@@ -115,7 +120,10 @@ export async function recordFixtures(oracle: Backend, root: string, probes: read
         }
         const a = JSON.stringify((sessions[0]?.turns ?? []).map(toObs));
         if (check && JSON.stringify(check.turns.map(toObs)) !== a) {
-          summary.failed.push({ id: p.id, error: 'the oracle gave two different answers in two fresh sessions (flaky probe or loaded machine): not recorded, run --record again' });
+          summary.failed.push({
+            id: p.id,
+            error: 'the oracle gave two different answers in two fresh sessions (flaky probe or loaded machine): not recorded, run --record again',
+          });
           return;
         }
         const entry: FixtureEntry = {

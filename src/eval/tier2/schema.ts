@@ -21,15 +21,7 @@
  */
 import { z } from 'zod';
 
-export const CATEGORIES = [
-  'filesystem',
-  'hallucination',
-  'nondeterminism',
-  'errors',
-  'operators',
-  'environment',
-  'adversarial',
-] as const;
+export const CATEGORIES = ['filesystem', 'hallucination', 'nondeterminism', 'errors', 'operators', 'environment', 'adversarial'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /**
@@ -77,8 +69,7 @@ export const TurnSchema = z
   .superRefine((t, ctx) => {
     if (t.grade === 'state' && (!t.state || t.state.length === 0))
       ctx.addIssue({ code: 'custom', path: ['state'], message: 'grade "state" needs a non-empty `state` list of probe commands' });
-    if (t.grade !== 'state' && t.state)
-      ctx.addIssue({ code: 'custom', path: ['state'], message: '`state` is only used with grade "state"' });
+    if (t.grade !== 'state' && t.state) ctx.addIssue({ code: 'custom', path: ['state'], message: '`state` is only used with grade "state"' });
     if (t.grade === 'distribution' && !t.distribution)
       ctx.addIssue({ code: 'custom', path: ['distribution'], message: 'grade "distribution" needs a `distribution` block {pattern, range?}' });
     if (t.grade !== 'distribution' && t.distribution)

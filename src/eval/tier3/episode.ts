@@ -82,7 +82,10 @@ export async function runEpisode(task: Task, backend: Backend, agent: Agent, o: 
   }
   const steps: Step[] = sh.turns.map((t) => ({ cmd: t.cmd, out: normObs(t.output, o.maxObsBytes), exit: t.exit }));
   const r: EpisodeResult = {
-    taskId: task.id, family: task.family, success, turns: sh.turns.length,
+    taskId: task.id,
+    family: task.family,
+    success,
+    turns: sh.turns.length,
     trajectory: { taskId: task.id, family: task.family, instruction: task.instruction, steps, done },
   };
   if (error !== undefined) r.error = error;

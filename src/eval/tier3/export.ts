@@ -14,7 +14,10 @@ export const TIER3_EXPORTS = ['trl-policy', 'trl-echo', 'atif', 'session'] as co
 
 export function trajectoryToSession(t: Trajectory, backend: string): Session {
   return newSession({
-    id: `tier3-${backend}-${t.taskId}`, backend, mode: 'pty', seed: 0,
+    id: `tier3-${backend}-${t.taskId}`,
+    backend,
+    mode: 'pty',
+    seed: 0,
     turns: t.steps.map((s) => ({ cmd: s.cmd, output: s.out, exit: s.exit, cwd: '', ms: 0, timedOut: false, truncated: false })),
     meta: { task: { id: t.taskId, family: t.family, instruction: t.instruction, done: t.done } },
   });

@@ -65,7 +65,12 @@ export function normObs(output: Buffer | string, max: number): string {
   const s = (typeof output === 'string' ? output : output.toString('utf8')).replace(/\r\n/g, '\n');
   const b = Buffer.from(s, 'utf8');
   if (b.length <= max) return s;
-  return b.subarray(0, Math.max(0, max - CUT.length)).toString('utf8').replace(/\uFFFD+$/, '') + '…\n';
+  return (
+    b
+      .subarray(0, Math.max(0, max - CUT.length))
+      .toString('utf8')
+      .replace(/\uFFFD+$/, '') + '…\n'
+  );
 }
 
 function push(f: Framed, toks: Iterable<number>, role: number): void {

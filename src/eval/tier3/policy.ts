@@ -19,7 +19,19 @@ import { makeBatch } from '../../train/data.js';
 import { TrainStep, maskSum } from '../../train/step.js';
 import { TurnLimitError } from '../../corpus/tasks/types.js';
 import type { Agent } from './episode.js';
-import { DONE, OUT, normObs, parseAction, policyMask, policyPrompt, policyWindows, type PolicyMask, type PolicyWindow, type Step, type Trajectory } from './framing.js';
+import {
+  DONE,
+  OUT,
+  normObs,
+  parseAction,
+  policyMask,
+  policyPrompt,
+  policyWindows,
+  type PolicyMask,
+  type PolicyWindow,
+  type Step,
+  type Trajectory,
+} from './framing.js';
 
 export type PolicyTrain = Pick<TrainConfig, 'batch' | 'steps' | 'lr' | 'minLr' | 'warmup' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clip' | 'threads'>;
 
@@ -66,7 +78,14 @@ export interface TrainedPolicy {
 }
 
 /** Train a policy from a seeded init on `trajs` with `mask`: `t.steps` optimizer steps of B packed rows. */
-export async function trainPolicy(trajs: readonly Trajectory[], m: ModelConfig, t: PolicyTrain, mask: PolicyMask, seed: number, onLog?: (l: TrainLog) => void): Promise<TrainedPolicy> {
+export async function trainPolicy(
+  trajs: readonly Trajectory[],
+  m: ModelConfig,
+  t: PolicyTrain,
+  mask: PolicyMask,
+  seed: number,
+  onLog?: (l: TrainLog) => void,
+): Promise<TrainedPolicy> {
   const t0 = Date.now();
   const T = m.context;
   const ws = trajs.flatMap((x) => policyWindows(x, T)).map((w) => toTrainerWindow(w, mask));
@@ -111,7 +130,12 @@ export async function trainPolicy(trajs: readonly Trajectory[], m: ModelConfig, 
  * 'action') of held-out trajectories: ECHO's measure that the policy learned the terminal.
  * Also the action-token cross-entropy.
  */
-export async function heldOutCrossEntropy(params: Params, m: ModelConfig, trajs: readonly Trajectory[], threads: number): Promise<{ obs: number; action: number; obsTokens: number; actionTokens: number }> {
+export async function heldOutCrossEntropy(
+  params: Params,
+  m: ModelConfig,
+  trajs: readonly Trajectory[],
+  threads: number,
+): Promise<{ obs: number; action: number; obsTokens: number; actionTokens: number }> {
   const T = m.context;
   const B = 8;
   const pws = trajs.flatMap((x) => policyWindows(x, T));

@@ -119,20 +119,48 @@ export function buildResults(
     const expertFirst = new Map((bounds['expert']?.['eval'] ?? []).map((e) => [e.taskId, e.trajectory.steps[0]?.cmd]));
     const evalEps = xs.flatMap((x) => x.episodes['eval'] ?? []);
     rows[arm] = {
-      firstAction: rate(evalEps.filter((e) => e.trajectory.steps[0] !== undefined && e.trajectory.steps[0].cmd === expertFirst.get(e.taskId)).length, evalEps.length),
+      firstAction: rate(
+        evalEps.filter((e) => e.trajectory.steps[0] !== undefined && e.trajectory.steps[0].cmd === expertFirst.get(e.taskId)).length,
+        evalEps.length,
+      ),
       declaredDone: rate(evalEps.filter((e) => e.trajectory.done).length, evalEps.length),
-      success: head.rate, lo: head.lo, hi: head.hi, n: head.total, passed: head.passed,
+      success: head.rate,
+      lo: head.lo,
+      hi: head.hi,
+      n: head.total,
+      passed: head.passed,
       perSeed: xs.map((a) => {
         const r = splitRate(a.episodes['eval'] ?? []);
-        return { seed: a.seed, rate: r.rate, passed: r.passed, n: r.total, obsCE: a.train.heldOutCE.obs, actionCE: a.train.heldOutCE.action, trainSeconds: a.train.seconds };
+        return {
+          seed: a.seed,
+          rate: r.rate,
+          passed: r.passed,
+          n: r.total,
+          obsCE: a.train.heldOutCE.obs,
+          actionCE: a.train.heldOutCE.action,
+          trainSeconds: a.train.seconds,
+        };
       }),
-      splits, obsCE: mean((a) => a.train.heldOutCE.obs), actionCE: mean((a) => a.train.heldOutCE.action),
-      trajectories: xs[0]?.train.trajectories ?? 0, lossTokensPerSeed: mean((a) => a.train.lossTokens), tokenSlotsPerSeed: xs[0]?.train.slots ?? 0,
+      splits,
+      obsCE: mean((a) => a.train.heldOutCE.obs),
+      actionCE: mean((a) => a.train.heldOutCE.action),
+      trajectories: xs[0]?.train.trajectories ?? 0,
+      lossTokensPerSeed: mean((a) => a.train.lossTokens),
+      tokenSlotsPerSeed: xs[0]?.train.slots ?? 0,
     };
   }
   const r: Results = {
-    format: TIER3_RESULTS_FORMAT, version: TIER3_RESULTS_VERSION, full: !c.name.includes('quick'), name: c.name,
-    policyParams: paramCount(c.model), bounds: b, arms: rows, data: extra.trajectories, rlCurves: extra.curves, timings: extra.timings, markdown: '',
+    format: TIER3_RESULTS_FORMAT,
+    version: TIER3_RESULTS_VERSION,
+    full: !c.name.includes('quick'),
+    name: c.name,
+    policyParams: paramCount(c.model),
+    bounds: b,
+    arms: rows,
+    data: extra.trajectories,
+    rlCurves: extra.curves,
+    timings: extra.timings,
+    markdown: '',
   };
   r.markdown = markdownTable(r, c);
   return r;
@@ -140,11 +168,15 @@ export function buildResults(
 
 export function markdownTable(r: Results, c: Tier3Config): string {
   const L: string[] = [];
-  const splitLabel = (sp: string): string => (sp === 'eval' ? `held-out instances of ${c.families.join(', ')}` : `held-out families ${c.heldOutFamilies.join(', ')}`);
+  const splitLabel = (sp: string): string =>
+    sp === 'eval' ? `held-out instances of ${c.families.join(', ')}` : `held-out families ${c.heldOutFamilies.join(', ')}`;
   const splits = Object.keys(r.bounds['expert'] ?? {});
   for (const sp of splits) {
     L.push(`**${splitLabel(sp)}** (real sandbox, verifier-graded; arms pooled over seeds ${c.seeds.join(', ')})`, '');
-    L.push('| agent | success [95% CI] (passed/n) | per seed | first command = expert’s | declared done | obs CE (nats/token) | action CE |', '|---|---|---|---|---|---|---|');
+    L.push(
+      '| agent | success [95% CI] (passed/n) | per seed | first command = expert’s | declared done | obs CE (nats/token) | action CE |',
+      '|---|---|---|---|---|---|---|',
+    );
     const ex = r.bounds['expert']?.[sp];
     const nu = r.bounds['null']?.[sp];
     if (nu) L.push(`| null (floor) | ${formatRate(nu)} | | | | | |`);
@@ -153,16 +185,27 @@ export function markdownTable(r: Results, c: Tier3Config): string {
       if (!s) continue;
       const per = sp === 'eval' ? row.perSeed.map((p) => pct(p.rate)).join(' / ') : '';
       const ev = sp === 'eval';
-      L.push(`| ${arm} | ${formatRate(s)} | ${per} | ${ev ? formatRate(row.firstAction) : ''} | ${ev ? formatRate(row.declaredDone) : ''} | ${ev ? row.obsCE.toFixed(3) : ''} | ${ev ? row.actionCE.toFixed(3) : ''} |`);
+      L.push(
+        `| ${arm} | ${formatRate(s)} | ${per} | ${ev ? formatRate(row.firstAction) : ''} | ${ev ? formatRate(row.declaredDone) : ''} | ${ev ? row.obsCE.toFixed(3) : ''} | ${ev ? row.actionCE.toFixed(3) : ''} |`,
+      );
     }
     if (ex) L.push(`| expert (bound) | ${formatRate(ex)} | | 100% by definition | | | |`);
     L.push('');
     const fams = Object.keys(ex?.perFamily ?? {});
     if (fams.length > 1) {
-      L.push(`| per family | null | ${Object.keys(r.arms).join(' | ')} | expert |`, `|---|---|${Object.keys(r.arms).map(() => '---|').join('')}---|`);
+      L.push(
+        `| per family | null | ${Object.keys(r.arms).join(' | ')} | expert |`,
+        `|---|---|${Object.keys(r.arms)
+          .map(() => '---|')
+          .join('')}---|`,
+      );
       for (const f of fams) {
         const cell = (x: Rate | undefined): string => (x ? `${pct(x.rate)} (${x.passed}/${x.total})` : '');
-        L.push(`| ${f} | ${cell(nu?.perFamily[f])} | ${Object.values(r.arms).map((a) => cell(a.splits[sp]?.perFamily[f])).join(' | ')} | ${cell(ex?.perFamily[f])} |`);
+        L.push(
+          `| ${f} | ${cell(nu?.perFamily[f])} | ${Object.values(r.arms)
+            .map((a) => cell(a.splits[sp]?.perFamily[f]))
+            .join(' | ')} | ${cell(ex?.perFamily[f])} |`,
+        );
       }
       L.push('');
     }
@@ -170,7 +213,10 @@ export function markdownTable(r: Results, c: Tier3Config): string {
   const curveArms = Object.keys(r.rlCurves);
   if (curveArms.length > 0 && c.rl) {
     const steps = [...new Set(Object.values(r.rlCurves).flatMap((xs) => xs.map((x) => x.step)))].sort((a, b) => a - b);
-    L.push(`**RL curves**: greedy success on the first ${c.rl.curveInstances} eval instances, pooled over seeds, by RL step (${c.rl.prompts} tasks x ${c.rl.group} rollouts per step)`, '');
+    L.push(
+      `**RL curves**: greedy success on the first ${c.rl.curveInstances} eval instances, pooled over seeds, by RL step (${c.rl.prompts} tasks x ${c.rl.group} rollouts per step)`,
+      '',
+    );
     L.push(`| run | ${steps.map((s) => `step ${s}`).join(' | ')} |`, `|---|${steps.map(() => '---|').join('')}`);
     for (const arm of curveArms) {
       const xs = r.rlCurves[arm] ?? [];

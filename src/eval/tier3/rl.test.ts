@@ -11,7 +11,10 @@ import { grpoAdvantages, readCurve, rlConfigSchema, rlRuns, rlTasks, rlWindows, 
 import { runTier3, tier3ConfigSchema } from './runner.js';
 
 const traj = (cmds: string[], out: string): Trajectory => ({
-  taskId: 't', family: 'f', instruction: 'Do X.', done: true,
+  taskId: 't',
+  family: 'f',
+  instruction: 'Do X.',
+  done: true,
   steps: cmds.map((cmd) => ({ cmd, out, exit: 0 })),
 });
 
@@ -63,10 +66,19 @@ describe('tier3 RL: the loss as token weights', () => {
     expect(again.length).toBe(3);
     expect(again.some((t) => evalSeeds.has(t.seed))).toBe(false);
     expect(rlTasks(rl, 1, fams, new Set()).map((t) => t.id)).toEqual(first.map((t) => t.id));
-    expect(rlTasks(rl, 2, fams, new Set()).map((t) => t.id).filter((id) => first.some((t) => t.id === id))).toEqual([]);
+    expect(
+      rlTasks(rl, 2, fams, new Set())
+        .map((t) => t.id)
+        .filter((id) => first.some((t) => t.id === id)),
+    ).toEqual([]);
     expect(rlRuns(rl).map((r) => r.arm)).toEqual(['RL-l0', 'RL-l0.05', 'RL-l0.1', 'RL-l0.5', 'RL-wm']);
     const sweep = rlRuns({ ...rl, lambdas: [0], lr: [0.0003, 0.00003] });
-    expect(sweep.map((r) => [r.arm, r.lr])).toEqual([['RL-l0', 0.0003], ['RL-wm', 0.0003], ['RL-l0-lr3e-05', 0.00003], ['RL-wm-lr3e-05', 0.00003]]);
+    expect(sweep.map((r) => [r.arm, r.lr])).toEqual([
+      ['RL-l0', 0.0003],
+      ['RL-wm', 0.0003],
+      ['RL-l0-lr3e-05', 0.00003],
+      ['RL-wm-lr3e-05', 0.00003],
+    ]);
   });
 });
 
@@ -74,9 +86,17 @@ describe.skipIf(noSandbox)('tier3 RL on the real sandbox', () => {
   it('runs from arm A, grades rollouts with the verifiers, adds RL rows and curves, and resumes at its checkpoint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tier3-rl-'));
     const base = {
-      format: 'terminalworld.tier3-config', version: 1, name: 'ci-rl',
-      families: ['count-matches', 'largest-file'], trajectories: 4, evalInstances: 2, seeds: [1], arms: ['A'], maxTurns: 3,
-      model: { d: 16, layers: 1, heads: 2, context: 256 }, train: { batch: 2, steps: 3, lr: 0.003, minLr: 0.0003, warmup: 1, threads: 1 },
+      format: 'terminalworld.tier3-config',
+      version: 1,
+      name: 'ci-rl',
+      families: ['count-matches', 'largest-file'],
+      trajectories: 4,
+      evalInstances: 2,
+      seeds: [1],
+      arms: ['A'],
+      maxTurns: 3,
+      model: { d: 16, layers: 1, heads: 2, context: 256 },
+      train: { batch: 2, steps: 3, lr: 0.003, minLr: 0.0003, warmup: 1, threads: 1 },
     };
     const rl = { lambdas: [0.5], verifierFree: true, prompts: 2, group: 2, lr: 0.003, batch: 2, evalEvery: 1, curveInstances: 1, checkpointEvery: 1 };
     try {
@@ -88,7 +108,10 @@ describe.skipIf(noSandbox)('tier3 RL on the real sandbox', () => {
       expect(r1.markdown).toContain('RL curves');
       const rdir = join(dir, 'rl', 'RL-l0.5-s1');
       const rolls1 = readFileSync(join(rdir, 'rollouts.jsonl'), 'utf8');
-      const lines = rolls1.trim().split('\n').map((l) => JSON.parse(l) as Rollout);
+      const lines = rolls1
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Rollout);
       expect(lines.length).toBe(4); // 2 tasks x 2 rollouts
       // rewards are the verifiers' verdicts: replaying each rollout's commands on its task in a fresh
       // sandbox and running the verifier gives the same reward
@@ -99,10 +122,15 @@ describe.skipIf(noSandbox)('tier3 RL on the real sandbox', () => {
       for (const l of lines) {
         const task = tasks.get(l.trajectory.taskId.replace(/#\d+$/, ''));
         if (!task) throw new Error(`no task for ${l.trajectory.taskId}`);
-        const replay = await runEpisode(task, real, async (_t, sh) => {
-          for (const st of l.trajectory.steps) await sh.run(st.cmd);
-          return l.trajectory.done;
-        }, { maxObsBytes: 160, maxTurns: 3, verify: true });
+        const replay = await runEpisode(
+          task,
+          real,
+          async (_t, sh) => {
+            for (const st of l.trajectory.steps) await sh.run(st.cmd);
+            return l.trajectory.done;
+          },
+          { maxObsBytes: 160, maxTurns: 3, verify: true },
+        );
         expect(replay.success ? 1 : 0).toBe(l.reward);
       }
       // a kill mid-write leaves a cut line; the resumed run (more steps) drops it and continues at step 1's checkpoint

@@ -93,7 +93,13 @@ export interface RlRun {
 export function rlRuns(rl: RlConfig): RlRun[] {
   const lrs = typeof rl.lr === 'number' ? [rl.lr] : rl.lr;
   return lrs.flatMap((lr, i) => {
-    const sfx = i === 0 ? '' : `-lr${lr.toExponential().replace('e-', 'e-0').replace(/e-0(\d\d)/, 'e-$1')}`;
+    const sfx =
+      i === 0
+        ? ''
+        : `-lr${lr
+            .toExponential()
+            .replace('e-', 'e-0')
+            .replace(/e-0(\d\d)/, 'e-$1')}`;
     const runs = rl.lambdas.map((l) => ({ arm: `RL-l${l}${sfx}`, lambda: l, lr, reward: true }));
     return rl.verifierFree ? [...runs, { arm: `RL-wm${sfx}`, lambda: 1, lr, reward: false }] : runs;
   });
@@ -142,7 +148,8 @@ export function rlWindows(rollouts: readonly Rollout[], T: number, lambda: numbe
     const nObs = count(ROLE_OBS);
     const wa = nAct > 0 ? (adv.get(i) ?? 0) / (N * nAct) : 0;
     const wo = nObs > 0 ? lambda / (N * nObs) : 0;
-    for (const w of ws) out.push({ tokens: w.tokens, roles: w.roles, weights: Float32Array.from(w.roles, (x) => (x === ROLE_ACTION ? wa : x === ROLE_OBS ? wo : 0)) });
+    for (const w of ws)
+      out.push({ tokens: w.tokens, roles: w.roles, weights: Float32Array.from(w.roles, (x) => (x === ROLE_ACTION ? wa : x === ROLE_OBS ? wo : 0)) });
   });
   return out;
 }
@@ -174,13 +181,15 @@ export type CurveLine = z.infer<typeof curveLineSchema>;
 /** The curve of an RL run folder (lines cut by a kill are skipped). */
 export function readCurve(file: string): CurveLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').flatMap((l) => {
-    try {
-      return [curveLineSchema.parse(JSON.parse(l))];
-    } catch {
-      return [];
-    }
-  });
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [curveLineSchema.parse(JSON.parse(l))];
+      } catch {
+        return [];
+      }
+    });
 }
 
 export interface RlOptions {
@@ -204,13 +213,15 @@ export interface RlOptions {
 /** Keep the lines of a JSONL file whose step is at most `step` (a resume drops what the last checkpoint does not cover). */
 function truncateJsonl(file: string, step: number): void {
   if (!existsSync(file)) return;
-  const keep = readFileSync(file, 'utf8').split('\n').filter((l) => {
-    try {
-      return z.looseObject({ step: z.number() }).parse(JSON.parse(l)).step <= step;
-    } catch {
-      return false; // an empty line, or one cut by the kill
-    }
-  });
+  const keep = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      try {
+        return z.looseObject({ step: z.number() }).parse(JSON.parse(l)).step <= step;
+      } catch {
+        return false; // an empty line, or one cut by the kill
+      }
+    });
   writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
 }
 
@@ -222,12 +233,28 @@ export async function runRl(o: RlOptions): Promise<Params> {
   const curveFile = join(dir, 'curve.jsonl');
   const rolloutFile = join(dir, 'rollouts.jsonl');
   // what the run's rollouts and updates depend on: a resume with other settings would mix two runs
-  const settings = { arm: run.arm, from: o.from, seed: o.seed, lambda: run.lambda, reward: run.reward, prompts: rl.prompts, group: rl.group, temperature: rl.temperature, lr: run.lr, batch: rl.batch, taskSeed: rl.seed };
+  const settings = {
+    arm: run.arm,
+    from: o.from,
+    seed: o.seed,
+    lambda: run.lambda,
+    reward: run.reward,
+    prompts: rl.prompts,
+    group: rl.group,
+    temperature: rl.temperature,
+    lr: run.lr,
+    batch: rl.batch,
+    taskSeed: rl.seed,
+  };
   const metaFile = join(dir, 'meta.json');
   if (existsSync(metaFile)) {
     const prev = readJsonFile(metaFile, z.looseObject({ config: z.record(z.string(), z.unknown()) }), `delete ${dir} to restart this RL run`).config;
     const diff = Object.keys(settings).filter((k) => JSON.stringify(prev[k]) !== JSON.stringify(settings[k as keyof typeof settings]));
-    if (diff.length > 0) throw new TwError(`${dir} was run with other RL settings (${diff.map((k) => `${k}: ${JSON.stringify(prev[k])} then, ${JSON.stringify(settings[k as keyof typeof settings])} now`).join('; ')})`, `restore those settings in the config's rl section (only steps, evalEvery, curveInstances and checkpointEvery may change), or delete ${dir}`);
+    if (diff.length > 0)
+      throw new TwError(
+        `${dir} was run with other RL settings (${diff.map((k) => `${k}: ${JSON.stringify(prev[k])} then, ${JSON.stringify(settings[k as keyof typeof settings])} now`).join('; ')})`,
+        `restore those settings in the config's rl section (only steps, evalEvery, curveInstances and checkpointEvery may change), or delete ${dir}`,
+      );
   } else writeFileAtomic(metaFile, JSON.stringify(runMeta('tw tier3 run (rl)', 1, o.seed, settings), null, 1) + '\n');
   const params = loadModel(existsSync(join(ckpt, 'state.json')) ? ckpt : o.from).params;
   const opt = new AdamW(params, o.adam);
@@ -248,7 +275,9 @@ export async function runRl(o: RlOptions): Promise<Params> {
   const greedyCurve = async (s: number): Promise<void> => {
     const sampler = await Sampler.fromParams(m, params, o.threads);
     try {
-      const eps = await mapPool(curveTasks, o.episode.concurrency, (t) => runEpisode(t, o.real, policyAgent(sampler, o.episode.maxObsBytes, o.episode.maxAction), epOpts));
+      const eps = await mapPool(curveTasks, o.episode.concurrency, (t) =>
+        runEpisode(t, o.real, policyAgent(sampler, o.episode.maxObsBytes, o.episode.maxAction), epOpts),
+      );
       const passed = eps.filter((e) => e.success === true).length;
       curve({ kind: 'eval', step: s, passed, n: eps.length });
       o.log(`  ${run.arm}-s${o.seed} step ${s}: greedy ${passed}/${eps.length} on the curve's eval instances`);
@@ -276,12 +305,20 @@ export async function runRl(o: RlOptions): Promise<Params> {
       const sampler = await Sampler.fromParams(m, params, o.threads);
       let eps: EpisodeResult[];
       try {
-        const agent = policyAgent(sampler, o.episode.maxObsBytes, o.episode.maxAction, { temperature: rl.temperature, seed: new Rng(o.seed).fork(`${run.arm}:${step}`).u32() });
+        const agent = policyAgent(sampler, o.episode.maxObsBytes, o.episode.maxAction, {
+          temperature: rl.temperature,
+          seed: new Rng(o.seed).fork(`${run.arm}:${step}`).u32(),
+        });
         eps = await mapPool(jobs, o.episode.concurrency, (j) => runEpisode(j.task, o.real, agent, epOpts));
       } finally {
         await sampler.release();
       }
-      const rollouts: Rollout[] = eps.map((e, i) => ({ step, group: (jobs[i] as { g: number }).g, reward: e.success === true ? 1 : 0, trajectory: e.trajectory }));
+      const rollouts: Rollout[] = eps.map((e, i) => ({
+        step,
+        group: (jobs[i] as { g: number }).g,
+        reward: e.success === true ? 1 : 0,
+        trajectory: e.trajectory,
+      }));
       appendFileSync(rolloutFile, rollouts.map((r) => JSON.stringify(r)).join('\n') + '\n');
       // 2. one optimizer step on the weighted loss, summed over micro-batches
       const ws = rlWindows(rollouts, m.context, run.lambda, run.reward);
@@ -305,7 +342,8 @@ export async function runRl(o: RlOptions): Promise<Params> {
       const signal = tasks.filter((_, g) => new Set(rollouts.filter((r) => r.group === g).map((r) => r.reward)).size > 1).length / tasks.length;
       const nLoss = ws.reduce((n, w) => n + w.weights.filter((x) => x !== 0).length, 0);
       curve({ kind: 'step', step, reward, signal, loss, lossTokens: nLoss, seconds: (Date.now() - ts) / 1000 });
-      if (step % 5 === 0 || step === rl.steps) o.log(`  ${run.arm}-s${o.seed} step ${step}/${rl.steps}: rollout reward ${reward.toFixed(2)}, groups with signal ${signal.toFixed(2)}`);
+      if (step % 5 === 0 || step === rl.steps)
+        o.log(`  ${run.arm}-s${o.seed} step ${step}/${rl.steps}: rollout reward ${reward.toFixed(2)}, groups with signal ${signal.toFixed(2)}`);
       if (step % rl.evalEvery === 0 || step === rl.steps) await greedyCurve(step);
       if (step % rl.checkpointEvery === 0 || step === rl.steps) save(step);
     }
@@ -318,7 +356,27 @@ export async function runRl(o: RlOptions): Promise<Params> {
     const ce = await heldOutCrossEntropy(params, m, o.heldOutReal, o.threads);
     const lines = readCurve(curveFile).filter((l) => l.kind === 'step');
     const sum = (f: (l: CurveLine) => number): number => lines.reduce((n, l) => n + f(l), 0);
-    writeFileAtomic(trainFile, JSON.stringify({ arm: run.arm, seed: o.seed, lambda: run.lambda, reward: run.reward, from: o.from, steps: rl.steps, heldOutCE: ce, seconds: sum((l) => l.seconds ?? 0), lossTokens: sum((l) => l.lossTokens ?? 0), slots: 0, epochs: 0, trajectories: lines.length * rl.prompts * rl.group }, null, 1) + '\n');
+    writeFileAtomic(
+      trainFile,
+      JSON.stringify(
+        {
+          arm: run.arm,
+          seed: o.seed,
+          lambda: run.lambda,
+          reward: run.reward,
+          from: o.from,
+          steps: rl.steps,
+          heldOutCE: ce,
+          seconds: sum((l) => l.seconds ?? 0),
+          lossTokens: sum((l) => l.lossTokens ?? 0),
+          slots: 0,
+          epochs: 0,
+          trajectories: lines.length * rl.prompts * rl.group,
+        },
+        null,
+        1,
+      ) + '\n',
+    );
   }
   return params;
 }

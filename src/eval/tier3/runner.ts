@@ -109,12 +109,19 @@ export function loadTier3Config(file: string): Tier3Config {
   const r = tier3ConfigSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new TwError(`invalid Tier-3 config ${file}: \`${i?.path.join('.') || '(root)'}\` ${i?.message ?? ''}`, `compare with configs/tier3-quick.json (format "${TIER3_CONFIG_FORMAT}", version ${TIER3_CONFIG_VERSION})`);
+    throw new TwError(
+      `invalid Tier-3 config ${file}: \`${i?.path.join('.') || '(root)'}\` ${i?.message ?? ''}`,
+      `compare with configs/tier3-quick.json (format "${TIER3_CONFIG_FORMAT}", version ${TIER3_CONFIG_VERSION})`,
+    );
   }
   const c = r.data;
   for (const f of [...c.families, ...c.heldOutFamilies]) familyByName(f);
   for (const a of c.arms) if (!ARMS[a]) throw new TwError(`unknown Tier-3 arm "${a}"`, `use some of: ${Object.keys(ARMS).join(', ')}`);
-  if (c.rl && !c.arms.includes(c.rl.from)) throw new TwError(`${file}: rl.from is "${c.rl.from}", which is not one of its arms (${c.arms.join(', ')})`, 'set rl.from to an arm the config trains (RL starts from its policy)');
+  if (c.rl && !c.arms.includes(c.rl.from))
+    throw new TwError(
+      `${file}: rl.from is "${c.rl.from}", which is not one of its arms (${c.arms.join(', ')})`,
+      'set rl.from to an arm the config trains (RL starts from its policy)',
+    );
   return c;
 }
 
@@ -144,7 +151,8 @@ export function makeSplits(c: Tier3Config): Splits {
   const fams = c.families.map(familyByName);
   const train = generateTasks(c.trajectories, c.trainSeed, fams);
   const evalT = generateTasks(c.evalInstances, c.evalSeed, fams);
-  const heldOut = c.heldOutFamilies.length > 0 && c.heldOutInstances > 0 ? generateTasks(c.heldOutInstances, c.evalSeed, c.heldOutFamilies.map(familyByName)) : [];
+  const heldOut =
+    c.heldOutFamilies.length > 0 && c.heldOutInstances > 0 ? generateTasks(c.heldOutInstances, c.evalSeed, c.heldOutFamilies.map(familyByName)) : [];
   const seen = new Set(train.map((t) => t.seed));
   const leak = evalT.filter((t) => seen.has(t.seed)).length;
   if (leak > 0) throw new TwError(`${leak} eval tasks share a seed with a training task`, 'pick evalSeed != trainSeed');
@@ -166,7 +174,8 @@ export async function runTier3(o: RunOptions): Promise<Results> {
     // the description and the rl section may change later (RL runs live in rl/<arm>-s<seed>/ and record their settings)
     const parsed = tier3ConfigSchema.safeParse(prev.config);
     const sft = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'rl' || k === 'description' ? undefined : v));
-    if (!parsed.success || sft(parsed.data) !== sft(c)) throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume (only its "rl" section may change)');
+    if (!parsed.success || sft(parsed.data) !== sft(c))
+      throw new TwError(`${dir} was started with another config`, 'use a new --out folder, or the same config to resume (only its "rl" section may change)');
   } else writeJson(metaFile, runMeta('tw tier3 run', 1, c.seeds[0] ?? 0, c, { policyParams: paramCount(c.model) }));
   const timings = existsSync(join(dir, 'timings.json')) ? readJsonFile(join(dir, 'timings.json'), timingsSchema, REDO) : {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -181,7 +190,15 @@ export async function runTier3(o: RunOptions): Promise<Results> {
   writeJson(join(dir, 'tasks.json'), { train: splits.train.map((t) => t.id), eval: splits.eval.map((t) => t.id), heldOut: splits.heldOut.map((t) => t.id) });
   const epOpts = { maxObsBytes: c.maxObsBytes, maxTurns: c.maxTurns };
 
-  const episodes = async (name: string, tasks: Task[], backend: Backend, agent: Agent, verify: boolean, backendOptions?: Record<string, unknown>, concurrency = c.concurrency): Promise<EpisodeResult[]> => {
+  const episodes = async (
+    name: string,
+    tasks: Task[],
+    backend: Backend,
+    agent: Agent,
+    verify: boolean,
+    backendOptions?: Record<string, unknown>,
+    concurrency = c.concurrency,
+  ): Promise<EpisodeResult[]> => {
     const f = join(dir, name);
     if (existsSync(f)) return readJsonlFile(f, episodeResultSchema, REDO);
     // finished episodes are appended to NAME.partial as they end, so a kill loses only those in flight
@@ -229,7 +246,15 @@ export async function runTier3(o: RunOptions): Promise<Results> {
     (learnedP ??= (async () => {
       log(`tier3: recording ${splits.train.length} noisy-expert trajectories against the learned terminal (${c.learnedModel})`);
       const learned = o.learned ?? (await getBackend('learned'));
-      learnedEp = await episodes('trajectories/learned.jsonl', splits.train, learned, noisyExpertAgent(c.noise, c.trainSeed), false, { model: c.learnedModel, maxBatch: 32 }, c.learnedConcurrency);
+      learnedEp = await episodes(
+        'trajectories/learned.jsonl',
+        splits.train,
+        learned,
+        noisyExpertAgent(c.noise, c.trainSeed),
+        false,
+        { model: c.learnedModel, maxBatch: 32 },
+        c.learnedConcurrency,
+      );
       return learnedEp.map((r) => r.trajectory).slice(0, nData);
     })());
   const dataFor = async (kind: 'real' | 'learned'): Promise<Trajectory[]> => (kind === 'real' ? realTrajs.slice(0, nData) : learnedData());
@@ -271,10 +296,26 @@ export async function runTier3(o: RunOptions): Promise<Results> {
     if (!existsSync(trainFile)) {
       const data = await dataFor(spec.data);
       log(`tier3: training ${key} (${spec.what}; ${data.length} trajectories, ${c.train.steps} steps)`);
-      const tp = await timed(`train/${key}`, () => trainPolicy(data, c.model, c.train, spec.mask, seed, (l) => { if (l.step % 100 === 0) log(`  ${key} step ${l.step} loss ${l.loss.toFixed(3)}`); }));
+      const tp = await timed(`train/${key}`, () =>
+        trainPolicy(data, c.model, c.train, spec.mask, seed, (l) => {
+          if (l.step % 100 === 0) log(`  ${key} step ${l.step} loss ${l.loss.toFixed(3)}`);
+        }),
+      );
       const ce = await heldOutCrossEntropy(tp.params, c.model, heldOutReal, c.train.threads);
       saveModel(adir, c.model, tp.params, { tier3: { arm, seed, mask: spec.mask, data: spec.data } });
-      writeJson(trainFile, { arm, seed, mask: spec.mask, data: spec.data, trajectories: data.length, log: tp.log, lossTokens: tp.lossTokens, slots: tp.slots, epochs: tp.epochs, seconds: tp.seconds, heldOutCE: ce });
+      writeJson(trainFile, {
+        arm,
+        seed,
+        mask: spec.mask,
+        data: spec.data,
+        trajectories: data.length,
+        log: tp.log,
+        lossTokens: tp.lossTokens,
+        slots: tp.slots,
+        epochs: tp.epochs,
+        seconds: tp.seconds,
+        heldOutCE: ce,
+      });
     }
     const evals = await actOnSplits(key, loadModel(adir).params, key);
     arms.push({ arm, seed, train: readJsonFile(trainFile, armTrainSchema, REDO), episodes: evals });
@@ -293,22 +334,47 @@ export async function runTier3(o: RunOptions): Promise<Results> {
         const key = `${run.arm}-s${seed}`;
         const rdir = join(dir, 'rl', key);
         const from = join(dir, 'arms', `${rl.from}-s${seed}`);
-        log(`tier3: RL ${key} (λ ${run.lambda}${run.reward ? '' : ', no reward'}) from ${rl.from}-s${seed}, ${rl.steps} steps of ${rl.prompts} x ${rl.group} rollouts`);
+        log(
+          `tier3: RL ${key} (λ ${run.lambda}${run.reward ? '' : ', no reward'}) from ${rl.from}-s${seed}, ${rl.steps} steps of ${rl.prompts} x ${rl.group} rollouts`,
+        );
         const params = await timed(`rl/${key}`, () =>
           runRl({
-            dir: rdir, run, rl, model: c.model, from, seed, families: c.families.map(familyByName), evalTasks: splits.eval, heldOutReal, real,
+            dir: rdir,
+            run,
+            rl,
+            model: c.model,
+            from,
+            seed,
+            families: c.families.map(familyByName),
+            evalTasks: splits.eval,
+            heldOutReal,
+            real,
             episode: { maxObsBytes: c.maxObsBytes, maxTurns: c.maxTurns, maxAction: c.maxAction, concurrency: c.concurrency },
-            threads: c.train.threads, adam: c.train, log,
+            threads: c.train.threads,
+            adam: c.train,
+            log,
           }),
         );
-        for (const l of readCurve(join(rdir, 'curve.jsonl'))) if (l.kind === 'eval') (curves[run.arm] ??= []).push({ seed, step: l.step, passed: l.passed ?? 0, n: l.n ?? 0 });
+        for (const l of readCurve(join(rdir, 'curve.jsonl')))
+          if (l.kind === 'eval') (curves[run.arm] ??= []).push({ seed, step: l.step, passed: l.passed ?? 0, n: l.n ?? 0 });
         const evals = await actOnSplits(key, params, `${key}-step${rl.steps}`);
         arms.push({ arm: run.arm, seed, train: readJsonFile(join(rdir, 'train.json'), armTrainSchema, REDO), episodes: evals });
       }
     }
   }
   if (c.arms.some((a) => ARMS[a]?.data === 'learned')) await learnedData();
-  const results = buildResults(c, bounds, arms, { rows: [...c.arms, ...rlArms], curves, trajectories: { real: realEp.length, realUsed: nData, realSuccessful: realTrajs.length, learned: learnedEp.length, learnedUsed: Math.min(nData, learnedEp.length) }, timings });
+  const results = buildResults(c, bounds, arms, {
+    rows: [...c.arms, ...rlArms],
+    curves,
+    trajectories: {
+      real: realEp.length,
+      realUsed: nData,
+      realSuccessful: realTrajs.length,
+      learned: learnedEp.length,
+      learnedUsed: Math.min(nData, learnedEp.length),
+    },
+    timings,
+  });
   writeJson(join(dir, 'results.json'), results);
   writeFileSync(join(dir, 'table.md'), results.markdown);
   return results;

@@ -8,20 +8,58 @@ import { Rng } from '../../core/rng.js';
 import { generateTasks, familyByName } from '../../corpus/tasks/run.js';
 import { Sampler } from '../../model/sampler.js';
 import { expertAgent, mistake, noisyExpertAgent, nullAgent, runEpisode } from './episode.js';
-import { CMD, DONE, EOT, EXIT, INSTR, OUT, encodeTrajectory, normObs, parseAction, policyMask, policyPrompt, policyWindows, type Trajectory } from './framing.js';
+import {
+  CMD,
+  DONE,
+  EOT,
+  EXIT,
+  INSTR,
+  OUT,
+  encodeTrajectory,
+  normObs,
+  parseAction,
+  policyMask,
+  policyPrompt,
+  policyWindows,
+  type Trajectory,
+} from './framing.js';
 import { heldOutCrossEntropy, policyAgent, trainPolicy } from './policy.js';
 import { runTier3, tier3ConfigSchema } from './runner.js';
 
 const hand: Trajectory = {
-  taskId: 't', family: 'f', instruction: 'Do X.', done: true,
-  steps: [{ cmd: 'ls', out: 'a\n', exit: 0 }, { cmd: 'rm a', out: '', exit: 1 }],
+  taskId: 't',
+  family: 'f',
+  instruction: 'Do X.',
+  done: true,
+  steps: [
+    { cmd: 'ls', out: 'a\n', exit: 0 },
+    { cmd: 'rm a', out: '', exit: 1 },
+  ],
 };
 const str = (s: string): number[] => [...Buffer.from(s)];
 
 describe('tier3 framing', () => {
   it('frames instruction, actions and observations with the intended roles and masks', () => {
     const f = encodeTrajectory(hand);
-    expect(f.tokens).toEqual([INSTR, ...str('Do X.'), CMD, ...str('ls'), OUT, ...str('a\n'), EXIT, ...str('0'), EOT, CMD, ...str('rm a'), OUT, EXIT, ...str('1'), EOT, CMD, DONE]);
+    expect(f.tokens).toEqual([
+      INSTR,
+      ...str('Do X.'),
+      CMD,
+      ...str('ls'),
+      OUT,
+      ...str('a\n'),
+      EXIT,
+      ...str('0'),
+      EOT,
+      CMD,
+      ...str('rm a'),
+      OUT,
+      EXIT,
+      ...str('1'),
+      EOT,
+      CMD,
+      DONE,
+    ]);
     const act = policyMask('action', f.roles);
     const echo = policyMask('echo', f.roles);
     const picked = (m: Float32Array): number[] => f.tokens.filter((_, i) => m[i] === 1);
@@ -48,7 +86,10 @@ describe('tier3 framing', () => {
     expect(p[p.length - 1]).toBe(CMD);
   });
   it('a window at the quick context holds the instruction, a whole turn and its observation', () => {
-    const t: Trajectory = { ...hand, instruction: 'Count the lines in /root/logs/service.log that contain the text "[scheduler]" and write just that number to /root/answer.txt.' };
+    const t: Trajectory = {
+      ...hand,
+      instruction: 'Count the lines in /root/logs/service.log that contain the text "[scheduler]" and write just that number to /root/answer.txt.',
+    };
     const [w] = policyWindows(t, 256);
     expect(w && policyMask('echo', w.roles).reduce((s, x) => s + x, 0)).toBe(policyMask('echo', encodeTrajectory(t).roles).reduce((s, x) => s + x, 0));
   });
@@ -67,9 +108,17 @@ describe('tier3 framing', () => {
 });
 
 const cfg = tier3ConfigSchema.parse({
-  format: 'terminalworld.tier3-config', version: 1, name: 'ci-quick',
-  families: ['count-matches', 'largest-file'], trajectories: 4, evalInstances: 2, seeds: [1], arms: ['A', 'B', 'C-action', 'C-echo'], maxTurns: 3,
-  model: { d: 16, layers: 1, heads: 2, context: 256 }, train: { batch: 2, steps: 3, lr: 0.003, minLr: 0.0003, warmup: 1, threads: 1 },
+  format: 'terminalworld.tier3-config',
+  version: 1,
+  name: 'ci-quick',
+  families: ['count-matches', 'largest-file'],
+  trajectories: 4,
+  evalInstances: 2,
+  seeds: [1],
+  arms: ['A', 'B', 'C-action', 'C-echo'],
+  maxTurns: 3,
+  model: { d: 16, layers: 1, heads: 2, context: 256 },
+  train: { batch: 2, steps: 3, lr: 0.003, minLr: 0.0003, warmup: 1, threads: 1 },
 });
 
 describe.skipIf(noSandbox)('tier3 on the real sandbox', () => {

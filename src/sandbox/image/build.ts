@@ -63,10 +63,18 @@ export async function resolveImage(ref: string | undefined, opts: { quiet?: bool
   let m: ImageManifest;
   if (/\.(ya?ml|json)$/.test(ref)) m = loadManifest(ref);
   else if (/\.(tar|tar\.gz|tgz|oci)$/.test(ref)) {
-    const id = basename(ref).replace(/\.(tar|tar\.gz|tgz|oci)$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'oci';
+    const id =
+      basename(ref)
+        .replace(/\.(tar|tar\.gz|tgz|oci)$/, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '') || 'oci';
     m = checkManifest({ format: 'terminalworld.image', version: 1, id, oci: ref }, ref, dirname(ref));
   } else {
-    throw new TwError(`unknown image "${ref}"`, `use "${DEFAULT_IMAGE}" (the default), a manifest file (.yaml/.json) or an OCI / docker-save tarball (.tar, .tar.gz)`);
+    throw new TwError(
+      `unknown image "${ref}"`,
+      `use "${DEFAULT_IMAGE}" (the default), a manifest file (.yaml/.json) or an OCI / docker-save tarball (.tar, .tar.gz)`,
+    );
   }
   return buildImage(m, opts);
 }
@@ -78,7 +86,11 @@ export async function buildImage(m: ImageManifest, opts: { quiet?: boolean; mirr
   const have = readStamp(dir);
   if (have && have.twdet === twdetHash()) return { dir, stamp: have };
   preflight();
-  if (process.getuid?.() !== 0) throw new TwError(`building the image ${m.id} needs root (it unpacks device nodes and chroots)`, 'run it as root once; later sessions reuse the cached image');
+  if (process.getuid?.() !== 0)
+    throw new TwError(
+      `building the image ${m.id} needs root (it unpacks device nodes and chroots)`,
+      'run it as root once; later sessions reuse the cached image',
+    );
   const say = (s: string): void => {
     if (!opts.quiet) process.stderr.write(`image: ${s}\n`);
   };
@@ -100,10 +112,18 @@ export async function buildImage(m: ImageManifest, opts: { quiet?: boolean; mirr
     } else {
       packages = [...(m.base === 'workstation' ? ROOTFS_PACKAGES : MINBASE_PACKAGES), ...m.packages];
       say(`building ${m.id} (${m.base} + ${m.packages.length} packages) with debootstrap into ${tmp}`);
-      await runStep('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, ROOTFS_SUITE, tmp, opts.mirror ?? process.env.TW_DEBIAN_MIRROR ?? DEFAULT_MIRROR], opts.quiet ?? false, `building image ${m.id}`);
+      await runStep(
+        'debootstrap',
+        ['--variant=minbase', `--include=${packages.join(',')}`, ROOTFS_SUITE, tmp, opts.mirror ?? process.env.TW_DEBIAN_MIRROR ?? DEFAULT_MIRROR],
+        opts.quiet ?? false,
+        `building image ${m.id}`,
+      );
     }
     if (!['bin/bash', 'usr/bin/bash'].some((p) => existsSync(join(tmp, p)))) {
-      throw new TwError(`the image ${m.id} has no bash (/bin/bash or /usr/bin/bash)`, 'sessions run an interactive bash: use an image that has it, or add it in the image');
+      throw new TwError(
+        `the image ${m.id} has no bash (/bin/bash or /usr/bin/bash)`,
+        'sessions run an interactive bash: use an image that has it, or add it in the image',
+      );
     }
     for (const f of m.files) {
       const abs = join(tmp, f.path);
@@ -121,7 +141,10 @@ export async function buildImage(m: ImageManifest, opts: { quiet?: boolean; mirr
       } catch (e) {
         const err = e as { status?: number | null; stderr?: Buffer; stdout?: Buffer; message?: string };
         const tail = `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`.trim().slice(-2000) || (err.message ?? '');
-        throw new TwError(`image ${m.id}: setup step ${i + 1} (\`${cmd}\`) failed with exit ${err.status ?? '?'}${tail ? `:\n${tail}` : ''}`, 'fix the command in the manifest (it runs as root in the image, with no network unless the build host has one)');
+        throw new TwError(
+          `image ${m.id}: setup step ${i + 1} (\`${cmd}\`) failed with exit ${err.status ?? '?'}${tail ? `:\n${tail}` : ''}`,
+          'fix the command in the manifest (it runs as root in the image, with no network unless the build host has one)',
+        );
       }
     }
     const stamp = finishTree(tmp, { id: m.id, version: key, suite: m.oci !== undefined ? 'oci' : ROOTFS_SUITE, packages, buildStartNs: start });

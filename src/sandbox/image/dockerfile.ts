@@ -51,7 +51,8 @@ function words(s: string): string[] {
 /** Files under a context path, as manifest entries under `dest`. */
 function filesFrom(context: string, src: string, dest: string, workdir: string, intoDir: boolean): ImageManifest['files'] {
   const abs = join(context, src);
-  if (!abs.startsWith(context) || !existsSync(abs)) throw new TwError(`Dockerfile COPY/ADD source "${src}" is not in the build context ${context}`, 'add the file to the environment folder or fix the path');
+  if (!abs.startsWith(context) || !existsSync(abs))
+    throw new TwError(`Dockerfile COPY/ADD source "${src}" is not in the build context ${context}`, 'add the file to the environment folder or fix the path');
   const target = dest.startsWith('/') ? dest : posix.join(workdir, dest);
   const st = statSync(abs);
   if (st.isFile()) {
@@ -64,7 +65,8 @@ function filesFrom(context: string, src: string, dest: string, workdir: string, 
       const p = join(d, n);
       const s = lstatSync(p);
       if (s.isDirectory()) walk(p);
-      else if (s.isFile()) out.push({ path: posix.join(target, relative(abs, p).split('\\').join('/')), base64: readFileSync(p).toString('base64'), mode: s.mode & 0o7777 });
+      else if (s.isFile())
+        out.push({ path: posix.join(target, relative(abs, p).split('\\').join('/')), base64: readFileSync(p).toString('base64'), mode: s.mode & 0o7777 });
     }
   };
   walk(abs);
@@ -72,10 +74,21 @@ function filesFrom(context: string, src: string, dest: string, workdir: string, 
 }
 
 export function manifestFromDockerfile(path: string, id: string): DockerfileManifest {
-  if (!existsSync(path)) throw new TwError(`no Dockerfile at ${path}`, 'a Harbor task keeps it at environment/Dockerfile; or pass --image with the task\'s OCI tarball');
+  if (!existsSync(path))
+    throw new TwError(`no Dockerfile at ${path}`, "a Harbor task keeps it at environment/Dockerfile; or pass --image with the task's OCI tarball");
   const context = join(path, '..');
   const warnings: string[] = [];
-  const m: ImageManifest = { format: 'terminalworld.image', version: 1, id, base: 'workstation', packages: [], files: [], setup: [], env: {}, workdir: '/root' };
+  const m: ImageManifest = {
+    format: 'terminalworld.image',
+    version: 1,
+    id,
+    base: 'workstation',
+    packages: [],
+    files: [],
+    setup: [],
+    env: {},
+    workdir: '/root',
+  };
   let froms = 0;
   for (const line of logicalLines(readFileSync(path, 'utf8'))) {
     const sp = line.search(/\s/);
@@ -85,7 +98,8 @@ export function manifestFromDockerfile(path: string, id: string): DockerfileMani
       case 'FROM': {
         froms++;
         if (froms > 1) warnings.push(`multi-stage build: only the first stage is used (${line})`);
-        else if (!/^(debian|ubuntu|python|buildpack-deps|ghcr\.io\/laude-institute|.*bookworm|.*bullseye)/i.test(rest)) warnings.push(`FROM ${rest}: not a Debian-like base; the workstation image stands in for it`);
+        else if (!/^(debian|ubuntu|python|buildpack-deps|ghcr\.io\/laude-institute|.*bookworm|.*bullseye)/i.test(rest))
+          warnings.push(`FROM ${rest}: not a Debian-like base; the workstation image stands in for it`);
         break;
       }
       case 'RUN': {
@@ -106,7 +120,9 @@ export function manifestFromDockerfile(path: string, id: string): DockerfileMani
         break;
       }
       case 'ENV': {
-        const kv = rest.includes('=') ? [...rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)].map((x) => [x[1] ?? '', (x[2] ?? '').replace(/^"|"$/g, '')]) : [[rest.split(/\s+/)[0] ?? '', rest.split(/\s+/).slice(1).join(' ')]];
+        const kv = rest.includes('=')
+          ? [...rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)].map((x) => [x[1] ?? '', (x[2] ?? '').replace(/^"|"$/g, '')])
+          : [[rest.split(/\s+/)[0] ?? '', rest.split(/\s+/).slice(1).join(' ')]];
         for (const [k, v] of kv) if (k) m.env[k] = v ?? '';
         break;
       }
@@ -144,7 +160,15 @@ export function manifestFromDockerfile(path: string, id: string): DockerfileMani
       case 'SHELL':
         warnings.push('SHELL is not covered: RUN steps use /bin/sh');
         break;
-      case 'CMD': case 'ENTRYPOINT': case 'EXPOSE': case 'VOLUME': case 'HEALTHCHECK': case 'LABEL': case 'STOPSIGNAL': case 'ONBUILD': case 'MAINTAINER':
+      case 'CMD':
+      case 'ENTRYPOINT':
+      case 'EXPOSE':
+      case 'VOLUME':
+      case 'HEALTHCHECK':
+      case 'LABEL':
+      case 'STOPSIGNAL':
+      case 'ONBUILD':
+      case 'MAINTAINER':
         break;
       default:
         warnings.push(`unknown instruction ${op}: skipped`);

@@ -74,7 +74,21 @@ describe.skipIf(noSandbox)('images from a local OCI tarball (needs the sandbox)'
   it('builds a manifest over it once (files, setup, env), then reuses it; a failing step leaves nothing behind', async () => {
     {
       const m = join(work, 'm.yaml');
-      writeFileSync(m, ['format: terminalworld.image', 'version: 1', 'id: tiny-tools', 'oci: tiny.tar', 'files:', '  - { path: /etc/motd, content: "welcome\\n" }', 'setup: ["mkdir -p /opt/data && echo built > /opt/data/stamp"]', 'env: { MODE: test }', 'workdir: /opt/data', ''].join('\n'));
+      writeFileSync(
+        m,
+        [
+          'format: terminalworld.image',
+          'version: 1',
+          'id: tiny-tools',
+          'oci: tiny.tar',
+          'files:',
+          '  - { path: /etc/motd, content: "welcome\\n" }',
+          'setup: ["mkdir -p /opt/data && echo built > /opt/data/stamp"]',
+          'env: { MODE: test }',
+          'workdir: /opt/data',
+          '',
+        ].join('\n'),
+      );
       const a = await resolveImage(m, { quiet: true });
       const b = await resolveImage(m, { quiet: true });
       expect(b.dir).toBe(a.dir);

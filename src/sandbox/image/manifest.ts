@@ -73,7 +73,10 @@ export function checkManifest(raw: unknown, where: string, baseDir: string): Ima
   if (!r.success) {
     const i = r.error.issues[0];
     const field = i && i.path.length > 0 ? i.path.join('.') : '(top level)';
-    throw new TwError(`image manifest ${where}: invalid field ${field}: ${i?.message ?? 'invalid'}`, `see the manifest format in docs/sandbox.md#images (format: ${IMAGE_MANIFEST_FORMAT}, version: ${IMAGE_MANIFEST_VERSION})`);
+    throw new TwError(
+      `image manifest ${where}: invalid field ${field}: ${i?.message ?? 'invalid'}`,
+      `see the manifest format in docs/sandbox.md#images (format: ${IMAGE_MANIFEST_FORMAT}, version: ${IMAGE_MANIFEST_VERSION})`,
+    );
   }
   const m = r.data;
   if (m.oci !== undefined && !isAbsolute(m.oci)) m.oci = resolve(baseDir, m.oci);

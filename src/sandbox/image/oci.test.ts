@@ -310,7 +310,11 @@ describe('unpackOciTarball: OCI layout', () => {
     const layout = new OciLayout();
     const base = { buf: await tarOf(tree({ 'etc/hostname': 'box\n' }), true), mediaType: LAYER_GZIP };
     const amd = layout.image([base, { buf: await tarOf(tree({ arch: 'amd64\n' })), mediaType: LAYER_TAR }]);
-    const arm = layout.image([base, { buf: await tarOf(tree({ arch: 'arm64\n' })), mediaType: LAYER_TAR }], { ...CONFIG, architecture: 'arm64', variant: 'v8' });
+    const arm = layout.image([base, { buf: await tarOf(tree({ arch: 'arm64\n' })), mediaType: LAYER_TAR }], {
+      ...CONFIG,
+      architecture: 'arm64',
+      variant: 'v8',
+    });
     const index = layout.json(
       {
         schemaVersion: 2,
@@ -491,7 +495,11 @@ describe('unpackOciTarball: bad input', () => {
   });
 
   it('names a layer missing from a docker save tarball', async () => {
-    const image = await dockerSave([rawTar([{ path: 'a', type: 'File', body: 'a' }]), rawTar([{ path: 'b', type: 'File', body: 'b' }])], CONFIG, 'layer1/layer.tar');
+    const image = await dockerSave(
+      [rawTar([{ path: 'a', type: 'File', body: 'a' }]), rawTar([{ path: 'b', type: 'File', body: 'b' }])],
+      CONFIG,
+      'layer1/layer.tar',
+    );
     const dest = tmp('tw-oci-dest-');
     const err = await expectTwError(unpackOciTarball(image, dest));
     expect(err.message).toMatch(/layer 2\/2 layer1\/layer\.tar is missing/);

@@ -106,8 +106,7 @@ export interface UnpackOciOptions {
   platform?: string;
 }
 
-const VALID_INPUT =
-  'pass a container image tarball: `docker save IMAGE -o image.tar`, or `skopeo copy docker://IMAGE oci-archive:image.tar`';
+const VALID_INPUT = 'pass a container image tarball: `docker save IMAGE -o image.tar`, or `skopeo copy docker://IMAGE oci-archive:image.tar`';
 const DEFAULT_PLATFORM = 'linux/amd64';
 const MAX_SYMLINK_HOPS = 40;
 const OPAQUE = '.wh..wh..opq';
@@ -119,7 +118,10 @@ export async function unpackOciTarball(tarPath: string, destDir: string, opts: U
   const st = statSync(tarPath, { throwIfNoEntry: false });
   if (!st) throw new TwError(`image tarball ${tarPath} does not exist`, VALID_INPUT);
   if (st.isDirectory()) {
-    throw new TwError(`${tarPath} is a directory, not an image tarball`, `${VALID_INPUT} (an unpacked OCI layout directory can be packed with \`tar -cf image.tar -C DIR .\`)`);
+    throw new TwError(
+      `${tarPath} is a directory, not an image tarball`,
+      `${VALID_INPUT} (an unpacked OCI layout directory can be packed with \`tar -cf image.tar -C DIR .\`)`,
+    );
   }
   const dest = resolve(destDir);
   mkdirSync(dest, { recursive: true });
@@ -336,7 +338,10 @@ function normalizeOuterPath(p: string): string | null {
 async function readOuter(tarPath: string, staging: string): Promise<OuterArchive> {
   const compression = sniffCompression(tarPath);
   if (compression !== 'none' && compression !== 'gzip') {
-    throw new TwError(`${tarPath} is compressed with ${compression}, which is not supported`, `decompress it first (e.g. \`${compression === 'zstd' ? 'zstd -d' : compression === 'xz' ? 'xz -d' : 'bzip2 -d'} FILE\`); ${VALID_INPUT}`);
+    throw new TwError(
+      `${tarPath} is compressed with ${compression}, which is not supported`,
+      `decompress it first (e.g. \`${compression === 'zstd' ? 'zstd -d' : compression === 'xz' ? 'xz -d' : 'bzip2 -d'} FILE\`); ${VALID_INPUT}`,
+    );
   }
   const hash = createHash('sha256');
   const entries = new Map<string, OuterEntry>();
@@ -470,9 +475,7 @@ const imageConfigSchema = z.object({
     .nullish(),
 });
 type ImageConfigJson = z.infer<typeof imageConfigSchema>;
-const dockerManifestSchema = z.array(
-  z.object({ Config: z.string(), RepoTags: z.array(z.string()).nullish(), Layers: z.array(z.string()) }),
-);
+const dockerManifestSchema = z.array(z.object({ Config: z.string(), RepoTags: z.array(z.string()).nullish(), Layers: z.array(z.string()) }));
 const ociLayoutSchema = z.object({ imageLayoutVersion: z.string() });
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -514,7 +517,10 @@ class ArchiveView {
   blob(digest: string, what: string): StagedFile {
     const [, algo, hex] = /^(sha256|sha512):([a-f0-9]+)$/.exec(digest) ?? [];
     if (!algo || !hex || (algo === 'sha256' && hex.length !== 64) || (algo === 'sha512' && hex.length !== 128)) {
-      throw new TwError(`${this.tarPath}: ${what} has an unsupported or malformed digest "${digest}"`, `only sha256 and sha512 digests are supported; ${VALID_INPUT}`);
+      throw new TwError(
+        `${this.tarPath}: ${what} has an unsupported or malformed digest "${digest}"`,
+        `only sha256 and sha512 digests are supported; ${VALID_INPUT}`,
+      );
     }
     const path = `blobs/${algo}/${hex}`;
     const f = this.file(path);
@@ -543,7 +549,10 @@ class ArchiveView {
   }
 
   private corrupt(digest: string, what: string, actual: string): never {
-    throw new TwError(`${this.tarPath}: blob ${digest} (${what}) is corrupt: its content hashes to ${actual}`, `the tarball is damaged; export the image again; ${VALID_INPUT}`);
+    throw new TwError(
+      `${this.tarPath}: blob ${digest} (${what}) is corrupt: its content hashes to ${actual}`,
+      `the tarball is damaged; export the image again; ${VALID_INPUT}`,
+    );
   }
 }
 
@@ -622,7 +631,8 @@ function fromOciLayout(view: ArchiveView, wanted: Platform): ResolvedImage {
   const visit = (descs: Descriptor[], from: string, depth: number): void => {
     if (depth > 8) throw new TwError(`${tarPath}: image indexes nest too deeply under ${from}`, VALID_INPUT);
     for (const d of descs) {
-      let kind: 'index' | 'manifest' | null = d.mediaType && INDEX_TYPES.has(d.mediaType) ? 'index' : d.mediaType && MANIFEST_TYPES.has(d.mediaType) ? 'manifest' : null;
+      let kind: 'index' | 'manifest' | null =
+        d.mediaType && INDEX_TYPES.has(d.mediaType) ? 'index' : d.mediaType && MANIFEST_TYPES.has(d.mediaType) ? 'manifest' : null;
       if (kind === null && d.mediaType === undefined) {
         // No media type in the descriptor: look at the blob itself.
         const j = view.json(view.blob(d.digest, `manifest listed in ${from}`), d.digest);
@@ -641,9 +651,7 @@ function fromOciLayout(view: ArchiveView, wanted: Platform): ResolvedImage {
   visit(index.manifests, 'index.json', 0);
 
   // Attestations and other non-images (Docker/BuildKit put them in indexes as unknown/unknown).
-  const images = candidates.filter(
-    (c) => c.platform?.os !== 'unknown' && c.desc.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest',
-  );
+  const images = candidates.filter((c) => c.platform?.os !== 'unknown' && c.desc.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
   if (images.length === 0) {
     throw new TwError(
       `${tarPath}: index.json leads to no image manifest` + (unsupported.length > 0 ? ` (unsupported: ${unsupported.join(', ')})` : ''),
@@ -770,7 +778,10 @@ class TreeWriter {
   apply(entry: ReadEntry, guard: Guard): void {
     const parts = splitEntryPath(entry.path);
     if (parts === null) {
-      throw new TwError(`${this.where}: entry "${entry.path}" points outside the root tree`, `refusing to unpack an unsafe (path-traversal) image; ${VALID_INPUT}`);
+      throw new TwError(
+        `${this.where}: entry "${entry.path}" points outside the root tree`,
+        `refusing to unpack an unsafe (path-traversal) image; ${VALID_INPUT}`,
+      );
     }
     const base = parts.at(-1);
     if (base?.startsWith(WHITEOUT)) {
@@ -943,7 +954,8 @@ class TreeWriter {
   }
 
   private file(parts: readonly string[], entry: ReadEntry, guard: Guard): void {
-    if (parts.length === 0) throw new TwError(`${this.where}: entry "${entry.path}" would replace the root directory with a file`, `the image is malformed; ${VALID_INPUT}`);
+    if (parts.length === 0)
+      throw new TwError(`${this.where}: entry "${entry.path}" would replace the root directory with a file`, `the image is malformed; ${VALID_INPUT}`);
     const rel = this.place(parts);
     const p = this.abs(rel);
     this.remove(rel);

@@ -21,7 +21,10 @@ export function compileC(src: string, out: string, flags: string[]): void {
   } catch (e) {
     const err = e as { code?: string; stderr?: Buffer };
     if (err.code === 'ENOENT') throw new TwError(`no C compiler (cc) to build ${src}`, 'install one: apt-get install gcc libc6-dev (scripts/setup.sh does it)');
-    throw new TwError(`could not compile ${src}:\n${err.stderr?.toString().trim() ?? String(e)}`, 'this is a bug for this C library: report it with the compiler output');
+    throw new TwError(
+      `could not compile ${src}:\n${err.stderr?.toString().trim() ?? String(e)}`,
+      'this is a bug for this C library: report it with the compiler output',
+    );
   }
 }
 

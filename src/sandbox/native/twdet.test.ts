@@ -27,7 +27,11 @@ const canRun = hasCc() && process.getuid?.() === 0;
 if (canRun) compileTwdet(lib, [`CLOCK_PATH="${clockPath}"`]);
 
 function run(cmd: string, args: string[], preload = true): string {
-  return execFileSync(cmd, args, { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', ...(preload ? { LD_PRELOAD: lib } : {}) }, encoding: 'utf8' });
+  return execFileSync(cmd, args, {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', ...(preload ? { LD_PRELOAD: lib } : {}) },
+    encoding: 'utf8',
+  });
 }
 
 const settings = { clockStart: '2026-01-01 00:00:00', turnSeconds: 1, clockStep: 0.001, clockRate: 1, seed: 11 };
@@ -52,7 +56,9 @@ describe.skipIf(!canRun)('twdet, the determinism layer (needs cc and root, for P
     expect(run('stat', ['-c', '%n %y', 'a', 'b', 'old'])).toBe(
       'a 2026-01-01 00:00:00.000000000 +0000\nb 2026-01-01 00:00:02.000000000 +0000\nold 2025-12-31 00:00:00.000000000 +0000\n',
     );
-    expect(run('python3', ['-c', 'import os; print(int(os.stat("b").st_mtime), int(os.lstat("a").st_mtime))'])).toBe(`${Date.UTC(2026, 0, 1) / 1000 + 2} ${Date.UTC(2026, 0, 1) / 1000}\n`);
+    expect(run('python3', ['-c', 'import os; print(int(os.stat("b").st_mtime), int(os.lstat("a").st_mtime))'])).toBe(
+      `${Date.UTC(2026, 0, 1) / 1000 + 2} ${Date.UTC(2026, 0, 1) / 1000}\n`,
+    );
     expect(run('find', ['.', '-newer', 'a', '-name', '[ab]'])).toBe('./b\n');
     // Explicit dates before the image window are shown as set.
     run('touch', ['-d', '2020-05-05 12:00:00', 'c']);

@@ -110,18 +110,80 @@ async function openSession(source, index) {
   }
   state.session = s;
   markSelected();
-  const backendSel = el('select', { id: 'cmp-backend' }, ...state.info.backends.filter((b) => b !== 'real').map((b) => el('option', { value: b, selected: b === state.info.compareBackend, text: b })));
-  const modeSel = el('select', { id: 'cmp-mode' }, el('option', { value: 'teacher', text: 'teacher-forced (real history before each turn)' }), el('option', { value: 'free', text: 'free-running (its own history)' }));
-  const heat = el('label', {}, el('input', { type: 'checkbox', id: 'heat', checked: state.heat, onchange: (ev) => { state.heat = ev.target.checked; renderDetail(); } }), ' confidence heat map');
+  const backendSel = el(
+    'select',
+    { id: 'cmp-backend' },
+    ...state.info.backends.filter((b) => b !== 'real').map((b) => el('option', { value: b, selected: b === state.info.compareBackend, text: b })),
+  );
+  const modeSel = el(
+    'select',
+    { id: 'cmp-mode' },
+    el('option', { value: 'teacher', text: 'teacher-forced (real history before each turn)' }),
+    el('option', { value: 'free', text: 'free-running (its own history)' }),
+  );
+  const heat = el(
+    'label',
+    {},
+    el('input', {
+      type: 'checkbox',
+      id: 'heat',
+      checked: state.heat,
+      onchange: (ev) => {
+        state.heat = ev.target.checked;
+        renderDetail();
+      },
+    }),
+    ' confidence heat map',
+  );
   box.replaceChildren(
     ...[
-    el('h2', { text: s.id }),
-    el('div', { class: 'hint', text: `line ${s.line} · ${s.turns.length} turns · ${s.mode} · image ${s.image ? `${s.image.id} v${s.image.version}` : '—'} · seed ${s.seed}${s.setup.length ? ` · setup: ${s.setup.join('; ')}` : ''}` }),
-    s.gym ? el('div', { class: 'hint', id: 'gym-meta', text: `gym episode ${s.gym.episode_id ?? ''}: ${s.gym.done_reason ?? ''}, reward ${s.gym.reward ?? '—'}, ${s.gym.steps ?? '?'} steps${s.gym.verifier ? `, verifier ${s.gym.verifier.passed ? 'passed' : 'failed'}` : ''}` }) : null,
-    s.task ? el('div', { class: 'hint', text: `task: ${typeof s.task === 'object' ? (s.task.id ?? s.task.family ?? JSON.stringify(s.task).slice(0, 120)) : String(s.task)}` }) : null,
-    el('div', { class: 'controls' }, 'compare with', backendSel, modeSel, el('button', { id: 'cmp-run', type: 'button', onclick: () => runCompare() }, 'replay'), heat, el('span', { id: 'cmp-status', class: 'hint' })),
-    el('div', { id: 'detail' }),
-    el('table', { class: 'turns' }, el('thead', {}, el('tr', {}, el('th', { text: 'T' }), el('th', { text: 'command' }), el('th', { text: 'exit' }), el('th', { text: 'cwd' }), el('th', { text: 'replay' }))), el('tbody', { id: 'turn-rows' })),
+      el('h2', { text: s.id }),
+      el('div', {
+        class: 'hint',
+        text: `line ${s.line} · ${s.turns.length} turns · ${s.mode} · image ${s.image ? `${s.image.id} v${s.image.version}` : '—'} · seed ${s.seed}${s.setup.length ? ` · setup: ${s.setup.join('; ')}` : ''}`,
+      }),
+      s.gym
+        ? el('div', {
+            class: 'hint',
+            id: 'gym-meta',
+            text: `gym episode ${s.gym.episode_id ?? ''}: ${s.gym.done_reason ?? ''}, reward ${s.gym.reward ?? '—'}, ${s.gym.steps ?? '?'} steps${s.gym.verifier ? `, verifier ${s.gym.verifier.passed ? 'passed' : 'failed'}` : ''}`,
+          })
+        : null,
+      s.task
+        ? el('div', {
+            class: 'hint',
+            text: `task: ${typeof s.task === 'object' ? (s.task.id ?? s.task.family ?? JSON.stringify(s.task).slice(0, 120)) : String(s.task)}`,
+          })
+        : null,
+      el(
+        'div',
+        { class: 'controls' },
+        'compare with',
+        backendSel,
+        modeSel,
+        el('button', { id: 'cmp-run', type: 'button', onclick: () => runCompare() }, 'replay'),
+        heat,
+        el('span', { id: 'cmp-status', class: 'hint' }),
+      ),
+      el('div', { id: 'detail' }),
+      el(
+        'table',
+        { class: 'turns' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            el('th', { text: 'T' }),
+            el('th', { text: 'command' }),
+            el('th', { text: 'exit' }),
+            el('th', { text: 'cwd' }),
+            el('th', { text: 'replay' }),
+          ),
+        ),
+        el('tbody', { id: 'turn-rows' }),
+      ),
     ].filter((x) => x !== null),
   );
   renderRows();
@@ -135,10 +197,27 @@ function renderRows() {
     ...s.turns.map((t, i) => {
       const c = cmp?.turns[i];
       const st = !c ? 'pending' : 'error' in c.sim ? 'fail' : c.exact && c.cwdMatch ? 'ok' : 'fail';
-      const badge = !c ? el('span', { class: 'badge', text: cmp ? '' : '…' }) : st === 'ok' ? el('span', { class: 'badge ok', text: '✓ same' }) : el('span', { class: 'badge fail', text: 'error' in c.sim ? '✗ error' : `✗ ${!c.exact ? (c.firstDiff >= 0 ? `byte ${c.firstDiff}` : 'exit') : 'cwd'}` });
+      const badge = !c
+        ? el('span', { class: 'badge', text: cmp ? '' : '…' })
+        : st === 'ok'
+          ? el('span', { class: 'badge ok', text: '✓ same' })
+          : el('span', {
+              class: 'badge fail',
+              text: 'error' in c.sim ? '✗ error' : `✗ ${!c.exact ? (c.firstDiff >= 0 ? `byte ${c.firstDiff}` : 'exit') : 'cwd'}`,
+            });
       return el(
         'tr',
-        { class: `turn${state.selected === i ? ' on' : ''}`, 'data-depth': t.depth, 'data-status': st, 'data-first-diff': c && !('error' in c.sim) ? c.firstDiff : undefined, onclick: () => { state.selected = i; renderRows(); renderDetail(); } },
+        {
+          class: `turn${state.selected === i ? ' on' : ''}`,
+          'data-depth': t.depth,
+          'data-status': st,
+          'data-first-diff': c && !('error' in c.sim) ? c.firstDiff : undefined,
+          onclick: () => {
+            state.selected = i;
+            renderRows();
+            renderDetail();
+          },
+        },
         el('td', { text: t.depth }),
         el('td', { class: 'cmd', title: t.cmd, text: t.cmd }),
         el('td', { text: t.exit }),
@@ -164,7 +243,14 @@ function renderDetail() {
   }
   const t = state.session.turns[i];
   const c = state.compare?.turns[i];
-  const realPanel = el('div', { class: 'panel real' }, el('h4', { text: 'real (recorded)' }), c && !('error' in c.sim) ? diffPre(c.segments, 'real') : el('pre', { class: 'out', text: t.output }), kv('exit', t.exit), kv('cwd', t.cwd));
+  const realPanel = el(
+    'div',
+    { class: 'panel real' },
+    el('h4', { text: 'real (recorded)' }),
+    c && !('error' in c.sim) ? diffPre(c.segments, 'real') : el('pre', { class: 'out', text: t.output }),
+    kv('exit', t.exit),
+    kv('cwd', t.cwd),
+  );
   let simPanel;
   const name = state.compare?.backend ?? $('#cmp-backend')?.value ?? '';
   if (!c) simPanel = el('div', { class: 'panel sim' }, el('h4', { text: name }), el('p', { class: 'hint', text: 'replaying…' }));
@@ -174,14 +260,32 @@ function renderDetail() {
     simPanel = el(
       'div',
       { class: 'panel sim' },
-      el('h4', { text: `${name} (${state.compare.mode === 'teacher' ? 'teacher-forced' : 'free-running'})${c.sim.meanConfidence !== undefined && c.sim.meanConfidence !== null ? ` · mean confidence ${(100 * c.sim.meanConfidence).toFixed(0)}%` : ''}` }),
+      el('h4', {
+        text: `${name} (${state.compare.mode === 'teacher' ? 'teacher-forced' : 'free-running'})${c.sim.meanConfidence !== undefined && c.sim.meanConfidence !== null ? ` · mean confidence ${(100 * c.sim.meanConfidence).toFixed(0)}%` : ''}`,
+      }),
       useHeat ? heatPre(c.sim.heat) : diffPre(c.segments, 'sim'),
       kv('exit', t.exit, c.sim.exit),
       kv('cwd', t.cwd, c.sim.cwd),
-      useHeat ? el('div', { class: 'legend' }, 'confidence: ', ...[0, 2, 4, 6, 8].map((l) => el('span', { class: `h${l}`, text: `${l * 10}%+` }))) : state.heat ? el('div', { class: 'hint', text: `${name} gives no token probabilities` }) : null,
+      useHeat
+        ? el('div', { class: 'legend' }, 'confidence: ', ...[0, 2, 4, 6, 8].map((l) => el('span', { class: `h${l}`, text: `${l * 10}%+` })))
+        : state.heat
+          ? el('div', { class: 'hint', text: `${name} gives no token probabilities` })
+          : null,
     );
   }
-  const head = el('div', { class: 'hint' }, `turn ${t.depth}: `, el('code', { text: t.cmd }), c && !('error' in c.sim) ? (c.exact ? ' — same bytes and exit' : c.firstDiff >= 0 ? ` — first difference at byte ${c.firstDiff}` : ' — same bytes, exit differs') : '');
+  const head = el(
+    'div',
+    { class: 'hint' },
+    `turn ${t.depth}: `,
+    el('code', { text: t.cmd }),
+    c && !('error' in c.sim)
+      ? c.exact
+        ? ' — same bytes and exit'
+        : c.firstDiff >= 0
+          ? ` — first difference at byte ${c.firstDiff}`
+          : ' — same bytes, exit differs'
+      : '',
+  );
   box.replaceChildren(head, el('div', { class: 'split' }, realPanel, simPanel));
 }
 
@@ -199,7 +303,8 @@ async function runCompare() {
     const r = await api(`/api/compare?source=${state.source}&index=${index}&backend=${encodeURIComponent(backend)}&mode=${mode}`);
     if (state.session !== s) return;
     state.compare = r;
-    $('#cmp-status').textContent = `${r.exact}/${r.turns.length} turns the same bytes and exit (${r.seconds.toFixed(1)} s)${r.reseeded || mode === 'free' ? '' : ` · ${backend} keeps its own state: teacher-forced = free-running`}`;
+    $('#cmp-status').textContent =
+      `${r.exact}/${r.turns.length} turns the same bytes and exit (${r.seconds.toFixed(1)} s)${r.reseeded || mode === 'free' ? '' : ` · ${backend} keeps its own state: teacher-forced = free-running`}`;
   } catch (e) {
     if (state.session !== s) return;
     $('#cmp-status').textContent = `replay failed: ${e.message}`;
@@ -221,7 +326,9 @@ async function liveStart(ev) {
   try {
     const r = await api('/api/live/start', { backends });
     state.live = r;
-    $('#live-log').replaceChildren(el('p', { class: 'hint', text: `new session on ${r.backends.map((b) => (b.error ? `${b.backend} (failed: ${b.error})` : b.backend)).join(', ')}` }));
+    $('#live-log').replaceChildren(
+      el('p', { class: 'hint', text: `new session on ${r.backends.map((b) => (b.error ? `${b.backend} (failed: ${b.error})` : b.backend)).join(', ')}` }),
+    );
     $('#live-cmd').disabled = false;
     $('#live-run').disabled = false;
     $('#live-cmd').focus();
@@ -251,8 +358,21 @@ async function liveRun(ev) {
           el(
             'div',
             { class: 'panel live-col', 'data-backend': t.backend },
-            el('h4', {}, t.backend, i === 0 ? el('span', { class: 'hint', text: ' (reference)' }) : t.same === undefined ? '' : el('span', { class: t.same ? 'same' : 'differs', text: t.same ? ' ✓ same' : ' ✗ differs' })),
-            t.error ? el('div', { class: 'err', text: t.error }) : i > 0 && t.segments ? diffPre(t.segments, 'both') : el('pre', { class: 'out', text: t.output }),
+            el(
+              'h4',
+              {},
+              t.backend,
+              i === 0
+                ? el('span', { class: 'hint', text: ' (reference)' })
+                : t.same === undefined
+                  ? ''
+                  : el('span', { class: t.same ? 'same' : 'differs', text: t.same ? ' ✓ same' : ' ✗ differs' }),
+            ),
+            t.error
+              ? el('div', { class: 'err', text: t.error })
+              : i > 0 && t.segments
+                ? diffPre(t.segments, 'both')
+                : el('pre', { class: 'out', text: t.output }),
             t.error ? null : kv('exit', ref?.exit ?? t.exit, t.exit),
             t.error ? null : kv('cwd', ref?.cwd ?? t.cwd, t.cwd),
           ),
@@ -280,7 +400,14 @@ async function openProbe(id) {
           'div',
           { class: 'panel probe-check' },
           el('h4', { text: `turn ${f.turn + 1}: ${f.cmd} — ${f.what}${f.message ? ` (${f.message})` : ''}` }),
-          f.segments ? el('div', { class: 'split' }, el('div', {}, el('div', { class: 'hint', text: 'expected (real)' }), diffPre(f.segments, 'real')), el('div', {}, el('div', { class: 'hint', text: `actual (${p.backend})` }), diffPre(f.segments, 'sim'))) : null,
+          f.segments
+            ? el(
+                'div',
+                { class: 'split' },
+                el('div', {}, el('div', { class: 'hint', text: 'expected (real)' }), diffPre(f.segments, 'real')),
+                el('div', {}, el('div', { class: 'hint', text: `actual (${p.backend})` }), diffPre(f.segments, 'sim')),
+              )
+            : null,
         ),
       ),
     );
@@ -314,9 +441,19 @@ async function route() {
 async function init() {
   state.info = await api('/api/info');
   $('#source').replaceChildren(...state.info.sources.map((s) => el('option', { value: s.source, text: `${s.label} (${s.sessions} sessions)` })));
-  $('#source').addEventListener('change', (ev) => { state.source = Number(ev.target.value); state.offset = 0; loadPage(); });
-  $('#prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE); loadPage(); });
-  $('#next').addEventListener('click', () => { state.offset += PAGE; loadPage(); });
+  $('#source').addEventListener('change', (ev) => {
+    state.source = Number(ev.target.value);
+    state.offset = 0;
+    loadPage();
+  });
+  $('#prev').addEventListener('click', () => {
+    state.offset = Math.max(0, state.offset - PAGE);
+    loadPage();
+  });
+  $('#next').addEventListener('click', () => {
+    state.offset += PAGE;
+    loadPage();
+  });
   $('#search').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = $('#search-q').value.trim();
@@ -332,9 +469,15 @@ async function init() {
     renderRows();
     renderDetail();
   });
-  $('#goto').addEventListener('submit', (ev) => { ev.preventDefault(); const n = Number($('#goto-index').value); if (n >= 1) location.hash = `#s=${state.source}:${n - 1}`; });
+  $('#goto').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const n = Number($('#goto-index').value);
+    if (n >= 1) location.hash = `#s=${state.source}:${n - 1}`;
+  });
   const ordered = [...state.info.liveBackends, ...state.info.backends.filter((b) => !state.info.liveBackends.includes(b))];
-  $('#live-backends').replaceChildren(...ordered.map((b) => el('label', {}, el('input', { type: 'checkbox', value: b, checked: state.info.liveBackends.includes(b) }), ` ${b} `)));
+  $('#live-backends').replaceChildren(
+    ...ordered.map((b) => el('label', {}, el('input', { type: 'checkbox', value: b, checked: state.info.liveBackends.includes(b) }), ` ${b} `)),
+  );
   $('#live-start').addEventListener('submit', liveStart);
   $('#live-form').addEventListener('submit', liveRun);
   window.addEventListener('hashchange', () => route().catch((e) => status(e.message)));

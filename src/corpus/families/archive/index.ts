@@ -18,7 +18,9 @@ export const archive: Family<'archive'> = {
     }),
     move('tar-list', 2, (w, r) => {
       const t = w.pickFile(r, (f) => f.kind === 'tar');
-      return t ? r.pick([`tar tzf ${w.rel(t.path)}`, `tar -tzf ${w.rel(t.path)} | head -n 5`, `tar tzf ${w.rel(t.path)} | wc -l`, `ls -l ${w.rel(t.path)}`]) : null;
+      return t
+        ? r.pick([`tar tzf ${w.rel(t.path)}`, `tar -tzf ${w.rel(t.path)} | head -n 5`, `tar tzf ${w.rel(t.path)} | wc -l`, `ls -l ${w.rel(t.path)}`])
+        : null;
     }),
     move('tar-extract', 1.5, (w, r) => {
       const t = w.pickFile(r, (f) => f.kind === 'tar');
@@ -44,7 +46,10 @@ export const archive: Family<'archive'> = {
       return `gunzip ${w.rel(f.path)}`;
     }),
     move('tar-files', 1, (w, r) => {
-      const fs = w.filesIn(w.cwd).filter((f) => f.lines !== null).slice(0, 4);
+      const fs = w
+        .filesIn(w.cwd)
+        .filter((f) => f.lines !== null)
+        .slice(0, 4);
       if (fs.length === 0) return null;
       const name = `${r.pick(['bundle', 'files', 'snapshot'])}.tar`;
       w.addFile(posix.join(w.cwd, name), 'tar', null);

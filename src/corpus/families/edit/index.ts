@@ -9,7 +9,14 @@ import { scratchMoves } from './scratch.js';
 
 /** Where a new file of this kind goes: a fitting subfolder when one exists, else the cwd. */
 function homeFor(w: World, r: Rng, kind: ContentKind): string {
-  const wants: Partial<Record<ContentKind, string[]>> = { py: ['src', 'lib', 'app', 'utils'], log: ['logs'], csv: ['data', 'reports'], ini: ['config'], yaml: ['config'], sh: ['scripts'] };
+  const wants: Partial<Record<ContentKind, string[]>> = {
+    py: ['src', 'lib', 'app', 'utils'],
+    log: ['logs'],
+    csv: ['data', 'reports'],
+    ini: ['config'],
+    yaml: ['config'],
+    sh: ['scripts'],
+  };
   const subs = w.subdirs(w.cwd).filter((d) => (wants[kind] ?? []).includes(posix.basename(d)));
   return subs.length > 0 && r.bool(0.7) ? r.pick(subs) : w.cwd;
 }
@@ -37,19 +44,28 @@ export const edit: Family<'edit'> = {
       if (w.dirs.has(d)) return null;
       const deep = r.bool(0.3) ? posix.join(d, r.pick(DIRS)) : d;
       w.addDir(deep);
-      w.next = { family: 'navigation', p: 0.3, run: () => {
-        if (!w.dirs.has(d)) return null;
-        w.prev = w.cwd;
-        const shown = w.rel(d);
-        w.cwd = d;
-        return `cd ${shown}`;
-      } };
+      w.next = {
+        family: 'navigation',
+        p: 0.3,
+        run: () => {
+          if (!w.dirs.has(d)) return null;
+          w.prev = w.cwd;
+          const shown = w.rel(d);
+          w.cwd = d;
+          return `cd ${shown}`;
+        },
+      };
       return `mkdir -p ${w.rel(deep)}`;
     }),
     move('append-line', 2, (w, r) => {
       const f = w.textFile(r, ['txt', 'md', 'log', 'csv']);
       if (!f?.lines) return null;
-      const line = f.kind === 'csv' ? (f.lines[1] ?? 'x,y,z') : f.kind === 'log' ? (f.lines[0] ?? 'INFO ok') : r.pick(WORDS) + (f.kind === 'md' ? ' is documented here.' : '');
+      const line =
+        f.kind === 'csv'
+          ? (f.lines[1] ?? 'x,y,z')
+          : f.kind === 'log'
+            ? (f.lines[0] ?? 'INFO ok')
+            : r.pick(WORDS) + (f.kind === 'md' ? ' is documented here.' : '');
       f.lines.push(line);
       return r.bool(0.7) ? `echo ${sq(line)} >> ${w.rel(f.path)}` : `echo ${sq(line)} | tee -a ${w.rel(f.path)}`;
     }),
@@ -62,7 +78,11 @@ export const edit: Family<'edit'> = {
       const to = r.pick(WORDS);
       const g = r.bool(0.5);
       f.lines = f.lines.map((l) => (g ? l.split(from).join(to) : l.replace(from, to)));
-      w.next = { family: 'inspect', p: 0.5, run: () => (w.files.get(f.path) === f ? r.pick([`grep -n ${to} ${w.rel(f.path)}`, `cat ${w.rel(f.path)}`, `head -n 5 ${w.rel(f.path)}`]) : null) };
+      w.next = {
+        family: 'inspect',
+        p: 0.5,
+        run: () => (w.files.get(f.path) === f ? r.pick([`grep -n ${to} ${w.rel(f.path)}`, `cat ${w.rel(f.path)}`, `head -n 5 ${w.rel(f.path)}`]) : null),
+      };
       return `sed -i 's/${from}/${to}/${g ? 'g' : ''}' ${w.rel(f.path)}`;
     }),
     move('cp', 1.5, (w, r) => {
@@ -78,7 +98,8 @@ export const edit: Family<'edit'> = {
       if (!f) return null;
       const ext = posix.extname(f.path);
       const subs = w.subdirs(posix.dirname(f.path));
-      const dst = subs.length > 0 && r.bool(0.4) ? posix.join(r.pick(subs), posix.basename(f.path)) : posix.join(posix.dirname(f.path), `${r.pick(WORDS)}${ext}`);
+      const dst =
+        subs.length > 0 && r.bool(0.4) ? posix.join(r.pick(subs), posix.basename(f.path)) : posix.join(posix.dirname(f.path), `${r.pick(WORDS)}${ext}`);
       if (w.files.has(dst)) return null;
       w.movePath(f.path, dst);
       return `mv ${w.rel(f.path)} ${w.rel(dst)}`;

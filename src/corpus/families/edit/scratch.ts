@@ -105,13 +105,19 @@ export const scratchMoves: readonly Move<Scratch>[] = [
     const f = s.pickFile(r, true);
     if (!f) return null;
     const ls = s.files.get(f) ?? [];
-    const words = ls.join(' ').split(/[ =]/).filter((w) => /^[a-z]+$/.test(w));
+    const words = ls
+      .join(' ')
+      .split(/[ =]/)
+      .filter((w) => /^[a-z]+$/.test(w));
     if (words.length === 0) return null;
     const from = r.pick(words);
     const to = syllableWord(r);
     const g = r.bool(0.4);
     const re = new RegExp(from, g ? 'g' : '');
-    s.addFile(f, ls.map((l) => l.replace(re, to)));
+    s.addFile(
+      f,
+      ls.map((l) => l.replace(re, to)),
+    );
     return `sed -i 's/${from}/${to}/${g ? 'g' : ''}' ${s.rel(f)}`;
   }),
   move('chmod', 1, (s, r) => {

@@ -30,7 +30,14 @@ export const env: Family<'env'> = {
     }),
     move('list-env', 0.8, (_w, r) => r.pick(['env | sort | head -n 8', 'env | wc -l', 'printenv HOME', 'echo $TERM', 'export | head -n 5'])),
     move('alias', 1.2, (w, r) => {
-      const defs: [string, string][] = [['ll', 'ls -la'], ['la', 'ls -A'], ['gs', 'git status'], ['..', 'cd ..'], ['count', 'wc -l'], ['h', 'history | tail -n 5']];
+      const defs: [string, string][] = [
+        ['ll', 'ls -la'],
+        ['la', 'ls -A'],
+        ['gs', 'git status'],
+        ['..', 'cd ..'],
+        ['count', 'wc -l'],
+        ['h', 'history | tail -n 5'],
+      ];
       const [k, v] = r.pick(defs);
       if (w.aliases.has(k)) return k === '..' || k === 'count' ? 'alias' : k;
       w.aliases.set(k, v);

@@ -19,5 +19,13 @@ export const scratchMoves: readonly Move<Scratch>[] = [
     if (!f) return null;
     return r.pick([`./${s.rel(f)}`, `cd ${s.rel(f)}`, `mkdir ${s.rel(f)}`]);
   }),
-  move('bad-flag-or-syntax', 1, (_, r) => r.pick([`ls --${syllableWord(r)}`, `wc -${r.pick(['q', 'z', 'j'])} /dev/null`, `echo (${syllableWord(r)}`, `if true; then echo ${syllableWord(r)}; fi fi`, `grep -q ${syllableWord(r)} /etc/hostname; echo $?`])),
+  move('bad-flag-or-syntax', 1, (_, r) =>
+    r.pick([
+      `ls --${syllableWord(r)}`,
+      `wc -${r.pick(['q', 'z', 'j'])} /dev/null`,
+      `echo (${syllableWord(r)}`,
+      `if true; then echo ${syllableWord(r)}; fi fi`,
+      `grep -q ${syllableWord(r)} /etc/hostname; echo $?`,
+    ]),
+  ),
 ];

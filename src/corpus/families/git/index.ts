@@ -5,7 +5,18 @@ import { FIRST_NAMES, WORDS } from '../../generate/content.js';
 import type { World } from '../../generate/world.js';
 import { type Family, move } from '../types.js';
 
-const MESSAGES = ['Initial commit', 'Add parser module', 'Fix typo in README', 'Update config', 'Add tests', 'Refactor helpers', 'Add data files', 'Bump version', 'Remove unused code', 'Add logging'];
+const MESSAGES = [
+  'Initial commit',
+  'Add parser module',
+  'Fix typo in README',
+  'Update config',
+  'Add tests',
+  'Refactor helpers',
+  'Add data files',
+  'Bump version',
+  'Remove unused code',
+  'Add logging',
+];
 
 function repoHere(w: World): string | null {
   return w.repoOf(w.cwd);
@@ -57,9 +68,15 @@ export const git: Family<'git'> = {
       w.next = { family: 'git', p: 0.4, run: () => (repoHere(w) === repo ? r.pick(['git log --oneline', 'git status', 'git log -1 --stat']) : null) };
       return r.bool(0.2) ? `git commit -am "${msg}"` : `git commit -m "${msg}"`;
     }),
-    move('log', 2, (w, r) => (repoHere(w) ? r.pick(['git log --oneline', 'git log --oneline | head -n 5', 'git log -1 --format=%s', 'git log --stat | head -n 15', 'git shortlog -s']) : null)),
+    move('log', 2, (w, r) =>
+      repoHere(w)
+        ? r.pick(['git log --oneline', 'git log --oneline | head -n 5', 'git log -1 --format=%s', 'git log --stat | head -n 15', 'git shortlog -s'])
+        : null,
+    ),
     move('diff', 2, (w, r) => (repoHere(w) ? r.pick(['git diff', 'git diff --stat', 'git diff --cached', 'git diff HEAD --name-only']) : null)),
-    move('branch', 1, (w, r) => (repoHere(w) ? r.pick(['git branch', `git checkout -b feature/${r.pick(WORDS)}`, 'git branch -a', `git switch -c fix/${r.pick(WORDS)}`]) : null)),
+    move('branch', 1, (w, r) =>
+      repoHere(w) ? r.pick(['git branch', `git checkout -b feature/${r.pick(WORDS)}`, 'git branch -a', `git switch -c fix/${r.pick(WORDS)}`]) : null,
+    ),
     move('file-history', 0.8, (w, r) => {
       const repo = repoHere(w);
       if (!repo) return null;

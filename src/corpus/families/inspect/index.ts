@@ -30,7 +30,9 @@ export const inspect: Family<'inspect'> = {
     move('wc', 2, (w, r) => {
       const f = w.textFile(r);
       if (!f) return null;
-      return r.bool(0.2) ? `wc -l ${w.rel(posix.dirname(f.path)) === '.' ? '*' + (posix.extname(f.path) || '') : w.rel(f.path)}` : `wc ${r.pick(['-l', '-w', '-c', ''])} ${w.rel(f.path)}`.replace('  ', ' ');
+      return r.bool(0.2)
+        ? `wc -l ${w.rel(posix.dirname(f.path)) === '.' ? '*' + (posix.extname(f.path) || '') : w.rel(f.path)}`
+        : `wc ${r.pick(['-l', '-w', '-c', ''])} ${w.rel(f.path)}`.replace('  ', ' ');
     }),
     move('grep', 3, (w, r) => {
       const f = w.textFile(r);
@@ -47,7 +49,14 @@ export const inspect: Family<'inspect'> = {
     }),
     move('find', 2, (w, r) => {
       if (!w.smallTree()) return null;
-      const exts = [...new Set([...w.files.keys()].filter((p) => p.startsWith(w.cwd + '/')).map((p) => posix.extname(p)).filter((e) => e))];
+      const exts = [
+        ...new Set(
+          [...w.files.keys()]
+            .filter((p) => p.startsWith(w.cwd + '/'))
+            .map((p) => posix.extname(p))
+            .filter((e) => e),
+        ),
+      ];
       const pat = exts.length ? `'*${r.pick(exts)}'` : `'*.${r.pick(['py', 'txt', 'log'])}'`;
       const cmd = r.pick([`find . -name ${pat}`, `find . -type f`, `find . -type d`, `find . -maxdepth 1 -name ${pat}`, `find . -name ${pat} -type f`]);
       return r.bool(0.25) ? capped(cmd, r) : cmd;

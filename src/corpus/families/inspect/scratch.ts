@@ -21,13 +21,16 @@ export const scratchMoves: readonly Move<Scratch>[] = [
   move('grep', 3, (s, r) => {
     const f = s.pickFile(r, true);
     if (!f) return null;
-    const ws = (s.files.get(f) ?? []).join(' ').split(/[ =]/).filter((w) => w.length > 1);
+    const ws = (s.files.get(f) ?? [])
+      .join(' ')
+      .split(/[ =]/)
+      .filter((w) => w.length > 1);
     const pat = ws.length > 0 && r.bool(0.75) ? r.pick(ws).slice(0, r.int(2, 4)) : syllableWord(r);
     return `grep ${r.pick(['', '', '-n ', '-c ', '-i ', '-v '])}${q(pat)} ${s.rel(f)}`;
   }),
   move('find', 1.5, (s, r) => {
     if (s.files.size === 0 || !s.cwd.startsWith(s.base)) return null;
-    return r.pick(['find . -type f | sort', 'find . | sort', 'find . -type d | sort', `find . -name '*${r.pick(EXTS.filter((e) => e !== '')) }'`]);
+    return r.pick(['find . -type f | sort', 'find . | sort', 'find . -type d | sort', `find . -name '*${r.pick(EXTS.filter((e) => e !== ''))}'`]);
   }),
   move('test-path', 2, (s, r) => {
     const p = r.bool(0.5) ? s.pickFile(r) : s.pickDir(r);

@@ -40,7 +40,14 @@ export const navigation: Family<'navigation'> = {
       return d ? cdTo(w, d, d) : null;
     }),
     move('ls-glob', 1, (w, r) => {
-      const kinds = [...new Set(w.filesIn(w.cwd).map((f) => posix.extname(f.path)).filter((e) => e !== ''))];
+      const kinds = [
+        ...new Set(
+          w
+            .filesIn(w.cwd)
+            .map((f) => posix.extname(f.path))
+            .filter((e) => e !== ''),
+        ),
+      ];
       if (kinds.length === 0) return null;
       return `ls ${r.pick(['', '-l '])}*${r.pick(kinds)}`;
     }),

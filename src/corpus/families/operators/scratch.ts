@@ -13,7 +13,16 @@ export const scratchMoves: readonly Move<Scratch>[] = [
   move('and-or-list', 2.5, (_s, r) => {
     const w1 = word(r);
     const w2 = word(r);
-    return r.pick([`true && echo ${w1}`, `false && echo ${w1} || echo ${w2}`, `false || echo ${w1}`, `echo ${w1}; echo ${w2}`, `false; echo $?`, `true; echo $?`, `echo ${w1} && false; echo $?`, `(exit ${r.int(2, 9)}); echo $?`]);
+    return r.pick([
+      `true && echo ${w1}`,
+      `false && echo ${w1} || echo ${w2}`,
+      `false || echo ${w1}`,
+      `echo ${w1}; echo ${w2}`,
+      `false; echo $?`,
+      `true; echo $?`,
+      `echo ${w1} && false; echo $?`,
+      `(exit ${r.int(2, 9)}); echo $?`,
+    ]);
   }),
   move('subshell-cd', 1, (s, r) => {
     const d = s.pickDir(r);
@@ -23,15 +32,33 @@ export const scratchMoves: readonly Move<Scratch>[] = [
   move('command-substitution', 2, (s, r) => {
     const f = s.pickFile(r);
     if (!f) return null;
-    return r.pick([`echo "lines: $(wc -l < ${s.rel(f)})"`, `n=$(cat ${s.rel(f)} | wc -w); echo $n`, `echo \`wc -c < ${s.rel(f)}\``, `if [ -s ${s.rel(f)} ]; then echo full; else echo empty; fi`]);
+    return r.pick([
+      `echo "lines: $(wc -l < ${s.rel(f)})"`,
+      `n=$(cat ${s.rel(f)} | wc -w); echo $n`,
+      `echo \`wc -c < ${s.rel(f)}\``,
+      `if [ -s ${s.rel(f)} ]; then echo full; else echo empty; fi`,
+    ]);
   }),
   move('loop-or-brace', 2, (_, r) => {
     const ws = Array.from({ length: r.int(2, 4) }, () => word(r));
-    return r.pick([`for i in ${ws.join(' ')}; do echo "item $i"; done`, `for i in $(seq ${r.int(2, 5)}); do echo $((i * ${r.int(2, 9)})); done`, `echo {${ws.join(',')}}`, `echo {1..${r.int(2, 9)}}`, `echo ${ws[0]}{1,2,3}`]);
+    return r.pick([
+      `for i in ${ws.join(' ')}; do echo "item $i"; done`,
+      `for i in $(seq ${r.int(2, 5)}); do echo $((i * ${r.int(2, 9)})); done`,
+      `echo {${ws.join(',')}}`,
+      `echo {1..${r.int(2, 9)}}`,
+      `echo ${ws[0]}{1,2,3}`,
+    ]);
   }),
   move('glob-loop', 1, (s, r) => {
     if (s.files.size === 0) return null;
-    const ext = [...new Set([...s.files.keys()].filter((f) => posix.dirname(f) === s.cwd).map((f) => posix.extname(f)).filter((e) => e))];
+    const ext = [
+      ...new Set(
+        [...s.files.keys()]
+          .filter((f) => posix.dirname(f) === s.cwd)
+          .map((f) => posix.extname(f))
+          .filter((e) => e),
+      ),
+    ];
     if (ext.length === 0) return null;
     return `for f in *${r.pick(ext)}; do echo "$f"; done`;
   }),

@@ -16,7 +16,10 @@ function oneLiner(r: Rng): string {
     `python3 -c 'import json; print(json.dumps({"name": "${r.pick(FIRST_NAMES)}", "n": ${n}}))'`,
     `python3 -c 'import math; print(round(math.sqrt(${n * 7}), 3))'`,
     `python3 -c 'print("${r.pick(WORDS)}".upper()[::-1])'`,
-    `python3 -c 'print(len("${r.shuffle([...WORDS]).slice(0, 3).join(' ')}".split()))'`,
+    `python3 -c 'print(len("${r
+      .shuffle([...WORDS])
+      .slice(0, 3)
+      .join(' ')}".split()))'`,
     `python3 -c 'print(max([${xs.join(', ')}]), min([${xs.join(', ')}]))'`,
     'python3 --version',
     `python3 -c 'import sys; print(sys.version_info[:2])'`,
@@ -25,21 +28,69 @@ function oneLiner(r: Rng): string {
 }
 
 const SCRIPTS: ((r: Rng, csv: string | null) => string[])[] = [
-  (r) => ['import sys', '', 'def fib(n):', '    a, b = 0, 1', '    for _ in range(n):', '        a, b = b, a + b', '    return a', '', `print([fib(i) for i in range(${r.int(5, 12)})])`],
-  (r, csv) => csv
-    ? ['import csv', '', `with open(${JSON.stringify(csv)}) as fh:`, '    rows = list(csv.DictReader(fh))', 'print(len(rows), "rows")', 'print(sorted(rows[0].keys()))']
-    : ['words = "' + r.shuffle([...WORDS]).slice(0, 6).join(' ') + '".split()', 'for i, w in enumerate(words, 1):', '    print(i, w)'],
+  (r) => [
+    'import sys',
+    '',
+    'def fib(n):',
+    '    a, b = 0, 1',
+    '    for _ in range(n):',
+    '        a, b = b, a + b',
+    '    return a',
+    '',
+    `print([fib(i) for i in range(${r.int(5, 12)})])`,
+  ],
+  (r, csv) =>
+    csv
+      ? [
+          'import csv',
+          '',
+          `with open(${JSON.stringify(csv)}) as fh:`,
+          '    rows = list(csv.DictReader(fh))',
+          'print(len(rows), "rows")',
+          'print(sorted(rows[0].keys()))',
+        ]
+      : [
+          'words = "' +
+            r
+              .shuffle([...WORDS])
+              .slice(0, 6)
+              .join(' ') +
+            '".split()',
+          'for i, w in enumerate(words, 1):',
+          '    print(i, w)',
+        ],
   (r) => ['def ratio(a, b):', '    return a / b', '', `print(ratio(${r.int(1, 50)}, ${r.int(1, 9)}))`, `print(ratio(${r.int(1, 50)}, 0))`],
-  (r) => [`config = {"host": "localhost", "port": ${r.pick([8080, 5000, 9000])}}`, 'print(config["host"])', `print(config["${r.pick(['user', 'password', 'timeout'])}"])`],
+  (r) => [
+    `config = {"host": "localhost", "port": ${r.pick([8080, 5000, 9000])}}`,
+    'print(config["host"])',
+    `print(config["${r.pick(['user', 'password', 'timeout'])}"])`,
+  ],
   () => ['import requests_extra', '', 'print("unreachable")'],
-  (r) => ['class Stack:', '    def __init__(self):', '        self.items = []', '    def push(self, x):', '        self.items.append(x)', '    def pop(self):', '        return self.items.pop()', '', 's = Stack()', `for x in [${r.int(1, 9)}, ${r.int(1, 9)}, ${r.int(1, 9)}]:`, '    s.push(x)', 'print(s.pop(), len(s.items))'],
+  (r) => [
+    'class Stack:',
+    '    def __init__(self):',
+    '        self.items = []',
+    '    def push(self, x):',
+    '        self.items.append(x)',
+    '    def pop(self):',
+    '        return self.items.pop()',
+    '',
+    's = Stack()',
+    `for x in [${r.int(1, 9)}, ${r.int(1, 9)}, ${r.int(1, 9)}]:`,
+    '    s.push(x)',
+    'print(s.pop(), len(s.items))',
+  ],
   (r) => ['total = 0', `for n in range(1, ${r.int(5, 30)}):`, '    if n % 3 == 0:', '        total += n', 'print("total:", total)', 'print("avg:", totl / 3)'],
 ];
 
 /** Bugs the scripts above carry: how to spot them, the sed an agent would type, its effect. */
 const BUGS: [RegExp, string, (lines: string[]) => string[]][] = [
   [/, 0\)\)$/, 's/, 0))/, 1))/', (ls) => ls.map((l) => l.replace(/, 0\)\)$/, ', 1))'))],
-  [/config\["(user|password|timeout)"\]/, String.raw`s/config\["\([a-z]*\)"\]/config.get("\1")/`, (ls) => ls.map((l) => l.replace(/config\["([a-z]*)"\]/, 'config.get("$1")'))],
+  [
+    /config\["(user|password|timeout)"\]/,
+    String.raw`s/config\["\([a-z]*\)"\]/config.get("\1")/`,
+    (ls) => ls.map((l) => l.replace(/config\["([a-z]*)"\]/, 'config.get("$1")')),
+  ],
   [/^import requests_extra$/, '/^import requests_extra$/d', (ls) => ls.filter((l) => l !== 'import requests_extra')],
   [/\btotl\b/, 's/totl/total/', (ls) => ls.map((l) => l.replace(/\btotl\b/, 'total'))],
 ];

@@ -6,7 +6,7 @@ export const scratchMoves: readonly Move<Scratch>[] = [
   move('filter-file', 4, (s, r) => {
     const f = s.pickFile(r, true);
     if (!f) return null;
-    return `${r.pick(['sort', 'sort -r', 'sort -n', 'sort -u', 'uniq', 'tac', 'rev', 'nl', "tr a-z A-Z <", "cut -d' ' -f1", "awk '{print $1}'", "awk '{print NF}'", 'sed -n 1p', "sed 's/ /_/g'"])} ${s.rel(f)}`;
+    return `${r.pick(['sort', 'sort -r', 'sort -n', 'sort -u', 'uniq', 'tac', 'rev', 'nl', 'tr a-z A-Z <', "cut -d' ' -f1", "awk '{print $1}'", "awk '{print NF}'", 'sed -n 1p', "sed 's/ /_/g'"])} ${s.rel(f)}`;
   }),
   move('cat-pipe', 2, (s, r) => {
     const f = s.pickFile(r, true);

@@ -30,22 +30,32 @@ export function sessionToAtif(s: Session): Record<string, unknown> {
     const id = `call_${i + 1}`;
     const { cmd, output, ...rest } = t;
     steps.push({
-      step_id: steps.length + 1, source: 'agent', message: '',
-      tool_calls: [{ tool_call_id: id, function_name: 'bash_command', arguments: { keystrokes: cmd + '\n', duration: Math.max(0.1, Math.round(t.ms) / 1000) } }],
+      step_id: steps.length + 1,
+      source: 'agent',
+      message: '',
+      tool_calls: [
+        { tool_call_id: id, function_name: 'bash_command', arguments: { keystrokes: cmd + '\n', duration: Math.max(0.1, Math.round(t.ms) / 1000) } },
+      ],
       observation: { results: [{ source_call_id: id, content: bytesToText(output) }] },
       extra: { terminalworld: { ...rest, ...(typeof output === 'string' ? {} : { output }) } },
     });
   });
   return {
-    schema_version: ATIF_VERSION, session_id: s.id,
+    schema_version: ATIF_VERSION,
+    session_id: s.id,
     agent: { name: 'terminalworld', version: '1', model_name: s.backend, tool_definitions: [TOOL] },
-    steps, final_metrics: { total_steps: steps.length },
+    steps,
+    final_metrics: { total_steps: steps.length },
     extra: { terminalworld: header },
   };
 }
 
 function callCommand(c: Record<string, unknown>): string | null {
-  const args = isObj(c['arguments']) ? c['arguments'] : isObj(c['function']) && typeof c['function']['arguments'] === 'string' ? (JSON.parse(c['function']['arguments']) as unknown) : null;
+  const args = isObj(c['arguments'])
+    ? c['arguments']
+    : isObj(c['function']) && typeof c['function']['arguments'] === 'string'
+      ? (JSON.parse(c['function']['arguments']) as unknown)
+      : null;
   if (!isObj(args)) return null;
   return str(args, 'keystrokes') ?? str(args, 'command') ?? str(args, 'cmd') ?? null;
 }
@@ -61,14 +71,21 @@ export function atifToSessions(value: unknown, line: number): Session[] {
   for (const [i, st] of (value['steps'] as unknown[]).entries()) {
     if (!isObj(st)) throw new RowError(`steps[${i}] is not an object`);
     if (st['source'] !== 'agent' || !Array.isArray(st['tool_calls'])) continue;
-    const calls = st['tool_calls'].filter(isObj).map((c) => ({ id: str(c, 'tool_call_id') ?? '', cmd: callCommand(c) })).filter((c): c is { id: string; cmd: string } => c.cmd !== null);
+    const calls = st['tool_calls']
+      .filter(isObj)
+      .map((c) => ({ id: str(c, 'tool_call_id') ?? '', cmd: callCommand(c) }))
+      .filter((c): c is { id: string; cmd: string } => c.cmd !== null);
     const results = isObj(st['observation']) && Array.isArray(st['observation']['results']) ? st['observation']['results'].filter(isObj) : [];
     const tw = isObj(st['extra']) && isObj(st['extra']['terminalworld']) ? st['extra']['terminalworld'] : null;
     if (tw && calls.length === 1 && calls[0]) {
       // our own export: exact
       const content = str(results[0] ?? {}, 'content') ?? '';
       const { output: rawOut, ...rest } = tw;
-      turns.push({ ...(rest as Omit<SessionTurn, 'cmd' | 'output'>), cmd: calls[0].cmd.replace(/\n$/, ''), output: isObj(rawOut) ? (rawOut as { base64: string }) : content });
+      turns.push({
+        ...(rest as Omit<SessionTurn, 'cmd' | 'output'>),
+        cmd: calls[0].cmd.replace(/\n$/, ''),
+        output: isObj(rawOut) ? (rawOut as { base64: string }) : content,
+      });
       continue;
     }
     // Terminus-2 results carry the marker ("New Terminal Output:\n...") like the chat rows do
@@ -78,17 +95,38 @@ export function atifToSessions(value: unknown, line: number): Session[] {
     };
     const byId = new Map(results.map((r) => [str(r, 'source_call_id') ?? '', text(r)]));
     const perCall = calls.every((c) => byId.has(c.id)) && calls.length > 0;
-    const groups = perCall ? calls.map((c) => ({ keys: [c.cmd], screen: byId.get(c.id) ?? '' })) : [{ keys: calls.map((c) => c.cmd), screen: results.map(text).join('\n') }];
+    const groups = perCall
+      ? calls.map((c) => ({ keys: [c.cmd], screen: byId.get(c.id) ?? '' }))
+      : [{ keys: calls.map((c) => c.cmd), screen: results.map(text).join('\n') }];
     for (const g of groups) {
       const split = splitScreen(g.screen, g.keys);
       if (split.turns.length === 0 && g.keys.length === 1 && g.keys[0]) {
         // a plain tool result with no prompts: the whole content is the output
-        turns.push({ cmd: g.keys[0].replace(/\n$/, ''), output: g.screen, exit: -1, cwd, ms: 0, timedOut: false, truncated: false, family: classifyCommand(g.keys[0]) });
+        turns.push({
+          cmd: g.keys[0].replace(/\n$/, ''),
+          output: g.screen,
+          exit: -1,
+          cwd,
+          ms: 0,
+          timedOut: false,
+          truncated: false,
+          family: classifyCommand(g.keys[0]),
+        });
         continue;
       }
       for (const t of split.turns) {
         cwd = t.cwd ?? cwd;
-        turns.push({ cmd: t.cmd, output: t.output, exit: -1, cwd, ms: 0, timedOut: false, truncated: false, family: classifyCommand(t.cmd), ...(t.uncertain ? { uncertain: true, extra: { reasons: t.reasons } } : {}) });
+        turns.push({
+          cmd: t.cmd,
+          output: t.output,
+          exit: -1,
+          cwd,
+          ms: 0,
+          timedOut: false,
+          truncated: false,
+          family: classifyCommand(t.cmd),
+          ...(t.uncertain ? { uncertain: true, extra: { reasons: t.reasons } } : {}),
+        });
       }
     }
   }
@@ -97,5 +135,14 @@ export function atifToSessions(value: unknown, line: number): Session[] {
     const h = header as Omit<Session, 'turns'>;
     return [{ ...h, turns }];
   }
-  return [newSession({ id, backend: 'import:atif', mode: 'pty', seed: 0, turns, meta: { source: 'atif', schema_version: ver, line, exitUnknown: true, agent: value['agent'] ?? null } })];
+  return [
+    newSession({
+      id,
+      backend: 'import:atif',
+      mode: 'pty',
+      seed: 0,
+      turns,
+      meta: { source: 'atif', schema_version: ver, line, exitUnknown: true, agent: value['agent'] ?? null },
+    }),
+  ];
 }

@@ -40,7 +40,10 @@ export function actionKeystrokes(content: string): { keys: string[]; complete: b
       const a: unknown = JSON.parse(c);
       if (!isObj(a)) continue;
       const cmds = Array.isArray(a['commands']) ? a['commands'] : [];
-      const keys = cmds.filter(isObj).map((x) => str(x, 'keystrokes') ?? '').filter((k) => k !== '');
+      const keys = cmds
+        .filter(isObj)
+        .map((x) => str(x, 'keystrokes') ?? '')
+        .filter((k) => k !== '');
       return { keys, complete: a['task_complete'] === true || a['is_task_complete'] === true };
     } catch {
       // try the next candidate
@@ -79,16 +82,36 @@ export function parseNemotronRow(value: unknown, line: number): Session[] {
       cwd = t.cwd ?? cwd;
       const fam = classifyCommand(t.cmd);
       turns.push({
-        cmd: t.cmd, output: t.output, exit: UNKNOWN_EXIT, cwd, ms: 0, timedOut: false, truncated: reasons.includes('screen output limited'),
-        family: fam, ...(reasons.length ? { uncertain: true, extra: { reasons } } : {}),
+        cmd: t.cmd,
+        output: t.output,
+        exit: UNKNOWN_EXIT,
+        cwd,
+        ms: 0,
+        timedOut: false,
+        truncated: reasons.includes('screen output limited'),
+        family: fam,
+        ...(reasons.length ? { uncertain: true, extra: { reasons } } : {}),
       });
     }
     if (split.lastCwd) cwd = split.lastCwd;
   }
   const id = str(value, 'trial_name') ?? str(value, 'run_id') ?? `row-${line}`;
   const episode = value['episode'];
-  return [newSession({
-    id: episode !== undefined ? `${id}-${String(episode)}` : id, backend: 'import:nemotron', mode: 'pty', seed: 0, turns,
-    meta: { source: 'nemotron-terminal', line, exitUnknown: true, agent: value['agent'] ?? null, model: value['model'] ?? null, task: typeof value['task'] === 'string' ? value['task'] : null },
-  })];
+  return [
+    newSession({
+      id: episode !== undefined ? `${id}-${String(episode)}` : id,
+      backend: 'import:nemotron',
+      mode: 'pty',
+      seed: 0,
+      turns,
+      meta: {
+        source: 'nemotron-terminal',
+        line,
+        exitUnknown: true,
+        agent: value['agent'] ?? null,
+        model: value['model'] ?? null,
+        task: typeof value['task'] === 'string' ? value['task'] : null,
+      },
+    }),
+  ];
 }

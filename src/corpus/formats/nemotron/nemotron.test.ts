@@ -12,7 +12,13 @@ describe('nemotron / openthoughts importer', () => {
   it('splits screens into per-command turns with cwd from the next prompt', () => {
     const s = r.sessions[0];
     expect(s?.id).toBe('count-py__abc123-episode-0');
-    expect(s?.turns.map((t) => t.cmd)).toEqual(['ls -la', 'cd src', "cat > main.py << 'EOF'\nprint('hi')\nEOF", 'python3 main.py', "find /app -name '*.py' | wc -l > /app/count.txt; cat /app/count.txt"]);
+    expect(s?.turns.map((t) => t.cmd)).toEqual([
+      'ls -la',
+      'cd src',
+      "cat > main.py << 'EOF'\nprint('hi')\nEOF",
+      'python3 main.py',
+      "find /app -name '*.py' | wc -l > /app/count.txt; cat /app/count.txt",
+    ]);
     expect(s?.turns[1]?.cwd).toBe('/app/src');
     expect(s?.turns[0]?.cwd).toBe('/app');
     expect(s?.turns[2]?.output).toBe('');
@@ -23,7 +29,10 @@ describe('nemotron / openthoughts importer', () => {
   it('marks guessed splits uncertain: control keys, an echo matching no keystroke', () => {
     const s = r.sessions[1];
     expect(s?.turns[0]?.extra?.['reasons']).toEqual(['interrupted by control keys']);
-    expect(s?.turns.map((t) => [t.cmd, t.uncertain])).toEqual([['sleep 30', true], ['echo two', true]]);
+    expect(s?.turns.map((t) => [t.cmd, t.uncertain])).toEqual([
+      ['sleep 30', true],
+      ['echo two', true],
+    ]);
     expect(s?.turns[1]?.extra?.['reasons']).toEqual(['echo matched no keystroke']);
   });
   it('handles real-screen details: stacked prompt prefixes, warnings before the output, a heredoc line wrapped by the pane, keys typed while a command ran, ^C recovery', () => {

@@ -11,7 +11,33 @@ import { newSession, type Session, type SessionTurn } from '../../../session/for
 import { classifyCommand } from '../../generate/classify.js';
 import { isObj, RowError, str } from '../common.js';
 
-const AGENT_TOOLS = new Set(['open', 'goto', 'scroll_up', 'scroll_down', 'create', 'edit', 'submit', 'find_file', 'search_dir', 'search_file', 'str_replace_editor', 'filemap', 'insert', 'exit_forfeit', 'exit_cost', 'exit_context', 'exit_format', 'skip', 'debug_program', 'decompile', 'disassemble', 'connect_start', 'connect_sendline', 'connect_exec', 'connect_stop']);
+const AGENT_TOOLS = new Set([
+  'open',
+  'goto',
+  'scroll_up',
+  'scroll_down',
+  'create',
+  'edit',
+  'submit',
+  'find_file',
+  'search_dir',
+  'search_file',
+  'str_replace_editor',
+  'filemap',
+  'insert',
+  'exit_forfeit',
+  'exit_cost',
+  'exit_context',
+  'exit_format',
+  'skip',
+  'debug_program',
+  'decompile',
+  'disassemble',
+  'connect_start',
+  'connect_sendline',
+  'connect_exec',
+  'connect_stop',
+]);
 
 function stateCwd(state: unknown): string | null {
   let s: unknown = state;
@@ -55,8 +81,20 @@ export function parseSweAgentRow(value: unknown, line: number): Session[] {
     }
   } else throw new RowError('neither a `trajectory` (.traj) nor a `turns` array');
   const src = str(value, 'path') ?? str(value, 'environment') ?? `row-${line}`;
-  return [newSession({
-    id: `swe-agent-${line}-${src.replace(/[^\w.-]+/g, '_').slice(-60)}`, backend: 'import:swe-agent', mode: 'pty', seed: 0, turns,
-    meta: { source: 'swe-agent', line, exitUnknown: true, trailingNewlineStripped: true, ...(str(value, 'repo') ? { repo: str(value, 'repo'), path: str(value, 'path'), commit: str(value, 'commit') } : {}) },
-  })];
+  return [
+    newSession({
+      id: `swe-agent-${line}-${src.replace(/[^\w.-]+/g, '_').slice(-60)}`,
+      backend: 'import:swe-agent',
+      mode: 'pty',
+      seed: 0,
+      turns,
+      meta: {
+        source: 'swe-agent',
+        line,
+        exitUnknown: true,
+        trailingNewlineStripped: true,
+        ...(str(value, 'repo') ? { repo: str(value, 'repo'), path: str(value, 'path'), commit: str(value, 'commit') } : {}),
+      },
+    }),
+  ];
 }

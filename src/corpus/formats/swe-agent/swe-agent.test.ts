@@ -8,7 +8,13 @@ describe('SWE-agent importer', () => {
   it('reads a .traj file, one action per turn, tools tagged agent-tool', () => {
     const r = importFile('swe-agent', `${FX}/swe-agent.traj`);
     const t = r.sessions[0]?.turns ?? [];
-    expect(t.map((x) => x.cmd)).toEqual(['ls -F', 'grep -rn "def parse" src | head -n 3', 'open src/parser.py 10', `python -c 'import src.parser as p; print(p.parse("a b"))'`, 'submit']);
+    expect(t.map((x) => x.cmd)).toEqual([
+      'ls -F',
+      'grep -rn "def parse" src | head -n 3',
+      'open src/parser.py 10',
+      `python -c 'import src.parser as p; print(p.parse("a b"))'`,
+      'submit',
+    ]);
     expect(t.map((x) => x.family)).toEqual(['navigation', 'inspect', 'agent-tool', 'python', 'agent-tool']);
     expect(t[1]?.output).toBe('src/parser.py:10:def parse(text):');
     expect(t.every((x) => x.cwd === '/repo' && x.exit === -1)).toBe(true);

@@ -11,7 +11,8 @@ import { newSession, type Session, type SessionTurn } from '../../../session/for
 import { isObj, RowError, str } from '../common.js';
 import { type Message, type MessagesRow, observation, parseObservation } from '../messages.js';
 
-export const POLICY_SYSTEM = 'You are an agent operating a Linux bash terminal. Reply with exactly one shell command per message; the user replies with what the terminal printed and its exit status.';
+export const POLICY_SYSTEM =
+  'You are an agent operating a Linux bash terminal. Reply with exactly one shell command per message; the user replies with what the terminal printed and its exit status.';
 export const DEFAULT_TASK = 'Work in the terminal.';
 
 function taskOf(s: Session): string {
@@ -20,7 +21,10 @@ function taskOf(s: Session): string {
 }
 
 export function sessionToPolicy(s: Session): MessagesRow {
-  const messages: Message[] = [{ role: 'system', content: POLICY_SYSTEM }, { role: 'user', content: taskOf(s) }];
+  const messages: Message[] = [
+    { role: 'system', content: POLICY_SYSTEM },
+    { role: 'user', content: taskOf(s) },
+  ];
   for (const t of s.turns) messages.push({ role: 'assistant', content: t.cmd }, { role: 'user', content: observation(t) });
   return { id: s.id, messages };
 }
@@ -28,7 +32,8 @@ export function sessionToPolicy(s: Session): MessagesRow {
 function rowMessages(value: unknown): { id: string | undefined; msgs: Message[] } {
   if (!isObj(value) || !Array.isArray(value['messages'])) throw new RowError('no `messages` array');
   const msgs = value['messages'].map((m, i) => {
-    if (!isObj(m) || typeof m['content'] !== 'string' || !['system', 'user', 'assistant'].includes(String(m['role']))) throw new RowError(`messages[${i}] needs role system|user|assistant and string content`);
+    if (!isObj(m) || typeof m['content'] !== 'string' || !['system', 'user', 'assistant'].includes(String(m['role'])))
+      throw new RowError(`messages[${i}] needs role system|user|assistant and string content`);
     return { role: m['role'] as Message['role'], content: m['content'] };
   });
   return { id: str(value, 'id'), msgs };
@@ -49,5 +54,14 @@ export function policyToSessions(value: unknown, line: number): Session[] {
     const next = msgs[i + 1];
     turns.push(turn(m.content, next?.role === 'user' ? next.content : ''));
   }
-  return [newSession({ id: id ?? `trl-${line}`, backend: 'import:trl', mode: 'pty', seed: 0, turns, meta: { source: 'trl-messages', line, ...(task && task !== DEFAULT_TASK ? { task: { instruction: task } } : {}) } })];
+  return [
+    newSession({
+      id: id ?? `trl-${line}`,
+      backend: 'import:trl',
+      mode: 'pty',
+      seed: 0,
+      turns,
+      meta: { source: 'trl-messages', line, ...(task && task !== DEFAULT_TASK ? { task: { instruction: task } } : {}) },
+    }),
+  ];
 }

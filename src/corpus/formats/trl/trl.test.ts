@@ -26,7 +26,11 @@ describe('TRL messages round trip', () => {
   });
 
   it('task rollouts export with their instruction as the task message, and it comes back', () => {
-    const rollout: Session = { ...(recorded[0] as Session), id: 'rollout-x', meta: { task: { id: 'x', family: 'csv-sum', instruction: 'Sum the amounts.', success: true } } };
+    const rollout: Session = {
+      ...(recorded[0] as Session),
+      id: 'rollout-x',
+      meta: { task: { id: 'x', family: 'csv-sum', instruction: 'Sum the amounts.', success: true } },
+    };
     const row = EXPORT_FORMATS['trl-policy']?.row(rollout) as { messages: { role: string; content: string }[] };
     expect(row.messages[1]).toEqual({ role: 'user', content: 'Sum the amounts.' });
     const back = roundTrip('trl-policy', 'trl-messages', [rollout]);

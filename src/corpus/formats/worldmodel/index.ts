@@ -7,7 +7,8 @@ import { newSession, type Session, type SessionTurn } from '../../../session/for
 import { isObj, RowError, str } from '../common.js';
 import { observation, parseObservation, type Message, type MessagesRow } from '../messages.js';
 
-export const WORLDMODEL_SYSTEM = 'You are a Linux bash terminal (Debian, user root, a persistent interactive shell). For each command, reply with exactly what the terminal prints, then [exit N] with the exit status.';
+export const WORLDMODEL_SYSTEM =
+  'You are a Linux bash terminal (Debian, user root, a persistent interactive shell). For each command, reply with exactly what the terminal prints, then [exit N] with the exit status.';
 
 export function sessionToWorldModel(s: Session): MessagesRow {
   const messages: Message[] = [{ role: 'system', content: WORLDMODEL_SYSTEM }];
@@ -27,5 +28,7 @@ export function worldModelToSessions(value: unknown, line: number): Session[] {
     const o = parseObservation(isObj(next) && next['role'] === 'assistant' && typeof next['content'] === 'string' ? next['content'] : '');
     turns.push({ cmd: m['content'], output: o.output, exit: o.exit, cwd: '', ms: 0, timedOut: false, truncated: false });
   }
-  return [newSession({ id: str(value, 'id') ?? `wm-${line}`, backend: 'import:worldmodel', mode: 'pty', seed: 0, turns, meta: { source: 'worldmodel-sft', line } })];
+  return [
+    newSession({ id: str(value, 'id') ?? `wm-${line}`, backend: 'import:worldmodel', mode: 'pty', seed: 0, turns, meta: { source: 'worldmodel-sft', line } }),
+  ];
 }

@@ -16,6 +16,9 @@ describe('world-model rows round trip', () => {
   it('rows swap the roles: user = command, assistant = output + [exit N]', () => {
     const t0 = recorded[0]?.turns[0];
     const wm = EXPORT_FORMATS['worldmodel']?.row(recorded[0] as Session) as { messages: { role: string; content: string }[] };
-    expect(wm.messages.slice(1, 3)).toEqual([{ role: 'user', content: t0?.cmd }, { role: 'assistant', content: `${String(t0?.output)}[exit ${t0?.exit}]` }]);
+    expect(wm.messages.slice(1, 3)).toEqual([
+      { role: 'user', content: t0?.cmd },
+      { role: 'assistant', content: `${String(t0?.output)}[exit ${t0?.exit}]` },
+    ]);
   });
 });

@@ -10,10 +10,12 @@ export const archiveExtract: TaskFamily = {
     const stage = `/tmp/stage-${r.int(100, 999)}`;
     const members: { path: string; content: string }[] = [];
     const wanted = r.pick(['config.yaml', 'settings.ini', 'package.json', 'NOTES.md']);
-    const body = (name: string): string[] => (name.endsWith('yaml') ? yamlLines(r) : name.endsWith('ini') ? iniLines(r) : name.endsWith('json') ? jsonLines(r) : proseLines(r, proj));
+    const body = (name: string): string[] =>
+      name.endsWith('yaml') ? yamlLines(r) : name.endsWith('ini') ? iniLines(r) : name.endsWith('json') ? jsonLines(r) : proseLines(r, proj);
     const dirs = [`${proj}`, `${proj}/${r.pick(['etc', 'conf', 'deploy'])}`, `${proj}/${r.pick(['docs', 'src'])}`];
     members.push({ path: `${r.pick(dirs.slice(1))}/${wanted}`, content: body(wanted).join('\n') + '\n' });
-    for (let i = 0; i < r.int(3, 7); i++) members.push({ path: `${r.pick(dirs)}/${r.pick(WORDS)}_${i}.${r.pick(['txt', 'log', 'py'])}`, content: `${r.pick(WORDS)} ${i}\n` });
+    for (let i = 0; i < r.int(3, 7); i++)
+      members.push({ path: `${r.pick(dirs)}/${r.pick(WORDS)}_${i}.${r.pick(['txt', 'log', 'py'])}`, content: `${r.pick(WORDS)} ${i}\n` });
     const archive = `/root/${r.pick(['backup', 'release', 'snapshot'])}.tar.gz`;
     const dest = `/root/${r.pick(['restore', 'recovered', 'extracted'])}`;
     const target = members[0];

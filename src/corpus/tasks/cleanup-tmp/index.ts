@@ -24,7 +24,13 @@ export const cleanupTmp: TaskFamily = {
   async expert(task, sh) {
     const { root, ext } = task.params as { root: string; ext: string };
     const found = lines((await sh.run(`find ${root} -type f -name '*.${ext}'`)).out);
-    for (let i = 0; i < found.length; i += 5) await sh.run(`rm -f ${found.slice(i, i + 5).map(q).join(' ')}`);
+    for (let i = 0; i < found.length; i += 5)
+      await sh.run(
+        `rm -f ${found
+          .slice(i, i + 5)
+          .map(q)
+          .join(' ')}`,
+      );
     await sh.run(`find ${root} -type f | wc -l`);
   },
 };

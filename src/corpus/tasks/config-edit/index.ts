@@ -8,7 +8,8 @@ export const configEdit: TaskFamily = {
   name: 'config-edit',
   generate(r) {
     const key = r.pick(['port', 'host', 'timeout']);
-    const val = (): string => (key === 'port' ? String(r.int(1000, 9999)) : key === 'host' ? r.pick(['localhost', '10.0.0.5', 'db.internal', '127.0.0.1']) : String(r.int(5, 120)));
+    const val = (): string =>
+      key === 'port' ? String(r.int(1000, 9999)) : key === 'host' ? r.pick(['localhost', '10.0.0.5', 'db.internal', '127.0.0.1']) : String(r.int(5, 120));
     const sections = r.shuffle(['server', 'database', 'cache', 'metrics']).slice(0, r.int(2, 4));
     const values: Record<string, string> = {};
     const out: string[] = [];

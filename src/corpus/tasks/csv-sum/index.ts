@@ -10,7 +10,10 @@ export const csvSum: TaskFamily = {
   generate(r) {
     const cols = r.shuffle(['region', 'amount', 'product', 'day']);
     const rows: Record<string, string>[] = Array.from({ length: r.int(8, 20) }, () => ({
-      region: r.pick(REGIONS), amount: String(r.int(1, 500)), product: r.pick(PRODUCTS), day: `2026-04-${String(r.int(1, 28)).padStart(2, '0')}`,
+      region: r.pick(REGIONS),
+      amount: String(r.int(1, 500)),
+      product: r.pick(PRODUCTS),
+      day: `2026-04-${String(r.int(1, 28)).padStart(2, '0')}`,
     }));
     const region = (rows[r.int(0, rows.length - 1)] ?? { region: 'north' }).region ?? 'north';
     const total = rows.filter((x) => x.region === region).reduce((s, x) => s + Number(x.amount), 0);

@@ -17,9 +17,18 @@ export const fixPython: TaskFamily = {
     const bug = r.pick(BUGS);
     const typo = (s: string): string => s.slice(0, -2) + s.slice(-1);
     const src = [
-      `import ${bug === 'module' ? 'maths' : 'math'}`, '', `def ${fn}(${arr})${bug === 'colon' ? '' : ':'}`, `    ${acc} = 0`,
-      `    for v in ${bug === 'loop-typo' ? arr.slice(0, -1) : arr}:`, `        ${acc} += v`, `    return ${bug === 'return-typo' ? typo(acc) : acc}`, '', '',
-      `${arr} = [${xs.join(', ')}]`, `print(math.floor(${fn}(${arr})))`, '',
+      `import ${bug === 'module' ? 'maths' : 'math'}`,
+      '',
+      `def ${fn}(${arr})${bug === 'colon' ? '' : ':'}`,
+      `    ${acc} = 0`,
+      `    for v in ${bug === 'loop-typo' ? arr.slice(0, -1) : arr}:`,
+      `        ${acc} += v`,
+      `    return ${bug === 'return-typo' ? typo(acc) : acc}`,
+      '',
+      '',
+      `${arr} = [${xs.join(', ')}]`,
+      `print(math.floor(${fn}(${arr})))`,
+      '',
     ].join('\n');
     const path = `/root/${r.pick(['app', 'tools', 'job'])}/${r.pick(['calc', 'report', 'sum_values', 'main'])}.py`;
     const expected = String(xs.reduce((a, b) => a + b, 0));
@@ -46,7 +55,10 @@ export const fixPython: TaskFamily = {
       } else if (name?.[1] && lineNo) {
         const bad = name[1];
         const words = (await sh.run(`grep -oE '[A-Za-z_]+' ${path} | sort -u`)).out;
-        const ids = words.split('\n').map((w) => w.trim()).filter((w) => w && w !== bad && !KEYWORDS.has(w));
+        const ids = words
+          .split('\n')
+          .map((w) => w.trim())
+          .filter((w) => w && w !== bad && !KEYWORDS.has(w));
         const good = ids.sort((a, b) => editDistance(bad, a) - editDistance(bad, b) || Number(!a.startsWith(bad)) - Number(!b.startsWith(bad)))[0];
         if (!good) return;
         await sh.run(`sed -n '${lineNo}p' ${path}`);

@@ -10,11 +10,16 @@ export const gitCommit: TaskFamily = {
     const proj = r.pick(PROJECTS);
     const dir = `/root/${proj}`;
     const msg = r.pick(['Initial import', 'Add project files', 'Snapshot before refactor', 'Import sources']);
-    const setup = [writeFileCmd(`${dir}/README.md`, proseLines(r, proj).join('\n') + '\n'), writeFileCmd(`${dir}/src/main.py`, pythonModule(r, 'main').join('\n') + '\n')];
+    const setup = [
+      writeFileCmd(`${dir}/README.md`, proseLines(r, proj).join('\n') + '\n'),
+      writeFileCmd(`${dir}/src/main.py`, pythonModule(r, 'main').join('\n') + '\n'),
+    ];
     const preRepo = r.bool(0.4);
     if (preRepo) {
       const who = r.pick(FIRST_NAMES);
-      setup.push(`cd ${dir} && git init -q && git -c user.email=${who}@example.com -c user.name=${who} commit -q --allow-empty -m 'empty start' && cd - >/dev/null`);
+      setup.push(
+        `cd ${dir} && git init -q && git -c user.email=${who}@example.com -c user.name=${who} commit -q --allow-empty -m 'empty start' && cd - >/dev/null`,
+      );
       setup.push(writeFileCmd(`${dir}/CHANGES.txt`, 'new work\n'));
     }
     return {

@@ -14,8 +14,12 @@ export const jsonField: TaskFamily = {
       tags: { tier: r.pick(['gold', 'silver', 'bronze']), team: r.pick(SERVICES) },
     };
     const paths: [string, string][] = [
-      ['service.port', String(doc.service.port)], ['service.host', doc.service.host], ['database.pool.max', String(doc.database.pool.max)],
-      ['database.engine', doc.database.engine], ['tags.team', doc.tags.team], ['service.replicas', String(doc.service.replicas)],
+      ['service.port', String(doc.service.port)],
+      ['service.host', doc.service.host],
+      ['database.pool.max', String(doc.database.pool.max)],
+      ['database.engine', doc.database.engine],
+      ['tags.team', doc.tags.team],
+      ['service.replicas', String(doc.service.replicas)],
     ];
     const [path, value] = r.pick(paths);
     const file = `/root/${r.pick(['config', 'deploy', 'settings'])}/${r.pick(['app', 'service', 'stack'])}.json`;

@@ -6,7 +6,10 @@ export const largestFile: TaskFamily = {
   name: 'largest-file',
   generate(r) {
     const dir = `/root/${r.pick(['data', 'uploads', 'exports'])}`;
-    const names = r.shuffle([...WORDS]).slice(0, r.int(4, 9)).map((n) => `${n}.${r.pick(['csv', 'bin', 'txt', 'dat'])}`);
+    const names = r
+      .shuffle([...WORDS])
+      .slice(0, r.int(4, 9))
+      .map((n) => `${n}.${r.pick(['csv', 'bin', 'txt', 'dat'])}`);
     const sizes = r.shuffle(Array.from({ length: names.length }, (_, i) => 100 + i * 37 + r.int(0, 30)));
     const big = names[sizes.indexOf(Math.max(...sizes))] ?? '';
     const out = `/root/${r.pick(['largest', 'biggest'])}.txt`;

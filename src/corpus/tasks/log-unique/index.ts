@@ -21,7 +21,9 @@ export const logUnique: TaskFamily = {
   },
   async expert(task, sh) {
     const { path, level, out } = task.params as { path: string; level: string; out: string };
-    const seen = lines((await sh.run(`grep ' ${level} ' ${path}`)).out).map((l) => /\[(\w+)\]/.exec(l)?.[1]).filter((x): x is string => !!x);
+    const seen = lines((await sh.run(`grep ' ${level} ' ${path}`)).out)
+      .map((l) => /\[(\w+)\]/.exec(l)?.[1])
+      .filter((x): x is string => !!x);
     const names = [...new Set(seen)].sort();
     await sh.run(`printf '%s\\n' ${names.map(q).join(' ')} > ${out}`);
     await sh.run(`cat ${out}`);

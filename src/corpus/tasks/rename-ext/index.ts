@@ -3,7 +3,13 @@
 import { WORDS } from '../../generate/content.js';
 import { lines, q, writeFileCmd, type TaskFamily } from '../types.js';
 
-const PAIRS: [string, string][] = [['jpeg', 'jpg'], ['txt', 'md'], ['htm', 'html'], ['yml', 'yaml'], ['markdown', 'md']];
+const PAIRS: [string, string][] = [
+  ['jpeg', 'jpg'],
+  ['txt', 'md'],
+  ['htm', 'html'],
+  ['yml', 'yaml'],
+  ['markdown', 'md'],
+];
 
 export const renameExt: TaskFamily = {
   name: 'rename-ext',
@@ -16,7 +22,10 @@ export const renameExt: TaskFamily = {
     return {
       instruction: `In ${dir}, rename every file ending in .${from} so that it ends in .${to} instead. Leave all other files as they are.`,
       setup: files.map((f) => writeFileCmd(`${dir}/${f}`, `${f}\n`)),
-      verifier: `#!/bin/bash\n[ "$(ls ${dir} | sort | tr '\\n' ' ')" = "${expected.join(' ')} " ] || exit 1\n` + files.map((f) => `grep -qx ${q(f)} ${dir}/${f.endsWith('.' + from) ? f.slice(0, -from.length) + to : f} || exit 1`).join('\n') + '\n',
+      verifier:
+        `#!/bin/bash\n[ "$(ls ${dir} | sort | tr '\\n' ' ')" = "${expected.join(' ')} " ] || exit 1\n` +
+        files.map((f) => `grep -qx ${q(f)} ${dir}/${f.endsWith('.' + from) ? f.slice(0, -from.length) + to : f} || exit 1`).join('\n') +
+        '\n',
       params: { dir, from, to },
     };
   },

@@ -27,7 +27,13 @@ export const replaceText: TaskFamily = {
   async expert(task, sh) {
     const { dir, from, to } = task.params as { dir: string; from: string; to: string };
     const hits = lines((await sh.run(`grep -rl --include='*.md' ${q(from)} ${dir}`)).out);
-    for (let i = 0; i < hits.length; i += 4) await sh.run(`sed -i 's/${from}/${to}/g' ${hits.slice(i, i + 4).map(q).join(' ')}`);
+    for (let i = 0; i < hits.length; i += 4)
+      await sh.run(
+        `sed -i 's/${from}/${to}/g' ${hits
+          .slice(i, i + 4)
+          .map(q)
+          .join(' ')}`,
+      );
     await sh.run(`grep -rc --include='*.md' ${q(from)} ${dir} | grep -v ':0$' | wc -l`);
   },
 };
