@@ -31,7 +31,7 @@ import { runMeta, sha256 } from '../core/meta.js';
 import { z } from 'zod';
 import { readJsonFile, readJsonlEntries } from '../core/jsonfile.js';
 import { type Config, configSchema, modelSchema, paramCount } from '../model/config.js';
-import { loadModel, saveModel } from '../model/checkpoint.js';
+import { loadModel, loadTokenizer, readCheckpointInfo, resolveModelDir, saveModel } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
 import { AdamW, lrAt } from './adamw.js';
@@ -181,6 +181,16 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
       'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init',
     );
   }
+  if (info.model.tokenizer === 'bpe' && cfg.model.tokenizer === 'bpe') {
+    const theirs = loadTokenizer(dir, info) as BpeTokenizer;
+    const ours = tok as BpeTokenizer;
+    if (theirs.hash !== ours.hash) {
+      throw new TwError(
+        `--init ${path} was trained with BPE merges of sha256 ${theirs.hash.slice(0, 12)}…, this run's tokenizer is ${ours.hash.slice(0, 12)}…`,
+        `leave --tokenizer out (a BPE warm start then keeps its own tokenizer), or pass --tokenizer ${join(dir, TOKENIZER_FILE)}`,
+      );
+    }
+  }
   const hash = sha256(readFileSync(join(dir, 'model.safetensors')));
   if (expectSha !== undefined && hash !== expectSha)
     throw new TwError(`the warm-start weights in ${path} changed since this run began (sha256)`, 'restore them, or start a new --out');
@@ -247,15 +257,26 @@ async function runTokenizer(o: TrainOptions, cfg: Config, log: (line: string) =>
     if (!o.resume) throw new TwError(`${o.out} already holds a tokenizer`, 'pass --resume to continue the run, or choose another --out');
     tok = readTokenizer(own, cfg.model.vocab);
   } else {
+    // a warm start from a BPE model keeps its tokenizer (its embedding rows mean those merges)
+    const initTok = o.tokenizer === undefined && o.init !== undefined ? initTokenizerFile(o.init) : null;
+    if (initTok) log(`tokenizer: the warm start's (${initTok})`);
+    const file = o.tokenizer ?? initTok;
     tok =
-      o.tokenizer !== undefined
-        ? readTokenizer(o.tokenizer, cfg.model.vocab)
+      file !== null
+        ? readTokenizer(file, cfg.model.vocab)
         : await trainTokenizer(o.data, cfg.model.vocab, cfg.model.framing, cfg.train.seed, cfg.train.validFraction, log);
     mkdirSync(o.out, { recursive: true });
     writeFileAtomic(own, tok.serialize());
   }
   log(`tokenizer: ${describeTokenizer(tok)}`);
   return tok;
+}
+
+/** The tokenizer.json of a BPE warm start (a checkpoint or run folder), or null for a byte model. */
+function initTokenizerFile(init: string): string | null {
+  const dir = resolveModelDir(init);
+  const file = join(dir, TOKENIZER_FILE);
+  return readCheckpointInfo(dir).model.tokenizer === 'bpe' && existsSync(file) ? file : null;
 }
 
 /** Mean loss over fixed validation batches (forward only). */

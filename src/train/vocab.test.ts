@@ -4,11 +4,11 @@
  * source's knowledge (far below a seeded BPE init's), meta.json records how, and the other direction
  * (BPE -> bytes) is refused with both tokenizers named.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTokenizer } from '../model/bpe.js';
+import { BpeTokenizer, readTokenizer } from '../model/bpe.js';
 import { loadModel } from '../model/checkpoint.js';
 import { type Config, loadConfig } from '../model/config.js';
 import { VOCAB } from '../model/framing.js';
@@ -62,6 +62,20 @@ describe('--init from a byte model into a BPE config', () => {
     // the run resumes from its checkpoint (the tokenizer and the warm start unchanged) for one more step
     await train({ data, config: tiny(2, 'bpe'), out: join(dir, 'warm'), resume: true, steps: 3, ...quiet });
     expect(trainLosses(join(dir, 'warm'))).toHaveLength(3);
+  });
+
+  it('a BPE warm start of a BPE run keeps its tokenizer, and refuses another one', async () => {
+    const lines: string[] = [];
+    await train({ data, config: tiny(1, 'bpe'), out: join(dir, 'again'), init: join(dir, 'warm'), progress: false, log: (l) => void lines.push(l) });
+    expect(lines.join('\n')).toMatch(/tokenizer: the warm start's \(.*warm.*tokenizer\.json\)/);
+    expect(readFileSync(join(dir, 'again', 'tokenizer.json'), 'utf8')).toBe(readFileSync(join(dir, 'warm', 'tokenizer.json'), 'utf8'));
+    // its first loss is the source's (same ids, same weights), not a fresh start's
+    expect(trainLosses(join(dir, 'again'))[0]!).toBeLessThan(trainLosses(join(dir, 'fresh'))[0]! - 1);
+    const other = join(dir, 'other-tokenizer.json');
+    writeFileSync(other, new BpeTokenizer([[104, 101]], 320).serialize());
+    await expect(train({ data, config: tiny(1, 'bpe'), out: join(dir, 'clash'), init: join(dir, 'warm'), tokenizer: other, ...quiet })).rejects.toThrow(
+      /--init .*warm was trained with BPE merges of sha256 [0-9a-f]{12}…, this run's tokenizer is [0-9a-f]{12}…/,
+    );
   });
 
   it('refuses a BPE model as the warm start of a byte model, naming both tokenizers', async () => {
