@@ -97,7 +97,9 @@ class JustBashTerminal implements Terminal {
     const timedOut = ac.signal.aborted;
     const dump = this.takeDump();
     const cwd = r.env.PWD ?? this.state.cwd;
-    if (!defs) this.state = { ...this.state, status: r.exitCode };
+    // a command stopped by its timeout leaves the session where it was (just-bash's result then
+    // carries the environment it started from, not the session's cwd and variables)
+    if (!defs || (timedOut && !dump)) this.state = { ...this.state, status: r.exitCode };
     else if (dump) {
       const known = new Map([...this.state.functions, ...defs, ...(await this.sourcedDefs(cmd, [cwd, this.state.cwd]))]);
       this.state = parseDump(dump.text, cwd, dump.status, known);

@@ -77,6 +77,15 @@ describe('just-bash terminal carries state like a terminal', () => {
     expect((await t.run('cd -')).output.toString()).toBe('/tmp/a\n');
   });
 
+  it('a command stopped by its timeout leaves the cwd and variables where they were', async () => {
+    const t = await justbashBackend.start({ mode: 'pipe', timeoutMs: 300, setup: ['mkdir -p /tmp/a'] });
+    await t.run('cd /tmp/a; X=kept');
+    const r = await t.run('sleep 20');
+    expect(r.timedOut).toBe(true);
+    expect(r.cwd).toBe('/tmp/a');
+    expect((await t.run('pwd; echo $X')).output.toString()).toBe('/tmp/a\nkept\n');
+  });
+
   it('functions defined in a sourced file are carried', async () => {
     const t = await justbashBackend.start({ mode: 'pipe', setup: ["printf 'lib() { echo from-lib; }\\n' > /tmp/lib.sh"] });
     await t.run('cd /tmp && source ./lib.sh');
