@@ -31,7 +31,7 @@ import { runMeta, sha256 } from '../core/meta.js';
 import { z } from 'zod';
 import { readJsonFile, readJsonlEntries } from '../core/jsonfile.js';
 import { type Config, configSchema, modelSchema, paramCount } from '../model/config.js';
-import { loadModel, loadTokenizer, readCheckpointInfo, resolveModelDir, saveModel } from '../model/checkpoint.js';
+import { loadModel, readCheckpointInfo, resolveModelDir, saveModel } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../core/fsutil.js';
 import { type Params, initParams } from '../model/params.js';
 import { AdamW, lrAt } from './adamw.js';
@@ -163,7 +163,7 @@ export interface InitSource {
  * meta.json recorded, when resuming); returns them with the source record that meta.json keeps.
  */
 function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string) => void, expectSha?: string): { source: InitSource; weights: Params } {
-  const { dir, info, params } = loadModel(path);
+  const { dir, info, params, tokenizer } = loadModel(path);
   // the shape must match; the framing and the positions may differ (a warm start can learn a new framing,
   // or move between learned and rotary positions: see below)
   // bytes -> bpe: the vocabulary grows (see transferVocab), so the vocab is not part of the shape then
@@ -182,7 +182,7 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
     );
   }
   if (info.model.tokenizer === 'bpe' && cfg.model.tokenizer === 'bpe') {
-    const theirs = loadTokenizer(dir, info) as BpeTokenizer;
+    const theirs = tokenizer as BpeTokenizer; // loadModel read it and checked it against config.json
     const ours = tok as BpeTokenizer;
     if (theirs.hash !== ours.hash) {
       throw new TwError(
