@@ -94,8 +94,13 @@ export interface Turn {
   ms: number;
   timedOut: boolean;
   truncated: boolean;
-  /** Learned backends: log-probability of every generated token. */
+  /** Learned backends: log-probability of every generated token (the output's, then the exit/cwd/state trailer's). */
   logprobs?: number[];
+  /**
+   * With `logprobs`, a subword model's token widths: how many bytes each generated token spans (0 for a
+   * special such as [EXIT]). Absent: one byte per token (a byte model). See outputSpans (core/logprobs.ts).
+   */
+  tokenBytes?: number[];
   /** The session died, its shell was replaced, or background output was dropped (real backend). */
   incident?: Incident;
   /** What the command changed in the session's state (real backend with options.recordState). */

@@ -3,6 +3,7 @@
  * reply streamed live as the backend produces it (tw serve, src/serve/server.ts).
  */
 import type { Turn } from '../core/terminal.js';
+import { outputSpans } from '../core/logprobs.js';
 import { byteToken } from './worldmodel.js';
 
 export interface TokenEntry {
@@ -11,23 +12,31 @@ export interface TokenEntry {
   bytes: number[];
 }
 
-/** The reply's tokens: one per output byte, then the `[exit N]` trailer (see the header). */
+/**
+ * The reply's tokens: the model's own output tokens (one per byte for a byte model; a BPE token's
+ * bytes together), then the `[exit N]` trailer (see the header) carrying the summed log-probability
+ * of what the model wrote after the output.
+ */
 export function replyTokens(turn: Turn, reply: string): TokenEntry[] | null {
-  const lp = turn.logprobs;
-  if (!lp) return null;
-  const n = Math.min(turn.output.length, lp.length);
+  const laid = outputSpans(turn);
+  if (!laid) return null;
   const out: TokenEntry[] = [];
-  for (let i = 0; i < n; i++) {
-    const b = turn.output[i] ?? 0;
-    out.push({ token: byteToken(b), logprob: lp[i] ?? 0, bytes: [b] });
+  let end = 0;
+  for (const s of laid.spans) {
+    const bytes = [...turn.output.subarray(s.start, s.end)];
+    out.push({ token: tokenText(bytes), logprob: s.logprob, bytes });
+    end = s.end;
   }
-  const tailText = reply.slice(turn.output.subarray(0, n).toString('utf8').length);
-  if (lp.length > n || tailText !== '') {
-    let sum = 0;
-    for (let i = n; i < lp.length; i++) sum += lp[i] ?? 0;
-    out.push({ token: tailText, logprob: sum, bytes: [...Buffer.from(tailText, 'utf8')] });
-  }
+  const tailText = reply.slice(turn.output.subarray(0, end).toString('utf8').length);
+  if (laid.trailerTokens > 0 || tailText !== '') out.push({ token: tailText, logprob: laid.trailer, bytes: [...Buffer.from(tailText, 'utf8')] });
   return out;
+}
+
+/** A token's text as OpenAI writes it: the characters when its bytes are whole UTF-8, else `bytes:\\xNN` per byte. */
+function tokenText(bytes: readonly number[]): string {
+  if (bytes.length === 1) return byteToken(bytes[0] ?? 0);
+  const text = Buffer.from(bytes).toString('utf8');
+  return text.includes('\ufffd') ? bytes.map(byteToken).join('') : text;
 }
 
 /**

@@ -16,6 +16,7 @@
  * the optimizer, schedule and data cursor start fresh. The framing and the positions may differ: from learned to
  * rotary positions wpe is dropped (every other tensor copied), from rotary to learned wpe keeps its seeded init.
  * A byte model may warm-start a BPE model of the same shape: the embedding grows to the BPE vocabulary (transferVocab).
+ * A run with more layers than its source grows: the new blocks go on top as identities (growLayers).
  * meta.json records the source (path, step, weights sha256, any positions change), and a resume before the first
  * checkpoint re-applies it from there.
  *
@@ -91,7 +92,14 @@ const metricLineSchema = z.looseObject({ step: count });
 const runMetaSchema = z.looseObject({
   config: configSchema,
   init: z
-    .object({ path: z.string(), step: count.nullable(), sha256: z.string(), positions: z.string().optional(), tokenizer: z.string().optional() })
+    .object({
+      path: z.string(),
+      step: count.nullable(),
+      sha256: z.string(),
+      positions: z.string().optional(),
+      tokenizer: z.string().optional(),
+      layers: z.string().optional(),
+    })
     .optional(),
   data: z.looseObject({ hash: z.string().optional() }).optional(),
   tokenizer: z.looseObject({ sha256: z.string() }).optional(),
@@ -156,6 +164,8 @@ export interface InitSource {
   positions?: string;
   /** when a byte model warm-starts a BPE one: how the embedding was carried over (transferVocab) */
   tokenizer?: string;
+  /** when the run is deeper than the source: how the layers were grown (growLayers) */
+  layers?: string;
 }
 
 /**
@@ -174,11 +184,13 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
       'warm-start from a checkpoint with the same tokenizer (or a byte model into a BPE one), or train from scratch without --init',
     );
   }
-  const shape = (m: Config['model']): string => JSON.stringify([m.d, m.layers, m.heads, m.context, crossing ? 0 : m.vocab]);
+  // deeper: the run may have more layers than the source (growLayers); every other dimension must match
+  const growing = cfg.model.layers > info.model.layers;
+  const shape = (m: Config['model']): string => JSON.stringify([m.d, growing ? 0 : m.layers, m.heads, m.context, crossing ? 0 : m.vocab]);
   if (shape(info.model) !== shape(cfg.model)) {
     throw new TwError(
       `--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`,
-      'warm-start from a checkpoint of the same shape (same config), or train from scratch without --init',
+      'warm-start from a checkpoint of the same shape (same config, or the same with more layers), or train from scratch without --init',
     );
   }
   if (info.model.tokenizer === 'bpe' && cfg.model.tokenizer === 'bpe') {
@@ -214,7 +226,29 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
     source.tokenizer = `bytes -> bpe (vocab ${info.model.vocab} -> ${cfg.model.vocab}): wte rows of the ${VOCAB} bytes and specials copied, each of the ${cfg.model.vocab - VOCAB} merged ids the mean of its bytes' rows`;
     log(`warm start: --init ${path} is a byte model, --config ${cfg.name} BPE: ${source.tokenizer}`);
   }
+  if (growing) {
+    growLayers(params, info.model.layers, cfg.model.layers, cfg.model.d);
+    source.layers = `${info.model.layers} -> ${cfg.model.layers}: layers 0..${info.model.layers - 1} copied, ${cfg.model.layers - info.model.layers} added on top with their output projections (proj, out) at 0, so the grown model computes what the source did at step 0`;
+    log(`warm start: --init ${path}: ${source.layers}`);
+  }
   return { source, weights: params };
+}
+
+/**
+ * Depth growth: the source's `from` blocks keep their places; blocks from..to-1 are added on top with their
+ * residual output projections (attn proj, MLP out, weights and biases) at 0, so each new block adds nothing to
+ * the residual stream and the grown model's logits equal the source's at step 0 (zero-initialised residual
+ * branches, as in ReZero / Fixup). Their other tensors (ln gains 1, qkv and fc weights) keep the run's seeded
+ * init: the gradient reaches proj/out at the first step (its input activations are not 0) and the rest after.
+ * Adds the zero tensors to `params`; the caller's seeded init fills the tensors it does not name.
+ */
+export function growLayers(params: Params, from: number, to: number, C: number): void {
+  for (let l = from; l < to; l++) {
+    params.set(`h${l}.proj.w`, new Float32Array(C * C));
+    params.set(`h${l}.proj.b`, new Float32Array(C));
+    params.set(`h${l}.out.w`, new Float32Array(4 * C * C));
+    params.set(`h${l}.out.b`, new Float32Array(C));
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * differences, exit and cwd, and where the backend reports token log-probabilities (learned), a
  * per-character confidence for the heat map.
  */
+import { type LogprobSpan, outputSpans } from '../core/logprobs.js';
 import { getBackend, type BackendName } from '../backends/registry.js';
 import { canSetHistory, type Terminal, type Turn } from '../core/terminal.js';
 import { diffSegments, firstDifference, type Segment } from '../report/bytesDiff.js';
@@ -54,6 +55,13 @@ export function visibleText(b: Buffer): string {
   let s = '';
   for (const ch of b.toString('utf8')) s += visibleChar(ch);
   return s;
+}
+
+/** Per-byte log-probabilities from the output's tokens: each byte of a token carries the token's (a BPE token's confidence is its whole). */
+function byteLogprobs(spans: readonly LogprobSpan[]): number[] {
+  const out: number[] = [];
+  for (const s of spans) for (let k = s.start; k < s.end; k++) out[k] = s.logprob;
+  return out;
 }
 
 /** Per-character confidence runs from per-byte log-probabilities of the generated output. */
@@ -128,7 +136,8 @@ export async function compareSession(s: Session, backendName: BackendName, mode:
           pred = term.dead ? undefined : await term.run(real.cmd);
           if (!pred) sim = { error: `the session is dead (${term.deadReason ?? 'no reason given'})` };
           else {
-            const h = pred.logprobs?.length ? heatRuns(pred.output, pred.logprobs) : undefined;
+            const laid = outputSpans(pred);
+            const h = laid && laid.spans.length > 0 ? heatRuns(pred.output, byteLogprobs(laid.spans)) : undefined;
             sim = { output: visibleText(pred.output), exit: pred.exit, cwd: pred.cwd, ...(h ? { heat: h.heat, meanConfidence: h.mean } : {}) };
           }
         } catch (e) {

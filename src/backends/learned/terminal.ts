@@ -159,6 +159,7 @@ export class LearnedTerminal implements Terminal {
       timedOut: false,
       truncated,
       logprobs: r.logprobs,
+      ...(this.tok.kind === 'bytes' ? {} : { tokenBytes: r.tokens.map((t) => this.tok.bytesOf(t).length) }),
       ...(stateful ? { state: recordsToChange(diff) } : {}),
     };
   }

@@ -15,6 +15,7 @@ import { loadModel } from '../../model/checkpoint.js';
 import { EOT, EXIT, CMD } from '../../model/framing.js';
 import { Sampler } from '../../model/sampler.js';
 import { fitStateContext } from '../../model/stateframing.js';
+import { replyTokens } from '../../serve/reply.js';
 import { trainTinyStateModel } from '../../train/fixtures.js';
 import { learnedBackend, unloadAll } from './index.js';
 import { LearnedTerminal } from './terminal.js';
@@ -71,6 +72,21 @@ describe('a BPE model trained in the test', () => {
       expect(turn.logprobs?.length).toBe(gen.length);
       expect(Buffer.from(turn.output).equals(Buffer.from(tok.decode(ex < 0 ? gen : gen.slice(0, ex))))).toBe(true);
       expect(Buffer.concat(chunks).equals(Buffer.from(turn.output))).toBe(true);
+      // each log-probability's token width, and tw serve's OpenAI tokens: the model's own tokens, whose bytes
+      // concatenate to the output, each with its own log-probability; the rest sums into the [exit N] trailer
+      expect(turn.tokenBytes).toEqual(gen.map((id) => tok.bytesOf(id).length));
+      const reply = `${turn.output.toString('utf8')}[exit ${turn.exit}]`;
+      const entries = replyTokens(turn, reply) ?? [];
+      const outIds = ex < 0 ? gen : gen.slice(0, ex);
+      const whole = entries.slice(0, outIds.length);
+      expect(Buffer.from(whole.flatMap((e) => e.bytes)).equals(Buffer.from(turn.output))).toBe(true);
+      whole.forEach((e, i) => expect(e.logprob).toBe(turn.logprobs?.[i]));
+      const trailer = entries[outIds.length];
+      expect(trailer?.token).toBe(`[exit ${turn.exit}]`);
+      expect(trailer?.logprob).toBeCloseTo(
+        (turn.logprobs ?? []).slice(outIds.length).reduce((a, b) => a + b, 0),
+        9,
+      );
     }
     // the model writes merged ids, not only bytes
     expect(merged).toBeGreaterThan(0);
