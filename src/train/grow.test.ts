@@ -1,7 +1,8 @@
 /**
  * Depth growth (--init from a shallower model, growLayers): the source's blocks are copied, the new blocks go
  * on top with zero residual projections, so the grown model's logits equal the source's before any update;
- * training from there starts at the source's loss, and meta.json records how the layers were grown.
+ * training from there starts at the source's loss, and meta.json records how the layers were grown. A longer
+ * context (learned positions) tiles the source's position table (growContext).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { type Config, loadConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
 import { referenceLogits } from '../model/reference.js';
 import { quiet, trainLosses, writeSyntheticSessions } from './fixtures.js';
-import { growLayers, train } from './run.js';
+import { growContext, growLayers, train } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-train-grow-'));
 const data = join(dir, 'syn.jsonl');
@@ -50,6 +51,32 @@ describe('--init from a shallower model (depth growth)', () => {
     // a resume re-applies nothing (it restores its checkpoint) and goes on
     await train({ data, config: tiny(2, 4), out: join(dir, 'grown'), resume: true, steps: 3, ...quiet });
     expect(trainLosses(join(dir, 'grown'))).toHaveLength(3);
+  });
+
+  it('a longer context tiles the position table: the same logits on windows the source could see, recorded', async () => {
+    const src = loadModel(join(dir, 'src'));
+    const long = { ...src.info.model, context: 128 };
+    const wpe = growContext(src.params.get('wpe')!, 64, 128, long.d);
+    expect(Array.from(wpe.subarray(64 * long.d, 65 * long.d))).toEqual(Array.from(src.params.get('wpe')!.subarray(0, long.d)));
+    const grown = new Map(src.params);
+    grown.set('wpe', wpe);
+    const tokens = Array.from({ length: 50 }, (_, i) => (i * 29 + 3) % 256);
+    const a = referenceLogits(src.info.model, src.params, tokens);
+    const b = referenceLogits(long, grown, tokens);
+    for (const t of [0, 25, 49]) for (const v of [1, 99, 257]) expect(b[t]![v]).toBeCloseTo(a[t]![v]!, 9);
+    const c = tiny(1, 2);
+    const lines: string[] = [];
+    await train({
+      data,
+      config: { ...c, model: { ...c.model, context: 128 } },
+      out: join(dir, 'long'),
+      init: join(dir, 'src'),
+      progress: false,
+      log: (l) => void lines.push(l),
+    });
+    expect(lines.join('\n')).toMatch(/context 64 -> 128: wpe rows 0\.\.63 copied, row t past them = row t mod 64/);
+    const meta = JSON.parse(readFileSync(join(dir, 'long', 'meta.json'), 'utf8')) as { init: { context: string } };
+    expect(meta.init.context).toMatch(/^64 -> 128/);
   });
 
   it('refuses a shallower run or another width, naming both shapes', async () => {

@@ -16,7 +16,8 @@
  * the optimizer, schedule and data cursor start fresh. The framing and the positions may differ: from learned to
  * rotary positions wpe is dropped (every other tensor copied), from rotary to learned wpe keeps its seeded init.
  * A byte model may warm-start a BPE model of the same shape: the embedding grows to the BPE vocabulary (transferVocab).
- * A run with more layers than its source grows: the new blocks go on top as identities (growLayers).
+ * A run with more layers than its source grows: the new blocks go on top as identities (growLayers); a run with a
+ * longer context (learned positions) tiles the source's position table (growContext).
  * meta.json records the source (path, step, weights sha256, any positions change), and a resume before the first
  * checkpoint re-applies it from there.
  *
@@ -166,6 +167,8 @@ export interface InitSource {
   tokenizer?: string;
   /** when the run is deeper than the source: how the layers were grown (growLayers) */
   layers?: string;
+  /** when the run's context is longer than the source's: how the position table was grown (growContext) */
+  context?: string;
 }
 
 /**
@@ -184,9 +187,11 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
       'warm-start from a checkpoint with the same tokenizer (or a byte model into a BPE one), or train from scratch without --init',
     );
   }
-  // deeper: the run may have more layers than the source (growLayers); every other dimension must match
+  // deeper: the run may have more layers than the source (growLayers); longer: a longer context with learned
+  // positions (growContext; rotary positions have no table, so any context loads); other dimensions must match
   const growing = cfg.model.layers > info.model.layers;
-  const shape = (m: Config['model']): string => JSON.stringify([m.d, growing ? 0 : m.layers, m.heads, m.context, crossing ? 0 : m.vocab]);
+  const longer = cfg.model.context > info.model.context && cfg.model.positions === 'learned' && info.model.positions === 'learned';
+  const shape = (m: Config['model']): string => JSON.stringify([m.d, growing ? 0 : m.layers, m.heads, longer ? 0 : m.context, crossing ? 0 : m.vocab]);
   if (shape(info.model) !== shape(cfg.model)) {
     throw new TwError(
       `--init ${path} is a ${info.model.d}-wide, ${info.model.layers}-layer, ${info.model.heads}-head model with context ${info.model.context}; --config ${cfg.name} asks for d=${cfg.model.d}, ${cfg.model.layers} layers, ${cfg.model.heads} heads, context ${cfg.model.context}`,
@@ -226,12 +231,32 @@ function loadInit(path: string, cfg: Config, tok: Tokenizer, log: (line: string)
     source.tokenizer = `bytes -> bpe (vocab ${info.model.vocab} -> ${cfg.model.vocab}): wte rows of the ${VOCAB} bytes and specials copied, each of the ${cfg.model.vocab - VOCAB} merged ids the mean of its bytes' rows`;
     log(`warm start: --init ${path} is a byte model, --config ${cfg.name} BPE: ${source.tokenizer}`);
   }
+  if (longer) {
+    const wpe = params.get('wpe');
+    if (!wpe) throw new Error(`internal: ${path} has no wpe`);
+    params.set('wpe', growContext(wpe, info.model.context, cfg.model.context, cfg.model.d));
+    source.context = `${info.model.context} -> ${cfg.model.context}: wpe rows 0..${info.model.context - 1} copied, row t past them = row t mod ${info.model.context} (tiled, as Longformer extended RoBERTa's positions)`;
+    log(`warm start: --init ${path}: context ${source.context}`);
+  }
   if (growing) {
     growLayers(params, info.model.layers, cfg.model.layers, cfg.model.d);
     source.layers = `${info.model.layers} -> ${cfg.model.layers}: layers 0..${info.model.layers - 1} copied, ${cfg.model.layers - info.model.layers} added on top with their output projections (proj, out) at 0, so the grown model computes what the source did at step 0`;
     log(`warm start: --init ${path}: ${source.layers}`);
   }
   return { source, weights: params };
+}
+
+/**
+ * Context growth for learned positions: the source's T0 position rows are copied, and every row t >= T0 starts
+ * as row t mod T0 (Longformer, Beltagy et al. 2020, extended RoBERTa's 512 positions to 4,096 by copying them,
+ * and found it trained on far faster than a fresh table). Windows up to T0 tokens are computed exactly as by
+ * the source; attention by content carries over to the new positions, and training tells them apart.
+ */
+export function growContext(wpe: Float32Array, from: number, to: number, C: number): Float32Array {
+  if (wpe.length !== from * C) throw new Error(`internal: wpe holds ${wpe.length} values, not ${from} x ${C}`);
+  const out = new Float32Array(to * C);
+  for (let t = 0; t < to; t++) out.set(wpe.subarray((t % from) * C, ((t % from) + 1) * C), t * C);
+  return out;
 }
 
 /**
