@@ -20,7 +20,7 @@ const REGISTRY: Record<BackendName, { description: string; load: Loader }> = {
     load: async () => (await import('./justbash/index.js')).justbashBackend,
   },
   learned: {
-    description: 'byte-level transformer trained on real sessions (default model: models/terminal-small/)',
+    description: 'transformer trained on real sessions that carries the session state (default model: models/terminal-state/)',
     load: async () => (await import('./learned/index.js')).learnedBackend,
   },
   endpoint: {

@@ -182,6 +182,8 @@ export interface TokenScores {
   outputTokens: number;
   /** The bytes those output tokens stand for, where a token may hold several (a BPE model); absent: one byte each. */
   outputBytes?: number;
+  /** With outputBytes: each output token's byte count (outputTokens entries, summing to outputBytes). */
+  outputTokenBytes?: number[];
 }
 
 export interface Backend {

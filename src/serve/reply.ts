@@ -33,7 +33,7 @@ export function replyTokens(turn: Turn, reply: string): TokenEntry[] | null {
 }
 
 /** A token's text as OpenAI writes it: the characters when its bytes are whole UTF-8, else `bytes:\\xNN` per byte. */
-function tokenText(bytes: readonly number[]): string {
+export function tokenText(bytes: readonly number[]): string {
   if (bytes.length === 1) return byteToken(bytes[0] ?? 0);
   const text = Buffer.from(bytes).toString('utf8');
   return text.includes('\ufffd') ? bytes.map(byteToken).join('') : text;

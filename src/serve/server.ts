@@ -9,9 +9,10 @@
  *                                   and an open assistant turn, scores that text (teacher-forced)
  *   GET  /health
  *
- * Tokens are the byte-level model's: one token per output byte (non-ASCII bytes as `bytes:\xNN`),
- * then one token for the `[exit N]` trailer carrying the summed log-probability of the model's
- * exit/cwd/end tokens. `usage.prompt_tokens` counts the conversation's bytes (what a byte-level
+ * Tokens are the model's own: a byte model's one per output byte (non-ASCII bytes as `bytes:\xNN`),
+ * a BPE model's each with its bytes (`bytes` lists them; core/logprobs.ts lays log-probabilities over
+ * the output), then one token for the `[exit N]` trailer carrying the summed log-probability of the
+ * model's exit/cwd/state/end tokens. `usage.prompt_tokens` counts the conversation's bytes (what a byte-level
  * model reads before its context is fitted), `completion_tokens` the tokens generated.
  * top_logprobs: the server sees the log-probability of the tokens it produced (and, scoring, the
  * most likely token's probability), not the whole distribution, so each position lists at most one
@@ -20,7 +21,8 @@
  * Extensions (ignored by other clients): a request may carry `tw: {cwds, mode, timeout_ms,
  * max_output_bytes}` (the cwd after each history turn, the session's mode...), and a reply carries
  * `tw: {exit, cwd, truncated, timed_out, stderr?, ms, session: "hit"|"miss"}`; a scoring reply
- * carries `tw_scores: {p_max, argmax_correct, sum_sq, output_tokens}`. The endpoint backend uses them
+ * carries `tw_scores: {p_max, argmax_correct, sum_sq, output_tokens}` (a BPE model: also output_bytes and
+ * output_token_bytes). The endpoint backend uses them
  * when the server is `tw serve` (owned_by "terminalworld"), and does without them elsewhere.
  *
  * Loopback by default; another host needs a bearer token (`--token-env NAME`), checked on every
@@ -36,18 +38,8 @@ import { z } from 'zod';
 import { describeError, TwError } from '../core/errors.js';
 import { canScore, MODES, type Backend, type Terminal, type TokenScores, type Turn } from '../core/terminal.js';
 import { SessionPool, withCwds, type KnownTurn, type SessionSettings } from './sessions.js';
-import { LiveText, replyTokens, usageOf, type TokenEntry } from './reply.js';
-import {
-  byteToken,
-  ConversationError,
-  inferCwd,
-  parseChatML,
-  parseConversation,
-  parseReply,
-  replyText,
-  type ChatMessage,
-  type Conversation,
-} from './worldmodel.js';
+import { LiveText, replyTokens, tokenText, usageOf, type TokenEntry } from './reply.js';
+import { ConversationError, inferCwd, parseChatML, parseConversation, parseReply, replyText, type ChatMessage, type Conversation } from './worldmodel.js';
 
 export const OWNED_BY = 'terminalworld';
 /** the largest request body accepted (a conversation of a few thousand turns) */
@@ -63,7 +55,7 @@ export interface ServeOptions {
   baseOptions?: Record<string, unknown>;
   /** bearer token; every request must carry it when set */
   token?: string;
-  /** idle sessions kept for conversations that continue (default 64; a learned session keeps up to 4 MiB of KV cache for terminal-small) */
+  /** idle sessions kept for conversations that continue (default 64; a learned session keeps up to 4 MiB of KV cache for the shipped terminal-state) */
   maxSessions?: number;
   /** requests answered at once; more get 429 (default 256) */
   maxConcurrent?: number;
@@ -656,8 +648,15 @@ export class TwServer {
     const top: (Record<string, number> | null)[] = [null];
     const n = sc.logp.length;
     const tail = open.slice(truth.output.length);
+    // output tokens as the model reads them: one byte each, or a BPE token's bytes together (outputTokenBytes)
+    let pos = 0;
     for (let i = 0; i < n; i++) {
-      const tok = i < sc.outputTokens ? byteToken(outBytes[i] ?? 0) : i === sc.outputTokens ? tail : '';
+      let tok = i === sc.outputTokens ? tail : '';
+      if (i < sc.outputTokens) {
+        const w = sc.outputTokenBytes?.[i] ?? 1;
+        tok = tokenText([...outBytes.subarray(pos, pos + w)]);
+        pos += w;
+      }
       tokens.push(tok);
       tokenLogprobs.push(sc.logp[i] ?? null);
       top.push((b.logprobs ?? 0) > 0 && sc.argmaxCorrect[i] === 1 ? { [tok]: sc.logp[i] ?? 0 } : {});
@@ -682,6 +681,8 @@ export class TwServer {
         argmax_correct: [...sc.argmaxCorrect],
         sum_sq: [...sc.sumSq],
         output_tokens: sc.outputTokens,
+        // a BPE model: the bytes the output tokens stand for, and each one's count
+        ...(sc.outputBytes !== undefined ? { output_bytes: sc.outputBytes, output_token_bytes: sc.outputTokenBytes ?? [] } : {}),
         scored_tokens: n,
         target_tokens: outBytes.length,
       },

@@ -2,7 +2,7 @@
  * The `endpoint` backend: any OpenAI-compatible server (tw serve, vLLM, SGLang, llama.cpp's
  * llama-server, a hosted API) behind the Terminal interface.
  *
- *   tw serve --model models/terminal-small --port 8000 &
+ *   tw serve --model models/terminal-state --port 8000 &
  *   TW_ENDPOINT_URL=http://127.0.0.1:8000/v1 tw exec --backend endpoint 'ls' 'pwd'
  *   tw exec --backend endpoint --endpoint-url http://127.0.0.1:8000/v1 --endpoint-style prompted ...
  *

@@ -269,6 +269,7 @@ export class EndpointTerminal implements Terminal {
         argmaxCorrect: Uint8Array.from(arr('argmax_correct').slice(0, n)),
         sumSq: Float64Array.from(arr('sum_sq').slice(0, n)),
         outputTokens: typeof ext.output_tokens === 'number' ? ext.output_tokens : 0,
+        ...(typeof ext.output_bytes === 'number' ? { outputBytes: ext.output_bytes, outputTokenBytes: arr('output_token_bytes') } : {}),
       };
     }
     // Any server: the tokens whose text lies in the open reply; probabilities from top_logprobs

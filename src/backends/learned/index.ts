@@ -1,7 +1,7 @@
 /**
  * The `learned` backend: a byte-level GPT (src/model) behind the Terminal interface.
  *
- *   tw shell --backend learned                      (model: models/terminal-small/)
+ *   tw shell --backend learned                      (model: models/terminal-state/)
  *   tw exec --backend learned 'ls' 'pwd'
  *   SessionSpec.options: {model: DIR, temperature: 0 (greedy) | t, topP, seed, reserve, maxTokens, maxBatch, cwd, kvCache: true | false}
  *
@@ -18,7 +18,7 @@ import { BatchScheduler } from './scheduler.js';
 import { LearnedTerminal, settingsFrom } from './terminal.js';
 
 /** The shipped model, inside the repository (so `npx tw shell --backend learned` works from any cwd). */
-export const DEFAULT_MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'terminal-small');
+export const DEFAULT_MODEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'terminal-state');
 export const DEFAULT_MAX_BATCH = 32;
 
 interface Loaded {
@@ -43,7 +43,7 @@ async function load(dir: string, maxBatch: number): Promise<Loaded> {
     if (!existsSync(dir)) {
       throw new TwError(
         `no learned model at ${dir}`,
-        'train one with `tw train --config terminal-small --data DIR --out models/terminal-small`, or point at another checkpoint or run folder: TW_MODEL=DIR (tw eval: --model DIR)',
+        'restore it (git checkout -- models/terminal-state), rebuild it with scripts/train-state.sh, or point at another checkpoint or run folder: TW_MODEL=DIR (tw eval: --model DIR)',
       );
     }
     p = loadEngine(dir).then(({ engine, dir: resolved, step }) => ({ sched: new BatchScheduler(engine, maxBatch), dir: resolved, step }));

@@ -56,7 +56,7 @@ export interface LearnedSettings {
   /**
    * Keep the session's KV cache between turns (default true): the history is then fed once, not
    * every turn, while it still fits the context. Costs layers x 2 x d x 4 bytes per kept token
-   * (4 MiB for a full 512-token context of terminal-small). Results are the same either way.
+   * (4 MiB for a full 512-token context of the 4-layer, 256-wide shipped model). Results are the same either way.
    */
   kvCache: boolean;
 }
@@ -247,7 +247,8 @@ export class LearnedTerminal implements Terminal {
     const s = await this.sched.score(prefix, scored);
     const outputTokens = Math.min(outIds.length, scored.length);
     const outputBytes = this.tok.kind === 'bytes' ? outputTokens : this.tok.decode(outIds.slice(0, outputTokens)).length;
-    return { ...s, outputTokens, ...(this.tok.kind === 'bytes' ? {} : { outputBytes }) };
+    const widths = outIds.slice(0, outputTokens).map((id) => this.tok.bytesOf(id).length);
+    return { ...s, outputTokens, ...(this.tok.kind === 'bytes' ? {} : { outputBytes, outputTokenBytes: widths }) };
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,10 @@ import { loadModel } from '../../model/checkpoint.js';
 import { EOT, EXIT, CMD } from '../../model/framing.js';
 import { Sampler } from '../../model/sampler.js';
 import { fitStateContext } from '../../model/stateframing.js';
+import OpenAI from 'openai';
 import { replyTokens } from '../../serve/reply.js';
+import { startServe } from '../../serve/server.js';
+import { renderChatML, WORLDMODEL_SYSTEM } from '../../serve/worldmodel.js';
 import { trainTinyStateModel } from '../../train/fixtures.js';
 import { learnedBackend, unloadAll } from './index.js';
 import { LearnedTerminal } from './terminal.js';
@@ -92,6 +95,36 @@ describe('a BPE model trained in the test', () => {
     expect(merged).toBeGreaterThan(0);
     await t.close();
     await sampler.release();
+  });
+
+  it('tw serve gives the official openai client the tokens of the model, when generating and when scoring', async () => {
+    const srv = await startServe({ backend: learnedBackend, backendName: 'learned', modelId: 'bpe', baseOptions: { model }, port: 0 });
+    try {
+      const ai = new OpenAI({ baseURL: srv.url, apiKey: 'unused', maxRetries: 0, timeout: 60_000 });
+      const messages = [
+        { role: 'system' as const, content: WORLDMODEL_SYSTEM },
+        { role: 'user' as const, content: 'echo hello > a.txt' },
+        { role: 'assistant' as const, content: '[exit 0]' },
+        { role: 'user' as const, content: 'cat a.txt' },
+      ];
+      const r = await ai.chat.completions.create({ model: 'bpe', messages, logprobs: true });
+      const text = r.choices[0]?.message.content ?? '';
+      const content = r.choices[0]?.logprobs?.content ?? [];
+      // every token's bytes, in order, are the reply's bytes
+      expect(Buffer.from(content.flatMap((c) => c.bytes ?? [])).toString('utf8')).toBe(text);
+      // (which tokens it wrote: see the replyTokens checks above; the scoring below holds merges for sure)
+      // scoring given text: the output tokens are the model's encoding of it, their widths and bytes given
+      const prompt = renderChatML(messages);
+      const s = await ai.completions.create({ model: 'bpe', prompt: prompt + 'hello\r\n[exit 0]', echo: true, max_tokens: 0, logprobs: 1 });
+      const ext = (s as unknown as { tw_scores: { output_tokens: number; output_bytes: number; output_token_bytes: number[] } }).tw_scores;
+      expect(ext.output_bytes).toBe(7);
+      expect(ext.output_token_bytes.reduce((a, b) => a + b, 0)).toBe(7);
+      expect(ext.output_tokens).toBeLessThan(7);
+      const toks = s.choices[0]?.logprobs?.tokens ?? [];
+      expect(toks.slice(1, 1 + ext.output_tokens).join('')).toBe('hello\r\n');
+    } finally {
+      await srv.close();
+    }
   });
 
   it('refuses a checkpoint whose tokenizer does not match, saying how to fix it', () => {

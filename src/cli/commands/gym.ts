@@ -48,7 +48,7 @@ export function registerGym(program: Command): void {
     .option('--timeout <s>', 'per-command timeout, seconds (default 10)')
     .option('--pool <n>', 'real: sandboxes kept pre-started for free sessions', '4')
     .option('--max-body <bytes>', 'largest request body or WebSocket message', String(1 << 20))
-    .option('--model <dir>', 'learned: the model folder (default: models/terminal-small or $TW_MODEL)')
+    .option('--model <dir>', 'learned: the model folder (default: models/terminal-state or $TW_MODEL)')
     .action(async (o: ServeOpts) => {
       const { startGymServer } = await import('../../gym/server.js');
       if (!MODES.includes(o.mode as Mode)) throw new TwError(`unknown mode "${o.mode}"`, `use one of: ${MODES.join(', ')}`);

@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve a learned model (or any backend) as an OpenAI-compatible server: /v1/models, /v1/chat/completions, /v1/completions')
-    .option('--model <dir>', 'learned model folder (default: TW_MODEL or models/terminal-small)')
+    .option('--model <dir>', 'learned model folder (default: TW_MODEL or models/terminal-state)')
     .option('--backend <name>', 'the backend to serve (see `tw backends`)', 'learned')
     .option('--host <host>', 'address to listen on; anything but loopback needs --token-env', '127.0.0.1')
     .option('--port <n>', 'port (0: any free one)', '8000')
@@ -46,7 +46,7 @@ export function registerServe(program: Command): void {
           throw new TwError(`--token-env ${f.tokenEnv}: that environment variable is not set or empty`, `export ${f.tokenEnv}=<a long random string>`);
       }
       const modelDir = typeof baseOptions.model === 'string' ? baseOptions.model : f.backend === 'learned' ? process.env.TW_MODEL : undefined;
-      const modelId = f.modelName ?? (modelDir ? basename(modelDir) : f.backend === 'learned' ? 'terminal-small' : f.backend);
+      const modelId = f.modelName ?? (modelDir ? basename(modelDir) : f.backend === 'learned' ? 'terminal-state' : f.backend);
       const s = await startServe({
         backend,
         backendName: f.backend,

@@ -35,7 +35,7 @@ export function registerView(program: Command): void {
     .option('--probes <file...>', `probe reports (tw probe --json) whose failures the report links to (default: ${DEFAULT_PROBES.join(', ')})`)
     .option('--compare <backend>', "backend a session is replayed on beside the real output (default: learned, or the Tier-1 run's backend)")
     .option('--live <backends>', "live mode's backends, comma-separated, the first being the reference", 'real,learned,null')
-    .option('--model <dir>', "the learned backend's model folder (default: models/terminal-small)")
+    .option('--model <dir>', "the learned backend's model folder (default: models/terminal-state)")
     .action(async (args: string[], o: ViewOpts) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TwError(`--port must be 0..65535, got "${o.port}"`, 'e.g. --port 8080');

@@ -68,7 +68,7 @@ export const tier3ConfigSchema = z
     maxObsBytes: z.number().int().positive().default(160),
     maxTurns: z.number().int().positive().default(10),
     maxAction: z.number().int().positive().default(96),
-    learnedModel: z.string().default('models/terminal-small'),
+    learnedModel: z.string().default('models/terminal-state'),
     concurrency: z.number().int().positive().default(4),
     /** episodes at once against the learned terminal (it batches them) */
     learnedConcurrency: z.number().int().positive().default(16),
