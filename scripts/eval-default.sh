@@ -5,7 +5,7 @@
 # MODEL=DIR evaluates another checkpoint; OUT=DIR writes somewhere else than docs/results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL=${MODEL:-models/terminal-small}
+MODEL=${MODEL:-models/terminal-state}
 OUT=${OUT:-docs/results}
 SWE=${SWE:-../shared/external/swe-agent-sessions.jsonl}
 mkdir -p "$OUT"
