@@ -16,7 +16,18 @@ describe('tw report', () => {
     expect(loaded.notes).toEqual([]);
     expect([...drawn.keys()].sort()).toEqual(charts(html).sort()); // what `tw report --charts DIR` writes
     for (const svg of drawn.values()) expect(svg).toMatch(/^<svg [^>]*viewBox/);
-    expect(loaded.parts.map((p) => p.kind).sort()).toEqual(['bench', 'card', 'conformance', 'probe', 'probeTable', 'tier1', 'tier1', 'tier1', 'tier1']);
+    expect(loaded.parts.map((p) => p.kind).sort()).toEqual([
+      'bench',
+      'card',
+      'conformance',
+      'probe',
+      'probeTable',
+      'tier1',
+      'tier1',
+      'tier1',
+      'tier1',
+      'tier1',
+    ]);
     expect(charts(html)).toEqual(
       expect.arrayContaining([
         'exact-free',
@@ -33,7 +44,8 @@ describe('tw report', () => {
         'training-curve',
       ]),
     );
-    expect(html).toContain('66.6%'); // stage 3, free-running, all depths (README)
+    expect(html).toContain('67.7%'); // terminal-state, free-running, all depths (README)
+    expect(html).toContain('66.6%'); // terminal-small, the previous default, beside it
     expect(html).toContain('71.6%'); // just-bash's aggregate, from docs/probes.md
     expect(html).toMatch(/data-probe="fs-mkdir-then-ls"/);
     // self-contained: no script, no external reference
@@ -86,7 +98,7 @@ describe('report → viewer links', () => {
   it('links each failing probe to a running tw view when --viewer is given', async () => {
     const { html } = await buildReport([join(ROOT, 'docs/results/probe-learned.json')], { viewerUrl: 'http://127.0.0.1:8080/' });
     expect(html).toContain('href="http://127.0.0.1:8080/#probe=fs-mkdir-then-ls"');
-    expect(html.match(/class="view" href=/g)?.length).toBe(157);
+    expect(html.match(/class="view" href=/g)?.length).toBe(151);
   }, 60_000);
 });
 

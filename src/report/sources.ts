@@ -345,16 +345,17 @@ export function loadDefault(root: string = process.cwd()): Loaded {
     out.parts.push(...l.parts);
     out.notes.push(...l.notes.map((n) => ({ ...n, file: relative(root, n.file) })));
   };
-  add('docs/results/tier1-learned-test.json', 'stage 3 (shipped) · held-out test', 'Tier 1');
-  add('docs/results/tier1-stage2-test.json', 'stage 2 · held-out test', 'Tier 1');
-  add('docs/results/tier1-stage1-test.json', 'stage 1 · held-out test', 'Tier 1');
-  add('docs/results/tier1-learned-swe.json', 'stage 3 (shipped) · SWE-agent (out of distribution)', 'Tier 1');
-  add('docs/results/probe-learned.json', 'learned (stage 3)', 'Tier 2');
+  add('docs/results/tier1-learned-test.json', 'terminal-state (shipped) · held-out test', 'Tier 1');
+  add('docs/results/terminal-small/tier1-learned-test.json', 'terminal-small (previous default) · held-out test', 'Tier 1');
+  add('docs/results/tier1-stage2-test.json', 'terminal-small stage 2 · held-out test', 'Tier 1');
+  add('docs/results/tier1-stage1-test.json', 'terminal-small stage 1 · held-out test', 'Tier 1');
+  add('docs/results/tier1-learned-swe.json', 'terminal-state (shipped) · SWE-agent (out of distribution)', 'Tier 1');
+  add('docs/results/probe-learned.json', 'learned (terminal-state)', 'Tier 2');
   const jb = probeTableFromMarkdown(join(root, 'docs/probes.md'), 'justbash');
   if ('error' in jb) out.notes.push({ part: 'Tier 2', file: 'docs/probes.md', message: `just-bash scores: ${jb.error}` });
   else out.parts.push({ kind: 'probeTable', label: 'justbash', file: 'docs/probes.md', categories: jb.categories });
-  add('docs/results/conformance-learned.json', 'learned (stage 3)', 'conformance');
+  add('docs/results/conformance-learned.json', 'learned (terminal-state)', 'conformance');
   add('bench/results/latest.json', 'bench (2026-12-03)', 'benchmarks');
-  add('models/terminal-small/card.json', 'terminal-small (shipped)', 'model card');
+  add('models/terminal-state/card.json', 'terminal-state (shipped)', 'model card');
   return out;
 }

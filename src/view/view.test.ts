@@ -140,7 +140,7 @@ describe('the viewer server', () => {
       const s = resolveViewSources([file, join(dir, 'gym'), join(dir, 'run'), 'data/corpus']);
       expect(s[0]).toEqual({ file, label: file });
       expect(s[1]?.label).toMatch(/gym trajectories/);
-      expect(s[2]).toMatchObject({ file: 'data/corpus/test.jsonl', backend: 'learned', model: 'runs/terminal-small-v3' });
+      expect(s[2]).toMatchObject({ file: 'data/corpus/test.jsonl', backend: 'learned', model: 'models/terminal-state' });
       expect(s.slice(3).map((x) => x.file)).toContain('data/corpus/valid.jsonl');
       expect(() => resolveViewSources([join(dir, 'nope')])).toThrow(/no such file or folder/);
     } finally {

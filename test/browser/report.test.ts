@@ -75,7 +75,7 @@ describe('the report in chromium', () => {
     await expect.poll(() => probe.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     const sides = await probe.locator('pre.out').allTextContents();
     expect(sides[0]).toContain('bar');
-    expect(sides[1]).toContain('command not found');
+    expect(sides[1]).toContain('cannot access');
     expect(await probe.locator('del').count()).toBeGreaterThan(0);
     expect(await probe.locator('ins').count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
