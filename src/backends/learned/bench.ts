@@ -82,7 +82,7 @@ export async function runLearnedBench(o: {
 }
 
 /** Best round of each arm (the machine is shared: the fastest round is the least disturbed). */
-function best(arms: readonly LearnedArm[], kvCache: boolean): LearnedArm {
+export function best(arms: readonly LearnedArm[], kvCache: boolean): LearnedArm {
   const xs = arms.filter((a) => a.kvCache === kvCache);
   return xs.reduce((b, a) => (a.turns / a.seconds > b.turns / b.seconds ? a : b), xs[0] as LearnedArm);
 }

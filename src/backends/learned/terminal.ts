@@ -246,9 +246,9 @@ export class LearnedTerminal implements Terminal {
     const scored = target.slice(0, room);
     const s = await this.sched.score(prefix, scored);
     const outputTokens = Math.min(outIds.length, scored.length);
-    const outputBytes = this.tok.kind === 'bytes' ? outputTokens : this.tok.decode(outIds.slice(0, outputTokens)).length;
+    if (this.tok.kind === 'bytes') return { ...s, outputTokens };
     const widths = outIds.slice(0, outputTokens).map((id) => this.tok.bytesOf(id).length);
-    return { ...s, outputTokens, ...(this.tok.kind === 'bytes' ? {} : { outputBytes, outputTokenBytes: widths }) };
+    return { ...s, outputTokens, outputBytes: widths.reduce((a, b) => a + b, 0), outputTokenBytes: widths };
   }
 
   async close(): Promise<void> {
